@@ -1,0 +1,54 @@
+// burrow's main(): the argv[0]=="bwrap" switch, the setuid refusal and the
+// dispatch of burrow's own subcommands (CLI11).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "launcher/bwrap_mode.hpp"
+
+namespace {
+
+bool invoked_as_bwrap(const char* argv0) {
+    const char* base = std::strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    return std::strcmp(base, "bwrap") == 0;
+}
+
+// burrow needs no privileges beyond what unprivileged user namespaces give;
+// a setuid/setgid burrow would only widen the attack surface, so refuse.
+bool running_setuid() {
+    return getuid() != geteuid() || getgid() != getegid();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const bool as_bwrap = argc > 0 && invoked_as_bwrap(argv[0]);
+    if (running_setuid()) {
+        std::fprintf(stderr,
+                     "%s: refusing to run setuid or setgid: burrow needs no privileges "
+                     "(remove the bit: chmod u-s,g-s %s)\n",
+                     as_bwrap ? "bwrap" : "burrow", argc > 0 ? argv[0] : "burrow");
+        return 1;
+    }
+    if (as_bwrap) return burrow::bwrap_main(argc, argv, 1);
+    // "burrow bwrap ARGS...": everything after "bwrap" is a bwrap command line,
+    // passed through untouched (order is meaning there).
+    if (argc > 1 && std::strcmp(argv[1], "bwrap") == 0) return burrow::bwrap_main(argc, argv, 2);
+
+    CLI::App app{"burrow: a setuid-free Linux sandbox runtime and drop-in bwrap", "burrow"};
+    app.set_version_flag("--version", "burrow " BURROW_VERSION);
+    app.require_subcommand(1);
+    app.add_subcommand("bwrap", "Run a bubblewrap command line (see burrow-bwrap(1))")
+        ->allow_extras();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 125;
+    }
+    return 0;
+}

@@ -1,0 +1,45 @@
+#include "runtime/error.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+
+namespace burrow {
+
+void fail_errno(const std::string& what, int err) {
+    throw SetupError(what + ": " + std::strerror(err));
+}
+
+void fail(const std::string& message) { throw SetupError(message); }
+
+namespace {
+void emit(const Diagnostics& diag, const char* level, const std::string& message) {
+    std::string line;
+    if (diag.level_prefix) line += level;
+    line += diag.prog;
+    line += ": ";
+    line += message;
+    line += '\n';
+    // One write so concurrent sandboxes never interleave half lines.
+    const char* p = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+        ssize_t n = ::write(STDERR_FILENO, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+}
+} // namespace
+
+void report_error(const Diagnostics& diag, const std::string& message) {
+    emit(diag, "<3>", message);
+}
+void report_warning(const Diagnostics& diag, const std::string& message) {
+    emit(diag, "<4>", message);
+}
+
+} // namespace burrow

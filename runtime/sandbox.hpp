@@ -1,0 +1,143 @@
+// The fully resolved sandbox description: the one value every front end
+// (bwrap argv, policy files, launch modules) produces and the runtime executes.
+//
+// Rules of this type:
+//  - It is plain data. No parsing, no defaults that depend on the host: a front
+//    end resolves everything (e.g. "--unshare-user-try" becomes user=true/false,
+//    capabilities become a definite mask, environment becomes a final list).
+//  - File descriptors in here belong to the caller (numbers the caller passed,
+//    e.g. --file 3). The runtime never closes them in the parent; fds given for
+//    the payload (sync_fd and any fd the caller did not name) stay inherited.
+//  - Paths inside the sandbox ("dest") are absolute or relative to the new root
+//    (a leading '/' is optional); the runtime resolves them inside the new root
+//    only (openat2 RESOLVE_IN_ROOT), never on the host.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace burrow {
+
+struct IdMapEntry {
+    uint32_t inside = 0;  // id inside the new user namespace
+    uint32_t outside = 0; // id in the parent user namespace
+    uint32_t count = 1;
+};
+
+// One filesystem operation, applied in list order on the new root.
+enum class FsOpKind {
+    bind,       // source (host path) -> dest; readonly/allow_dev/optional flags apply
+    bind_fd,    // fd (an O_PATH or normal fd of the caller) -> dest; readonly applies
+    remount_ro, // dest only: make that one mount point read-only (not its submounts)
+    proc,       // fresh procfs at dest (falls back when nested in a masked /proc)
+    dev,        // minimal /dev at dest (null zero full random urandom tty, pts, shm...)
+    mqueue,     // mqueue fs at dest
+    tmpfs,      // tmpfs at dest; perms (default 0755) and size apply
+    dir,        // mkdir dest (and parents); perms (default 0755) apply
+    file,       // copy the contents of fd into a new file dest; perms (default 0666) apply
+    bind_data,  // contents of fd into a hidden file bind-mounted at dest; readonly, perms
+                // (default 0600) apply
+    symlink,    // dest becomes a symlink to source (source is the link text, verbatim)
+    chmod,      // chmod dest to perms (perms always set)
+    overlay,    // overlayfs at dest: lowers = overlay_sources, upper/work from
+                // overlay_upper/overlay_work (bwrap --overlay)
+    tmp_overlay, // overlayfs at dest, lowers = overlay_sources, upper on a tmpfs
+    ro_overlay,  // overlayfs at dest, lowers only (read-only)
+    lock_file,   // after setup, open dest inside the sandbox and hold a lock on it
+};
+
+struct FsOp {
+    FsOpKind kind = FsOpKind::bind;
+    std::string source; // host path (bind), link text (symlink)
+    std::string dest;   // path inside the sandbox
+    int fd = -1;        // caller's fd for bind_fd, file, bind_data
+    bool readonly = false;  // bind, bind_fd, bind_data: make the mount (recursively) read-only
+    bool allow_dev = false; // bind: keep device nodes usable (bwrap --dev-bind)
+    bool optional = false;  // bind: a missing source is skipped (bwrap --*-bind-try)
+    std::optional<uint32_t> perms; // mode for tmpfs/dir/file/bind_data/chmod
+    std::optional<uint64_t> size;  // tmpfs size in bytes
+    // Overlay lower layers in command-line order (bwrap --overlay-src order);
+    // the runtime maps them onto overlayfs' lowerdir exactly as bwrap does.
+    std::vector<std::string> overlay_sources;
+    std::string overlay_upper; // overlay: host path of the writable layer
+    std::string overlay_work;  // overlay: host path of the work dir
+};
+
+struct Namespaces {
+    // The mount namespace is always new.
+    bool user = false;
+    bool ipc = false;
+    bool pid = false;
+    bool net = false; // when true the runtime brings up "lo" inside
+    bool uts = false;
+    bool cgroup = false;
+
+    int join_user_fd = -1;  // bwrap --userns: setns into this user ns instead of creating one
+    int join_user2_fd = -1; // bwrap --userns2: switch to this user ns after setup
+    int join_pid_fd = -1;   // bwrap --pidns: setns into this pid ns before creating children
+    bool disable_userns = false;         // payload cannot create further user namespaces
+    bool assert_userns_disabled = false; // fail unless creating a user ns is already refused
+};
+
+struct Ids {
+    // Written by the parent (or by the child itself when the kernel requires
+    // it); empty when no user namespace is created.
+    std::vector<IdMapEntry> uid_map;
+    std::vector<IdMapEntry> gid_map;
+    bool deny_setgroups = true; // write "deny" to setgroups before gid_map
+    // The ids the payload runs as, as seen inside the sandbox.
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+};
+
+struct Process {
+    std::vector<std::string> argv;  // argv[0] is the program to execute (PATH-searched
+                                    // inside the sandbox when it has no '/')
+    std::optional<std::string> argv0; // bwrap --argv0: argv[0] as the payload sees it
+    std::vector<std::string> env;   // the complete final environment, "NAME=VALUE"
+    std::optional<std::string> chdir; // default: same cwd if reachable, else $HOME, else /
+    std::optional<std::string> hostname;
+    bool new_session = false;     // setsid()
+    bool die_with_parent = false; // PR_SET_PDEATHSIG(SIGKILL) on every sandbox process
+    bool as_pid_1 = false;        // no reaper: the payload is pid 1 of the pid namespace
+    uint64_t capabilities = 0;    // exact effective/permitted/inheritable (+ambient when
+                                  // uid != 0) set; the bounding set is cut to it too
+    std::optional<std::string> exec_label; // SELinux exec context (ignored without SELinux)
+    std::optional<std::string> file_label; // SELinux file context for created files
+};
+
+struct StatusFds {
+    int info_fd = -1;         // bwrap --info-fd: one JSON object with child-pid and ns ids
+    int json_status_fd = -1;  // bwrap --json-status-fd: start object, then exit object
+    int sync_fd = -1;         // kept open by the sandbox until it ends
+    int block_fd = -1;        // wait for data (or EOF) here before exec
+    int userns_block_fd = -1; // wait here after the user namespace exists, before the
+                              // maps are written (the caller writes them)
+};
+
+struct Diagnostics {
+    std::string prog = "bwrap"; // "bwrap: Can't ..." prefix
+    bool level_prefix = false;  // prefix messages with "<3>" style syslog levels
+    // bwrap 0.12 --not-a-security-boundary: setup failures that only weaken
+    // isolation (e.g. an unreachable automount) become warnings.
+    bool not_a_security_boundary = false;
+};
+
+struct Sandbox {
+    Namespaces ns;
+    Ids ids;
+    std::vector<FsOp> fs;
+    Process proc;
+    StatusFds status;
+    Diagnostics diag;
+    // Classic BPF programs installed in order as the last step before exec
+    // (bwrap --seccomp / --add-seccomp-fd, and compiled profiles).
+    std::vector<std::vector<sock_filter>> seccomp_programs;
+};
+
+} // namespace burrow
