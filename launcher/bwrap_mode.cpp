@@ -2,7 +2,8 @@
 
 #include <unistd.h>
 
-#include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -12,34 +13,67 @@
 
 namespace burrow {
 
+namespace {
+
+// Writes all of text to fd; false on failure (e.g. stdout closed).
+bool write_all(int fd, const std::string& text) {
+    const char* p = text.data();
+    size_t left = text.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+void print_warnings(const std::vector<BwrapWarning>& warnings) {
+    for (const auto& w : warnings) {
+        Diagnostics d; // bwrap always says "bwrap: ", whatever argv[0] is
+        d.level_prefix = w.level_prefix;
+        report_warning(d, w.message);
+    }
+}
+
+// bwrap's usage line names the program as invoked ("/usr/bin/bwrap" stays
+// that way); "burrow bwrap" names itself so.
+std::string program_name(char** argv, int first_arg) {
+    if (first_arg == 1 && argv[0] != nullptr && argv[0][0] != '\0') return argv[0];
+    return "burrow bwrap";
+}
+
+} // namespace
+
 int bwrap_main(int argc, char** argv, int first_arg) {
     std::vector<std::string> args(argv + first_arg, argv + argc);
-    Diagnostics diag; // prog = "bwrap", like the tool scripts expect
+    const std::string prog = program_name(argv, first_arg);
     BwrapInvocation inv;
     try {
         inv = parse_bwrap_args(args, host_facts_from_process());
     } catch (const BwrapUsageError& e) {
+        print_warnings(e.warnings);
         if (e.show_usage) {
-            std::string text = bwrap_usage_text("bwrap");
-            (void)!::write(STDERR_FILENO, text.data(), text.size());
+            (void)write_all(STDERR_FILENO, bwrap_usage_text(prog));
         } else {
-            report_error(diag, e.what());
+            Diagnostics d;
+            d.level_prefix = e.level_prefix;
+            report_error(d, e.what());
         }
         return 1;
     }
+    print_warnings(inv.warnings);
     switch (inv.action) {
-    case BwrapInvocation::Action::help: {
-        std::string text = bwrap_usage_text("bwrap");
-        std::fwrite(text.data(), 1, text.size(), stdout);
-        return 0;
-    }
+    case BwrapInvocation::Action::help:
+        return write_all(STDOUT_FILENO, bwrap_usage_text(prog)) ? 0 : 1;
     case BwrapInvocation::Action::version:
-        std::printf("bubblewrap 0.11.1\n");
-        return 0;
+        return write_all(STDOUT_FILENO, std::string(bwrap_version_string) + "\n") ? 0 : 1;
     case BwrapInvocation::Action::run:
         break;
     }
-    for (const auto& w : inv.warnings) report_warning(inv.sandbox.diag, w);
     return run_sandbox(inv.sandbox);
 }
 

@@ -1,0 +1,83 @@
+// host_facts_from_process(): what the bwrap front end needs to know about the
+// real caller, gathered once before parsing.
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "policy/bwrap_args.hpp"
+#include "policy/read_fd.hpp"
+#include "runtime/fd.hpp"
+
+extern char** environ;
+
+namespace burrow {
+
+namespace {
+
+bool path_exists(const char* path) {
+    struct stat st;
+    return ::stat(path, &st) == 0;
+}
+
+// Small /proc or /sys file; nullopt-like empty result with ok=false on failure.
+bool read_small_file(const char* path, std::string& out) {
+    Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return false;
+    return read_fd_to_end(fd.get(), out, 4096) == 0;
+}
+
+// bwrap's --unshare-user-try test: the kernel has user namespaces and neither
+// RHEL7's module switch nor user.max_user_namespaces=0 turns them off.
+bool user_namespaces_available() {
+    if (!path_exists("/proc/self/ns/user")) return false;
+    std::string text;
+    if (read_small_file("/sys/module/user_namespace/parameters/enable", text) && !text.empty() &&
+        text[0] == 'N')
+        return false;
+    text.clear();
+    if (read_small_file("/proc/sys/user/max_user_namespaces", text) && text == "0\n") return false;
+    return true;
+}
+
+unsigned last_capability() {
+    std::string text;
+    if (read_small_file("/proc/sys/kernel/cap_last_cap", text)) {
+        char* end = nullptr;
+        errno = 0;
+        unsigned long v = std::strtoul(text.c_str(), &end, 10);
+        if (errno == 0 && end != text.c_str() && v < 64) return static_cast<unsigned>(v);
+    }
+    return CAP_LAST_CAP;
+}
+
+} // namespace
+
+HostFacts host_facts_from_process() {
+    HostFacts h;
+    h.uid = ::getuid();
+    h.gid = ::getgid();
+    h.setuid = h.uid != ::geteuid() || h.gid != ::getegid();
+    for (char** e = environ; e != nullptr && *e != nullptr; ++e) h.env.emplace_back(*e);
+    h.userns_available = user_namespaces_available();
+    h.cgroupns_available = path_exists("/proc/self/ns/cgroup");
+    h.cap_last_cap = last_capability();
+
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &hdr, data) == 0) {
+        h.effective_caps = data[0].effective | (uint64_t{data[1].effective} << 32);
+        h.permitted_caps = data[0].permitted | (uint64_t{data[1].permitted} << 32);
+    }
+    // libselinux's is_selinux_enabled() looks for a mounted selinuxfs; burrow
+    // does not link libselinux, so the same test is made by hand.
+    h.selinux_enabled = path_exists("/sys/fs/selinux/enforce");
+    return h;
+}
+
+} // namespace burrow
