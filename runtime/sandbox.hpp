@@ -100,7 +100,10 @@ struct Process {
                                     // inside the sandbox when it has no '/')
     std::optional<std::string> argv0; // bwrap --argv0: argv[0] as the payload sees it
     std::vector<std::string> env;   // the complete final environment, "NAME=VALUE"
+                                    // (bwrap then also sets PWD=<final cwd> before exec;
+                                    // only the runtime knows that cwd, so it adds PWD)
     std::optional<std::string> chdir; // default: same cwd if reachable, else $HOME, else /
+                                      // ($HOME as found in env above, after --setenv etc.)
     std::optional<std::string> hostname;
     bool new_session = false;     // setsid()
     bool die_with_parent = false; // PR_SET_PDEATHSIG(SIGKILL) on every sandbox process
