@@ -1,7 +1,481 @@
-// placeholder: the mounts helper owns this file
+// The mount plan. Order of work (bwrap's, with the fixes noted):
+//  1. "/" becomes a recursive slave: host mounts still propagate in, ours
+//     never propagate out.
+//  2. Every host source is opened up front, in the host's view, like bwrap's
+//     realpath() pass: an O_PATH fd per bind source (open_tree without
+//     cloning, so automounts trigger), realpath for overlay layers. The
+//     recursive clone is taken from that fd when the op runs.
+//  3. A staging tmpfs on /tmp holds newroot/ (the sandbox root) and oldroot/
+//     (the host, after pivot_root), plus bind-data files and tmp-overlay
+//     layers nobody inside can reach.
+//  4. Each FsOp in order; destinations are resolved below /newroot only
+//     (path_resolve.hpp), mounts are attached to fds, not path strings.
+//  5. The host tree is detached and /newroot becomes "/".
 #include "runtime/mounts.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+
 #include "runtime/error.hpp"
+#include "runtime/mount_api.hpp"
+#include "runtime/mount_ctx.hpp"
+#include "runtime/mountinfo.hpp"
+#include "runtime/path_resolve.hpp"
+
 namespace burrow {
-void build_mount_tree(const Sandbox&) { fail("mounts not implemented yet"); }
-std::vector<Fd> take_lock_files(const Sandbox&) { return {}; }
+
+using namespace mounts;
+
+namespace {
+
+struct Source {
+    Fd tree;         // O_PATH fd of a bind source, in the host's view
+    mode_t type = 0; // S_IFDIR, S_IFREG... of the source
+    bool skip = false;
+    std::vector<std::string> layers; // overlays: "/oldroot<realpath>" of each
+};
+
+std::string octal(uint32_t mode) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%#o", mode);
+    return buf;
 }
+
+// Defaults bwrap gives the ops that take --perms; -1 for the others.
+int effective_perms(const FsOp& op) {
+    if (op.perms) return static_cast<int>(*op.perms);
+    switch (op.kind) {
+    case FsOpKind::tmpfs:
+    case FsOpKind::dir:
+        return 0755;
+    case FsOpKind::file:
+        return 0666;
+    case FsOpKind::bind_data:
+        return 0600;
+    default:
+        return -1;
+    }
+}
+
+// bwrap: parents of something the group (others) may not read are created
+// closed to the group (others) too, for least astonishment.
+mode_t parent_mode_for(const FsOp& op) {
+    mode_t m = 0755;
+    int p = effective_perms(op);
+    if (p >= 0 && (p & 0070) == 0) m &= ~0050U;
+    if (p >= 0 && (p & 0007) == 0) m &= ~0005U;
+    return m;
+}
+
+std::string oldroot_realpath(const std::string& path) {
+    char* r = ::realpath(path.c_str(), nullptr);
+    if (!r) fail_errno("Can't find source path " + path);
+    std::string out = std::string("/oldroot") + r;
+    std::free(r);
+    return out;
+}
+
+// Overlay option values escape the separators overlayfs splits on.
+std::string escape_layer(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == ',' || c == ':' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+// 0 or the errno of the failed read/write.
+int copy_fd(int from, int to) {
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(from, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return 0;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return w < 0 ? errno : ENOSPC;
+            off += w;
+        }
+    }
+}
+
+void copy_fd_or_fail(int from, int to, const std::string& dest) {
+    if (int err = copy_fd(from, to)) fail_errno("Can't write data to file " + dest, err);
+}
+
+// The bind source, in the host's view; false when the op is to be skipped.
+bool open_bind_source(const FsOp& op, Source& src) {
+    if (op.kind == FsOpKind::bind_fd) {
+        // The caller's fd belongs to the parent's mount namespace, which the
+        // kernel will not clone from here; re-resolve the path it names and
+        // make sure we got the same object (bwrap's race check, before
+        // mounting rather than after).
+        std::string link = "/proc/self/fd/" + std::to_string(op.fd);
+        char buf[PATH_MAX];
+        ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+        if (n < 0) fail_errno("Can't find source path " + link);
+        buf[n] = 0;
+        src.tree = mountapi::open_path(buf);
+        if (!src.tree) fail_errno("Can't find source path " + link);
+        struct stat a, b;
+        if (::fstat(op.fd, &a) != 0) fail_errno("Can't stat fd " + std::to_string(op.fd));
+        if (::fstat(src.tree.get(), &b) != 0) fail_errno("Can't stat " + std::string(buf));
+        if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) fail("Race condition binding dirfd");
+        src.type = b.st_mode & S_IFMT;
+        return true;
+    }
+    src.tree = mountapi::open_path(op.source.c_str());
+    if (!src.tree) {
+        if (op.optional && errno == ENOENT) return false;
+        fail_errno("Can't find source path " + op.source);
+    }
+    struct stat st;
+    if (::fstat(src.tree.get(), &st) != 0) fail_errno("Can't get type of source " + op.source);
+    src.type = st.st_mode & S_IFMT;
+    return true;
+}
+
+bool weakens_isolation_only(FsOpKind k) {
+    return k == FsOpKind::bind || k == FsOpKind::bind_fd || k == FsOpKind::remount_ro;
+}
+
+std::vector<Source> open_sources(const Sandbox& sb) {
+    std::vector<Source> out(sb.fs.size());
+    for (size_t i = 0; i < sb.fs.size(); ++i) {
+        const FsOp& op = sb.fs[i];
+        try {
+            switch (op.kind) {
+            case FsOpKind::bind:
+            case FsOpKind::bind_fd:
+                out[i].skip = !open_bind_source(op, out[i]);
+                break;
+            case FsOpKind::overlay:
+                out[i].layers.push_back(oldroot_realpath(op.overlay_upper));
+                out[i].layers.push_back(oldroot_realpath(op.overlay_work));
+                [[fallthrough]];
+            case FsOpKind::tmp_overlay:
+            case FsOpKind::ro_overlay:
+                for (const auto& s : op.overlay_sources)
+                    out[i].layers.push_back(oldroot_realpath(s));
+                break;
+            default:
+                break;
+            }
+        } catch (const SetupError& e) {
+            if (!(sb.diag.not_a_security_boundary && weakens_isolation_only(op.kind))) throw;
+            report_warning(sb.diag, e.what());
+            out[i].skip = true;
+        }
+    }
+    return out;
+}
+
+void do_bind(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
+    Fd at = src.type == S_IFDIR ? ensure_dir_dest(ctx, op.dest, 0755, pm)
+                                : ensure_file_dest(ctx, op.dest, 0444, pm);
+    unsigned flags = bind_recursive | (op.readonly ? bind_readonly : 0) |
+                     (op.allow_dev && op.kind == FsOpKind::bind ? bind_devices : 0);
+    if (const char* step = bind_at(src.tree.get(), at.get(), flags)) {
+        std::string from =
+            op.kind == FsOpKind::bind ? "/oldroot" + op.source : "fd " + std::to_string(op.fd);
+        fail_errno("Can't bind mount " + from + " on " + MountCtx::newroot_path(op.dest) + ": " +
+                   step);
+    }
+    if (op.kind == FsOpKind::bind_fd) ::close(op.fd); // bwrap does not pass it on
+}
+
+void do_remount_ro(MountCtx& ctx, const FsOp& op) {
+    const std::string what = "Can't remount readonly on " + MountCtx::newroot_path(op.dest);
+    Fd fd(inroot::open(ctx.root.get(), op.dest, O_PATH));
+    if (!fd) fail_errno(what + ": realpath(destination)");
+    // Only a mount point can be remounted; mount_setattr on anything else
+    // would silently change the mount that contains it.
+    struct statx stx {};
+    if (::statx(fd.get(), "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
+        (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+        !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        fail(what + ": Unable to find destination in mount table");
+    if (mountapi::set_attr(fd.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                           false) == 0)
+        return;
+    if (errno != ENOSYS) fail_errno(what + ": Unable to remount destination with correct flags");
+    std::string failing;
+    if (mountinfo::add_flags("/oldroot/proc/self/mountinfo", MountCtx::fd_name(fd.get()),
+                             MS_RDONLY | MS_NOSUID | MS_NODEV, false, &failing) != 0)
+        fail_errno(what + ": Unable to remount destination with correct flags");
+}
+
+void do_tmpfs(MountCtx& ctx, const FsOp& op, mode_t pm) {
+    Fd at = ensure_dir_dest(ctx, op.dest, 0755, pm);
+    FsOptions opts{{"mode", octal(static_cast<uint32_t>(effective_perms(op)))}};
+    if (op.size && *op.size) opts.emplace_back("size", std::to_string(*op.size));
+    if (fs_at("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, at.get()) != 0)
+        fail_errno("Can't mount tmpfs on " + MountCtx::newroot_path(op.dest));
+}
+
+void do_dir(MountCtx& ctx, const FsOp& op, mode_t pm) {
+    ParentDir p = make_parents_dest(ctx, op.dest, pm);
+    const mode_t mode = static_cast<mode_t>(effective_perms(op));
+    if (::mkdirat(p.dir.get(), p.name.c_str(), mode) == 0) return;
+    if (errno != EEXIST) fail_errno("Can't mkdir " + op.dest);
+    // Existing: fine if it is (or leads, inside the root, to) a directory.
+    Fd fd(inroot::open(ctx.root.get(), op.dest, O_PATH | O_DIRECTORY));
+    if (!fd && errno == ENOTDIR) fail_errno("Can't mkdir " + op.dest);
+}
+
+void do_file(MountCtx& ctx, const FsOp& op, mode_t pm) {
+    make_parents_dest(ctx, op.dest, pm);
+    Fd fd(inroot::open(ctx.root.get(), op.dest, O_CREAT | O_WRONLY | O_TRUNC | O_NOCTTY,
+                       static_cast<mode_t>(effective_perms(op))));
+    if (!fd) fail_errno("Can't create file " + op.dest);
+    copy_fd_or_fail(op.fd, fd.get(), op.dest);
+    ::close(op.fd);
+}
+
+void do_bind_data(MountCtx& ctx, const FsOp& op, mode_t pm) {
+    // The data lives in the staging tmpfs, outside the new root; only the
+    // bind mount of it is visible inside.
+    char tmpl[] = "/bindfileXXXXXX";
+    Fd data(::mkostemp(tmpl, O_CLOEXEC));
+    if (!data) fail_errno("Can't create tmpfile for " + op.dest);
+    const uint32_t perms = static_cast<uint32_t>(effective_perms(op));
+    if (::fchmod(data.get(), perms) != 0)
+        fail_errno("Can't set mode " + octal(perms) + " on file to be used for " + op.dest);
+    copy_fd_or_fail(op.fd, data.get(), op.dest);
+    ::close(op.fd);
+    Fd at = ensure_file_dest(ctx, op.dest, 0444, pm);
+    const char* step =
+        bind_at(data.get(), at.get(), bind_recursive | (op.readonly ? bind_readonly : 0));
+    ::unlink(tmpl);
+    if (step)
+        fail_errno(std::string("Can't bind mount ") + tmpl + " on " +
+                   MountCtx::newroot_path(op.dest) + ": " + step);
+}
+
+void do_symlink(MountCtx& ctx, const FsOp& op, mode_t pm) {
+    ParentDir p = make_parents_dest(ctx, op.dest, pm);
+    if (::symlinkat(op.source.c_str(), p.dir.get(), p.name.c_str()) == 0) return;
+    if (errno != EEXIST) fail_errno("Can't make symlink at " + op.dest);
+    // bwrap 0.11: asking again for a symlink that is already there is fine.
+    char buf[PATH_MAX];
+    ssize_t n = ::readlinkat(p.dir.get(), p.name.c_str(), buf, sizeof buf);
+    if (n < 0) {
+        if (errno == EINVAL)
+            fail("Can't make symlink at " + op.dest + ": destination exists and is not a symlink");
+        fail_errno("Can't make symlink at " + op.dest +
+                   ": destination exists, and cannot read symlink target");
+    }
+    std::string existing(buf, static_cast<size_t>(n));
+    if (existing != op.source)
+        fail("Can't make symlink at " + op.dest + ": existing destination is " + existing);
+}
+
+void do_chmod(MountCtx& ctx, const FsOp& op) {
+    const uint32_t perms = static_cast<uint32_t>(effective_perms(op));
+    const std::string what = "Can't chmod " + octal(perms) + " " + op.dest;
+    Fd fd(inroot::open(ctx.root.get(), op.dest, O_PATH));
+    if (!fd) fail_errno(what);
+#ifdef SYS_fchmodat2
+    if (::syscall(SYS_fchmodat2, fd.get(), "", perms, AT_EMPTY_PATH) == 0) return;
+    if (errno != ENOSYS && errno != EINVAL) fail_errno(what);
+#endif
+    // The magic link names exactly the object resolved above.
+    if (::chmod(MountCtx::fd_path(fd.get()).c_str(), perms) != 0) fail_errno(what);
+}
+
+void do_overlay(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
+    Fd at = ensure_dir_dest(ctx, op.dest, 0755, pm);
+    FsOptions opts;
+    std::string shown; // bwrap's option string, for messages
+    size_t first_lower = 0;
+    if (op.kind == FsOpKind::overlay) {
+        opts = {{"upperdir", src.layers[0]}, {"workdir", src.layers[1]}};
+        shown = "upperdir=" + escape_layer(src.layers[0]) +
+                ",workdir=" + escape_layer(src.layers[1]) + ",";
+        first_lower = 2;
+    } else if (op.kind == FsOpKind::tmp_overlay) {
+        const int n = ctx.tmp_overlay_idx++;
+        std::string upper = "/tmp-overlay-upper-" + std::to_string(n);
+        std::string work = "/tmp-overlay-work-" + std::to_string(n);
+        if (::mkdir(upper.c_str(), 0755) != 0) fail_errno("Creating --tmp-overlay upperdir failed");
+        if (::mkdir(work.c_str(), 0755) != 0) fail_errno("Creating --tmp-overlay workdir failed");
+        opts = {{"upperdir", upper}, {"workdir", work}};
+        shown = "upperdir=" + upper + ",workdir=" + work + ",";
+    }
+    // --overlay-src lists layers bottom first; lowerdir wants the top first.
+    std::string lower;
+    for (size_t i = src.layers.size(); i > first_lower; --i) {
+        if (!lower.empty()) lower += ':';
+        lower += escape_layer(src.layers[i - 1]);
+    }
+    opts.emplace_back("lowerdir", lower);
+    opts.emplace_back("userxattr", "");
+    shown += "lowerdir=" + lower + ",userxattr";
+    if (fs_at("overlay", "overlay", 0, opts, at.get()) != 0) {
+        const std::string what = "Can't make overlay mount on " + MountCtx::newroot_path(op.dest) +
+                                 " with options " + shown;
+        if (errno == ELOOP) fail(what + ": Overlay directories may not overlap");
+        fail_errno(what);
+    }
+}
+
+void apply(MountCtx& ctx, const FsOp& op, Source& src) {
+    const mode_t pm = parent_mode_for(op);
+    switch (op.kind) {
+    case FsOpKind::bind:
+    case FsOpKind::bind_fd:
+        return do_bind(ctx, op, src, pm);
+    case FsOpKind::remount_ro:
+        return do_remount_ro(ctx, op);
+    case FsOpKind::proc:
+        return setup_proc(ctx, op, pm);
+    case FsOpKind::dev:
+        return setup_dev(ctx, op, pm);
+    case FsOpKind::mqueue: {
+        Fd at = ensure_dir_dest(ctx, op.dest, 0755, pm);
+        if (fs_at("mqueue", "mqueue", 0, {}, at.get()) != 0)
+            fail_errno("Can't mount mqueue on " + MountCtx::newroot_path(op.dest));
+        return;
+    }
+    case FsOpKind::tmpfs:
+        return do_tmpfs(ctx, op, pm);
+    case FsOpKind::dir:
+        return do_dir(ctx, op, pm);
+    case FsOpKind::file:
+        return do_file(ctx, op, pm);
+    case FsOpKind::bind_data:
+        return do_bind_data(ctx, op, pm);
+    case FsOpKind::symlink:
+        return do_symlink(ctx, op, pm);
+    case FsOpKind::chmod:
+        return do_chmod(ctx, op);
+    case FsOpKind::overlay:
+    case FsOpKind::tmp_overlay:
+    case FsOpKind::ro_overlay:
+        return do_overlay(ctx, op, src, pm);
+    case FsOpKind::lock_file:
+        return; // taken later, by take_lock_files()
+    }
+}
+
+void check(int rc, const char* what) {
+    if (rc != 0) fail_errno(what);
+}
+
+// Everything created during setup gets exactly the mode asked for.
+struct UmaskGuard {
+    mode_t old = ::umask(0);
+    ~UmaskGuard() { ::umask(old); }
+};
+
+// One open fd per bind source exists at once; make room for large plans
+// without changing what the payload inherits.
+struct FdLimitGuard {
+    struct rlimit old {};
+    bool changed = false;
+    explicit FdLimitGuard(size_t need) {
+        if (::getrlimit(RLIMIT_NOFILE, &old) != 0) return;
+        rlim_t want = static_cast<rlim_t>(need) + 256;
+        if (old.rlim_cur == RLIM_INFINITY || old.rlim_cur >= want) return;
+        struct rlimit raised = old;
+        raised.rlim_cur = old.rlim_max == RLIM_INFINITY ? want : std::min(want, old.rlim_max);
+        changed = ::setrlimit(RLIMIT_NOFILE, &raised) == 0;
+    }
+    ~FdLimitGuard() {
+        if (changed) ::setrlimit(RLIMIT_NOFILE, &old);
+    }
+};
+
+} // namespace
+
+void build_mount_tree(const Sandbox& sb) {
+    UmaskGuard umask_guard;
+    FdLimitGuard fd_guard(sb.fs.size());
+    MountCtx ctx(sb);
+    ctx.pid_ns = sb.ns.pid || sb.ns.join_pid_fd >= 0;
+    if (::isatty(STDOUT_FILENO)) {
+        if (const char* t = ::ttyname(STDOUT_FILENO)) ctx.host_tty = t;
+    }
+
+    // Slave, not private: mounts the host makes later (removable media,
+    // automounts) still show up in bound trees; nothing flows back out.
+    if (::mount(nullptr, "/", nullptr, MS_SILENT | MS_SLAVE | MS_REC, nullptr) != 0)
+        fail_errno("Failed to make / slave");
+    ctx.old_root = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!ctx.old_root) fail_errno("Can't open /");
+
+    std::vector<Source> sources = open_sources(sb);
+
+    check(::mount("tmpfs", "/tmp", "tmpfs", MS_NODEV | MS_NOSUID, nullptr),
+          "Failed to mount tmpfs");
+    check(::chdir("/tmp"), "chdir base_path");
+    check(::mkdir("newroot", 0755), "Creating newroot failed");
+    check(::mount("newroot", "newroot", nullptr, MS_SILENT | MS_BIND | MS_REC, nullptr),
+          "setting up newroot bind");
+    check(::mkdir("oldroot", 0755), "Creating oldroot failed");
+    check(static_cast<int>(::syscall(SYS_pivot_root, ".", "oldroot")), "pivot_root");
+    check(::chdir("/"), "chdir / (base path)");
+    ctx.root = Fd(::open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!ctx.root) fail_errno("Can't open /newroot");
+
+    for (size_t i = 0; i < sb.fs.size(); ++i) {
+        const FsOp& op = sb.fs[i];
+        if (sources[i].skip) continue;
+        try {
+            apply(ctx, op, sources[i]);
+        } catch (const SetupError& e) {
+            if (!(sb.diag.not_a_security_boundary && weakens_isolation_only(op.kind))) throw;
+            report_warning(sb.diag, e.what());
+        }
+    }
+    sources.clear();
+    ctx.root.reset();
+    ctx.old_root.reset();
+
+    // Unmount events must not travel to the host.
+    check(::mount("oldroot", "oldroot", nullptr, MS_SILENT | MS_REC | MS_PRIVATE, nullptr),
+          "Failed to make old root rprivate");
+    check(::umount2("oldroot", MNT_DETACH), "unmount old root");
+    // Second pivot: /newroot becomes "/", the staging tmpfs goes away.
+    Fd base(::open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC));
+    if (!base) fail_errno("can't open /");
+    check(::chdir("/newroot"), "chdir /newroot");
+    check(static_cast<int>(::syscall(SYS_pivot_root, ".", ".")), "pivot_root(/newroot)");
+    check(::fchdir(base.get()), "fchdir to oldroot");
+    check(::umount2(".", MNT_DETACH), "umount old root");
+    check(::chdir("/"), "chdir /");
+}
+
+std::vector<Fd> take_lock_files(const Sandbox& sb) {
+    std::vector<Fd> locks;
+    Fd root;
+    for (const auto& op : sb.fs) {
+        if (op.kind != FsOpKind::lock_file) continue;
+        if (!root) {
+            root = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!root) fail_errno("Can't open /");
+        }
+        Fd fd(inroot::open(root.get(), op.dest, O_RDONLY));
+        if (!fd) fail_errno("Unable to open lock file " + op.dest);
+        struct flock l {};
+        l.l_type = F_RDLCK;
+        l.l_whence = SEEK_SET;
+        if (::fcntl(fd.get(), F_SETLK, &l) < 0) fail_errno("Unable to lock file " + op.dest);
+        locks.push_back(std::move(fd));
+    }
+    return locks;
+}
+
+} // namespace burrow

@@ -1,0 +1,73 @@
+// Shared state and primitives of the mount plan (mounts.cpp, dev_setup.cpp,
+// proc_setup.cpp). Internal to runtime/: nothing outside includes this.
+//
+// During setup the process root is the staging tmpfs ("base", as in bwrap):
+//   /newroot  the sandbox root (root_fd below)
+//   /oldroot  the host tree (sources were opened before the pivot)
+// so mount options that must name paths (overlay layers) read exactly like
+// bwrap's ("lowerdir=/oldroot/...").
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/fd.hpp"
+#include "runtime/sandbox.hpp"
+
+namespace burrow::mounts {
+
+using FsOptions = std::vector<std::pair<std::string, std::string>>;
+
+struct MountCtx {
+    const Sandbox& sb;
+    Fd root;              // O_PATH of /newroot: every destination is resolved below it
+    Fd old_root;          // O_PATH of the host "/", opened before the pivot
+    bool pid_ns = false;  // proc gets a fresh instance (else the host's is bound)
+    std::string host_tty; // ttyname(1) when stdout is a tty: /dev/console
+    int tmp_overlay_idx = 0;
+
+    explicit MountCtx(const Sandbox& s) : sb(s) {}
+
+    // "/oldroot/proc/self/fd/N": names fd's object for mount(2) fallbacks
+    // without resolving any path the sandbox could influence.
+    static std::string fd_path(int fd);
+    // What the fd refers to as this process sees it (readlink of fd_path).
+    static std::string fd_name(int fd);
+    // bwrap's "/newroot<dest>" spelling for messages.
+    static std::string newroot_path(const std::string& dest);
+};
+
+// Where bwrap would mount with BIND_READONLY / BIND_DEVICES.
+constexpr unsigned bind_readonly = 1, bind_devices = 2, bind_recursive = 4;
+
+// Bind-mounts `source` (an O_PATH fd of the source, opened in this mount
+// namespace) onto target_fd: a clone of its tree when open_tree exists,
+// mount(2) on the fds' magic links otherwise. nosuid is always added,
+// nodev unless bind_devices, ro with bind_readonly, to every submount when
+// bind_recursive. Returns nullptr on success, else bwrap's description of
+// the failed step with errno set.
+const char* bind_at(int source, int target_fd, unsigned flags);
+
+// A fresh filesystem attached on target_fd; ms_flags are MS_NOSUID etc.
+// Returns 0 or -1 with errno.
+int fs_at(const char* fstype, const char* source, unsigned long ms_flags, const FsOptions& options,
+          int target_fd);
+
+// bwrap's ensure_dir()/ensure_file() on a destination, after creating its
+// parents; return an fd of what to mount on. Throw SetupError with bwrap's
+// messages ("Can't mkdir %s", "Can't create file at %s").
+Fd ensure_dir_dest(MountCtx& ctx, const std::string& dest, mode_t mode, mode_t parent_mode);
+Fd ensure_file_dest(MountCtx& ctx, const std::string& dest, mode_t mode, mode_t parent_mode);
+// Just the parents (bwrap's mkdir_with_parents(dest, create_last=false)).
+struct ParentDir {
+    Fd dir;
+    std::string name;
+};
+ParentDir make_parents_dest(MountCtx& ctx, const std::string& dest, mode_t parent_mode);
+
+// Per-op setup living in their own files.
+void setup_dev(MountCtx& ctx, const FsOp& op, mode_t parent_mode);
+void setup_proc(MountCtx& ctx, const FsOp& op, mode_t parent_mode);
+
+} // namespace burrow::mounts

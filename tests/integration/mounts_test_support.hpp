@@ -1,0 +1,137 @@
+// Helpers for the mount plan's integration tests: run mounts_driver (a real
+// user+mount(+pid) namespace and the real build_mount_tree) with a spec and
+// a command, capture what the command saw.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace mtest {
+
+using json = nlohmann::json;
+
+struct Result {
+    int status = -1; // exit code, or 128+signal
+    std::string out;
+    std::string err;
+};
+
+inline std::string slurp_fd(int fd) {
+    std::string s;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+    return s;
+}
+
+// Runs prefix... + [driver, spec, cmd...]; stdout and stderr captured
+// separately (stderr through a temporary file to avoid pipe deadlocks).
+inline Result run_argv(const std::vector<std::string>& argv) {
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return {};
+    char errname[] = "/tmp/mtest-errXXXXXX";
+    int errfd = ::mkostemp(errname, O_CLOEXEC);
+    ::unlink(errname);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out[1], 1);
+        ::dup2(errfd, 2);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execvp(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(out[1]);
+    Result r;
+    r.out = slurp_fd(out[0]);
+    ::close(out[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    ::lseek(errfd, 0, SEEK_SET);
+    r.err = slurp_fd(errfd);
+    ::close(errfd);
+    return r;
+}
+
+inline std::vector<std::string> driver_argv(const json& spec, const std::string& script) {
+    return {MOUNTS_DRIVER, spec.dump(), "/bin/sh", "-c", script};
+}
+
+inline Result run(const json& spec, const std::string& script) {
+    return run_argv(driver_argv(spec, script));
+}
+
+inline json op(const std::string& kind, const std::string& dest) {
+    return json{{"kind", kind}, {"dest", dest}};
+}
+inline json bind(const std::string& src, const std::string& dest, bool ro = false) {
+    return json{{"kind", "bind"}, {"source", src}, {"dest", dest}, {"readonly", ro}};
+}
+inline json symlink(const std::string& target, const std::string& dest) {
+    return json{{"kind", "symlink"}, {"source", target}, {"dest", dest}};
+}
+
+// Enough of a system to run /bin/sh and coreutils: read-only /usr plus the
+// merged-/usr symlinks, as in bwrap's README.
+inline json base_ops() {
+    return json::array({bind("/usr", "/usr", true), symlink("usr/bin", "/bin"),
+                        symlink("usr/lib", "/lib"), symlink("usr/lib64", "/lib64"),
+                        symlink("usr/sbin", "/sbin")});
+}
+
+// Unprivileged callers always need a user namespace; root runs both ways.
+inline json spec(json ops, bool pid = false, bool user = true) {
+    return json{{"user", user || ::geteuid() != 0}, {"pid", pid}, {"ops", std::move(ops)}};
+}
+
+inline json with_base(std::initializer_list<json> extra) {
+    json ops = base_ops();
+    for (const auto& e : extra) ops.push_back(e);
+    return ops;
+}
+
+// A private scratch directory on the host, removed at scope exit.
+struct TempDir {
+    std::string path;
+    TempDir() {
+        char tmpl[] = "/tmp/burrow-mtest-XXXXXX";
+        path = ::mkdtemp(tmpl);
+        ::chmod(path.c_str(), 0755);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+    std::string operator/(const std::string& rel) const { return path + "/" + rel; }
+};
+
+inline void write_file(const std::string& path, const std::string& data) {
+    std::ofstream(path) << data;
+}
+
+inline bool exists(const std::string& path) {
+    struct stat st;
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+inline std::string host_mountinfo() {
+    std::ifstream in("/proc/self/mountinfo");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+} // namespace mtest
