@@ -67,10 +67,13 @@ int bwrap_main(int argc, char** argv, int first_arg) {
     }
     print_warnings(inv.warnings);
     switch (inv.action) {
+    // Like bwrap, --help and --version succeed even if stdout is gone.
     case BwrapInvocation::Action::help:
-        return write_all(STDOUT_FILENO, bwrap_usage_text(prog)) ? 0 : 1;
+        (void)write_all(STDOUT_FILENO, bwrap_usage_text(prog));
+        return 0;
     case BwrapInvocation::Action::version:
-        return write_all(STDOUT_FILENO, std::string(bwrap_version_string) + "\n") ? 0 : 1;
+        (void)write_all(STDOUT_FILENO, std::string(bwrap_version_string) + "\n");
+        return 0;
     case BwrapInvocation::Action::run:
         break;
     }

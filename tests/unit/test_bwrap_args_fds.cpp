@@ -6,6 +6,8 @@
 
 #include <linux/filter.h>
 
+#include "policy/read_fd.hpp"
+
 #include <chrono>
 #include <cstring>
 
@@ -247,6 +249,22 @@ BOOST_AUTO_TEST_CASE(seccomp_length_is_validated) {
     BOOST_TEST_REQUIRE(inv.sandbox.seccomp_programs.size() == 1u);
     BOOST_TEST(inv.sandbox.seccomp_programs[0].empty());
     expect_error({"--seccomp", "1000000", "true"}, "Can't read seccomp data: Bad file descriptor");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(reading_fds)
+
+BOOST_AUTO_TEST_CASE(endless_sources_are_cut_off) {
+    // The parser's cap is 256 MiB; the helper's behaviour at its limit is the
+    // same at any size, so a small one keeps the test fast.
+    FedPipe p(std::string(5000, 'a'));
+    std::string out;
+    BOOST_TEST(burrow::read_fd_to_end(p.fd(), out, 1000) == EFBIG);
+    std::string all;
+    FedPipe q(std::string(5000, 'b'));
+    BOOST_TEST(burrow::read_fd_to_end(q.fd(), all, 5000) == 0);
+    BOOST_TEST(all == std::string(5000, 'b'));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
