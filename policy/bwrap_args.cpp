@@ -4,6 +4,13 @@
 //
 // bwrap prints warnings as it parses and dies at the first error, so the
 // parser records warnings in order and throws BwrapUsageError carrying them.
+//
+// Where Debian 12's bwrap 0.8.0 differs, 0.11.1 is followed: --argv0 (0.9),
+// --level-prefix and --overlay-src/--overlay/--tmp-overlay/--ro-overlay
+// (0.11) exist; "--userns 0", "--userns2 0" and "--pidns 0" name fd 0 instead
+// of being ignored (0.11.1); --version says 0.11.1. From 0.12 only
+// --not-a-security-boundary is taken; burrow never runs setuid, so bwrap's
+// setuid-only refusals apply only if HostFacts::setuid is set.
 #include "policy/bwrap_args.hpp"
 
 #include <strings.h>
