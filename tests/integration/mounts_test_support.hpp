@@ -77,19 +77,19 @@ inline Result run(const json& spec, const std::string& script) {
 inline json op(const std::string& kind, const std::string& dest) {
     return json{{"kind", kind}, {"dest", dest}};
 }
-inline json bind(const std::string& src, const std::string& dest, bool ro = false) {
+inline json bind_op(const std::string& src, const std::string& dest, bool ro = false) {
     return json{{"kind", "bind"}, {"source", src}, {"dest", dest}, {"readonly", ro}};
 }
-inline json symlink(const std::string& target, const std::string& dest) {
+inline json symlink_op(const std::string& target, const std::string& dest) {
     return json{{"kind", "symlink"}, {"source", target}, {"dest", dest}};
 }
 
 // Enough of a system to run /bin/sh and coreutils: read-only /usr plus the
 // merged-/usr symlinks, as in bwrap's README.
 inline json base_ops() {
-    return json::array({bind("/usr", "/usr", true), symlink("usr/bin", "/bin"),
-                        symlink("usr/lib", "/lib"), symlink("usr/lib64", "/lib64"),
-                        symlink("usr/sbin", "/sbin")});
+    return json::array({bind_op("/usr", "/usr", true), symlink_op("usr/bin", "/bin"),
+                        symlink_op("usr/lib", "/lib"), symlink_op("usr/lib64", "/lib64"),
+                        symlink_op("usr/sbin", "/sbin")});
 }
 
 // Unprivileged callers always need a user namespace; root runs both ways.
