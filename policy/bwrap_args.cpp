@@ -189,6 +189,7 @@ class Parser {
     std::optional<std::string> hostname_, chdir_, argv0_, exec_label_, file_label_;
     BwrapEnvironment env_;
     uint64_t caps_ = 0;
+    bool caps_edited_ = false; // any --cap-add/--cap-drop seen
     bool has_lock_file_ = false;
     std::vector<FsOp> fs_;
     std::vector<std::vector<sock_filter>> seccomp_programs_;
@@ -605,6 +606,7 @@ std::size_t Parser::opt_hostname(const std::string&, Argv argv, std::size_t argc
 std::size_t Parser::opt_cap(const std::string& opt, Argv argv, std::size_t argc) {
     const bool add = opt == "--cap-add";
     need(argc, 2, opt + " takes an argument");
+    caps_edited_ = true;
     if (::strcasecmp(argv[1].c_str(), "ALL") == 0) {
         caps_ = add ? ~uint64_t{0} : 0;
         return 1;
@@ -729,6 +731,7 @@ void Parser::finish(BwrapInvocation& inv, std::vector<std::string> command) {
     const unsigned last = host_.cap_last_cap < 63 ? host_.cap_last_cap : 63;
     const uint64_t valid = last == 63 ? ~uint64_t{0} : (uint64_t{1} << (last + 1)) - 1;
     sb.proc.capabilities = caps_ & valid;
+    sb.proc.keep_capabilities = host_.uid == 0 && !caps_edited_;
     sb.proc.exec_label = exec_label_;
     sb.proc.file_label = file_label_;
 

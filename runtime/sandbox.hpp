@@ -110,6 +110,13 @@ struct Process {
     bool as_pid_1 = false;        // no reaper: the payload is pid 1 of the pid namespace
     uint64_t capabilities = 0;    // exact effective/permitted/inheritable (+ambient when
                                   // uid != 0) set; the bounding set is cut to it too
+    // bwrap run by uid 0 without --cap-add/--cap-drop never calls capset():
+    // the payload keeps the caller's sets as they are (inheritable and ambient
+    // stay as inherited, usually empty; `capabilities` then equals the
+    // caller's effective set). With any --cap-add/--cap-drop, bwrap sets
+    // effective=permitted=inheritable=capabilities and raises the same ambient
+    // caps for uid 0 too (observed with bwrap 0.8.0: CapAmb is non-zero).
+    bool keep_capabilities = false;
     std::optional<std::string> exec_label; // SELinux exec context (ignored without SELinux)
     std::optional<std::string> file_label; // SELinux file context for created files
 };

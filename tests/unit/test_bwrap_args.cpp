@@ -539,7 +539,15 @@ constexpr uint64_t bit(unsigned n) {
 
 BOOST_AUTO_TEST_CASE(defaults) {
     BOOST_TEST(parse({"true"}).sandbox.proc.capabilities == 0u);
+    BOOST_TEST(!parse({"true"}).sandbox.proc.keep_capabilities);
     BOOST_TEST(parse({"true"}, root_host()).sandbox.proc.capabilities == kAllCaps40);
+    // root without cap options: bwrap leaves the sets alone (no capset).
+    BOOST_TEST(parse({"true"}, root_host()).sandbox.proc.keep_capabilities);
+    BOOST_TEST(parse({"--unshare-user", "true"}, root_host()).sandbox.proc.keep_capabilities);
+    BOOST_TEST(
+        !parse({"--cap-add", "CAP_CHOWN", "true"}, root_host()).sandbox.proc.keep_capabilities);
+    BOOST_TEST(
+        !parse({"--cap-drop", "CAP_CHOWN", "true"}, root_host()).sandbox.proc.keep_capabilities);
     HostFacts limited = root_host();
     limited.effective_caps = bit(0) | bit(21);
     BOOST_TEST(parse({"true"}, limited).sandbox.proc.capabilities == (bit(0) | bit(21)));
