@@ -49,7 +49,7 @@ struct Stop {}; // --help/--version reached: parsing ends there, like bwrap's ex
 
 class Parser {
   public:
-    Parser(const HostFacts& host) : host_(host), env_(host.env) {
+    explicit Parser(const HostFacts& host) : host_(host), env_(host.env) {
         // bwrap run by root keeps the caps it was started with unless told
         // otherwise; everyone else starts from none.
         if (host.uid == 0 && !host.setuid) caps_ = host.effective_caps;
