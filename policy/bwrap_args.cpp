@@ -478,9 +478,11 @@ std::size_t Parser::opt_label(const std::string& opt, Argv argv, std::size_t arg
     auto& slot = opt == "--exec-label" ? exec_label_ : file_label_;
     if (slot) warn_only_last(opt.c_str());
     slot = argv[1];
-    // Without libselinux burrow cannot check the context itself; with SELinux
-    // on, the kernel rejects a bad one when the runtime applies it.
     if (!host_.selinux_enabled) die("labeling not supported on this system");
+    if (host_.check_selinux_context) {
+        const int err = host_.check_selinux_context(argv[1]);
+        if (err != 0) die_errno("invalid label " + argv[1], err);
+    }
     return 1;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,9 @@ struct HostFacts {
     bool selinux_enabled = false; // --exec-label/--file-label need SELinux
     bool setuid = false;          // real and effective ids differ (main refuses this
                                   // anyway; kept so bwrap's setuid rules stay explicit)
+    // With SELinux on: 0 if the kernel accepts the context, else an errno
+    // (bwrap: security_check_context()). Empty means "accept every label".
+    std::function<int(const std::string&)> check_selinux_context;
 };
 HostFacts host_facts_from_process();
 

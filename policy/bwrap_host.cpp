@@ -56,6 +56,19 @@ unsigned last_capability() {
     return CAP_LAST_CAP;
 }
 
+// What libselinux's security_check_context() does: the kernel validates a
+// context written to selinuxfs. burrow does not link libselinux for this.
+int selinux_context_errno(const std::string& context) {
+    Fd fd(::open("/sys/fs/selinux/context", O_RDWR | O_CLOEXEC));
+    if (!fd) return errno;
+    const std::string with_nul = context + '\0';
+    for (;;) {
+        ssize_t n = ::write(fd.get(), with_nul.data(), with_nul.size());
+        if (n >= 0) return 0;
+        if (errno != EINTR) return errno;
+    }
+}
+
 } // namespace
 
 HostFacts host_facts_from_process() {
@@ -77,6 +90,7 @@ HostFacts host_facts_from_process() {
     // libselinux's is_selinux_enabled() looks for a mounted selinuxfs; burrow
     // does not link libselinux, so the same test is made by hand.
     h.selinux_enabled = path_exists("/sys/fs/selinux/enforce");
+    if (h.selinux_enabled) h.check_selinux_context = selinux_context_errno;
     return h;
 }
 

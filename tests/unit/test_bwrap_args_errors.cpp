@@ -187,6 +187,12 @@ BOOST_AUTO_TEST_CASE(labels_need_selinux) {
     auto inv = parse({"--exec-label", "a", "--file-label", "b", "true"}, se);
     BOOST_TEST(*inv.sandbox.proc.exec_label == "a");
     BOOST_TEST(*inv.sandbox.proc.file_label == "b");
+    // A context the kernel refuses: bwrap's die_with_error("invalid label %s").
+    se.check_selinux_context = [](const std::string& c) { return c == "bad" ? EINVAL : 0; };
+    expect_error({"--exec-label", "bad", "true"}, "invalid label bad: Invalid argument", se);
+    expect_error({"--file-label", "ok", "--file-label", "bad", "true"},
+                 "invalid label bad: Invalid argument", se);
+    BOOST_TEST(*parse({"--exec-label", "ok", "true"}, se).sandbox.proc.exec_label == "ok");
 }
 
 BOOST_AUTO_TEST_CASE(seccomp_exclusivity) {
