@@ -1,6 +1,363 @@
-// placeholder: the runtime helper owns this file
+// run_sandbox(): the order of every setup step, in one place.
+//
+//  monitor (the caller's process)           child (clone3, new namespaces)
+//  ------------------------------           ------------------------------
+//  NO_NEW_PRIVS, block forwarded signals
+//  setns --userns / --pidns
+//  clone3 ---------------------------------> scrub argv/env, PDEATHSIG
+//  scrub argv/env                            wait for "go"
+//  read ns ids, write uid/gid maps
+//  setns --userns2, drop caps, not dumpable
+//  info-fd / json-status-fd, userns-block-fd
+//  "go" ----------------------------------->  (switch uid/gid for --userns)
+//  close other fds                           lo up, hostname
+//  wait + forward signals                    build_mount_tree (pivot_root)
+//                                            --userns2, nested userns,
+//                                              --disable-userns / assert
+//                                            not dumpable, bounding set, capset
+//                                            --block-fd, chdir + PWD, setsid
+//                                            lock files
+//                                            fork pid 1 (reaper) if needed:
+//                                              pid 1: close fds, drop caps,
+//                                              seccomp, reap + forward
+//                                            payload: mask, PDEATHSIG, ambient
+//                                              caps, seccomp (last), exec
 #include "runtime/runtime.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "runtime/caps.hpp"
 #include "runtime/error.hpp"
+#include "runtime/exec.hpp"
+#include "runtime/fd.hpp"
+#include "runtime/mounts.hpp"
+#include "runtime/namespaces.hpp"
+#include "runtime/seccomp_install.hpp"
+#include "runtime/status.hpp"
+#include "runtime/supervisor.hpp"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
 namespace burrow {
-int run_sandbox(const Sandbox& sb) { report_error(sb.diag, "runtime not implemented yet"); return 1; }
+
+namespace {
+
+// What the monitor prepares before clone and the child inherits as a copy.
+struct Launch {
+    explicit Launch(const Sandbox& s) : sb(s) {}
+    const Sandbox& sb;
+    ns::MapPlan maps;
+    supervisor::Signals signals{};
+    supervisor::ProcStrings strings;
+    std::string caller_cwd;
+    uid_t real_uid = 0;
+    gid_t real_gid = 0;
+    uint64_t caller_caps = 0; // effective set of the caller
+    bool needs_init = false;
+    // The child reads "go" here; the monitor keeps the write end for its
+    // whole life, so a hang-up tells the child its parent is gone.
+    Fd link_read, link_write;
+    Fd event_fd;                          // pid 1 -> monitor: payload status + 1
+    Fd setup_done_read, setup_done_write; // json-status: was the payload exec'd?
+};
+
+bool has_lock_files(const Sandbox& sb) {
+    for (const auto& op : sb.fs)
+        if (op.kind == FsOpKind::lock_file) return true;
+    return false;
 }
+
+// The rules bwrap checks before it creates anything, for front ends that
+// did not check them already (policy files).
+void validate(const Sandbox& sb) {
+    if (sb.proc.argv.empty() || sb.proc.argv[0].empty()) fail("No command specified");
+    if (sb.ns.join_user_fd >= 0 && sb.ns.user) fail("--userns not compatible --unshare-user");
+    if (sb.status.userns_block_fd >= 0 && !sb.ns.user)
+        fail("--userns-block-fd requires --unshare-user");
+    if (sb.status.userns_block_fd >= 0 && sb.status.info_fd < 0)
+        fail("--userns-block-fd requires --info-fd");
+    if (sb.ns.disable_userns && !sb.ns.user) fail("--disable-userns requires --unshare-user");
+    if (sb.ns.disable_userns && sb.status.userns_block_fd >= 0)
+        fail("--disable-userns is not compatible with  --userns-block-fd");
+    if (sb.proc.hostname && !sb.ns.uts) fail("Specifying --hostname requires --unshare-uts");
+    if (sb.proc.as_pid_1 && !sb.ns.pid) fail("Specifying --as-pid-1 requires --unshare-pid");
+    if (sb.proc.as_pid_1 && has_lock_files(sb))
+        fail("Specifying --as-pid-1 and --lock-file is not permitted");
+}
+
+void read_one_byte(int fd) {
+    char b;
+    ssize_t r;
+    do r = ::read(fd, &b, 1);
+    while (r < 0 && errno == EINTR);
+}
+
+void write_one_byte(int fd) {
+    char b = 0;
+    ssize_t r;
+    do r = ::write(fd, &b, 1);
+    while (r < 0 && errno == EINTR);
+}
+
+// --userns (or a map wider than one id): the ids the payload asked for are
+// not the ones the maps gave us. bwrap switches only when they differ from
+// the caller's own, so a caller mapped to root in a joined namespace stays
+// root there.
+void switch_ids(const Launch& l) {
+    // A nested user namespace will map the requested ids itself.
+    if (l.maps.nested) return;
+    const Ids& ids = l.sb.ids;
+    const bool gid = ::getgid() != ids.gid && ids.gid != l.real_gid;
+    const bool uid = ::getuid() != ids.uid && ids.uid != l.real_uid;
+    if (!gid && !uid) return;
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail_errno("prctl(PR_SET_KEEPCAPS) failed");
+    if (gid && ::setgid(ids.gid) != 0)
+        fail_errno("unable to switch to gid " + std::to_string(ids.gid));
+    if (uid && ::setuid(ids.uid) != 0)
+        fail_errno("unable to switch to uid " + std::to_string(ids.uid));
+    caps::raise_effective();
+}
+
+[[noreturn]] void init_main(Launch& l, pid_t payload, std::vector<Fd>& locks) {
+    const Sandbox& sb = l.sb;
+    l.setup_done_write.reset();
+    // pid 1 keeps stdio, its reports and what must live as long as the
+    // sandbox; every other fd was passed on to the payload already.
+    std::vector<int> keep = {l.event_fd.get(), l.link_read.get(), sb.status.sync_fd};
+    for (const auto& fd : locks) keep.push_back(fd.get());
+    supervisor::close_fds_except(keep);
+    caps::drop_all();
+    if (sb.proc.die_with_parent) {
+        supervisor::set_parent_death_signal();
+        supervisor::die_if_pipe_hung_up(l.link_read.get());
+    }
+    Fd sigfd(supervisor::init_signalfd(l.signals));
+    install_seccomp_programs(sb.seccomp_programs);
+    ::_exit(supervisor::run_init(sigfd.get(), payload, l.event_fd.get(), sb.proc.new_session));
+}
+
+void child_setup_and_exec(Launch& l) {
+    const Sandbox& sb = l.sb;
+    supervisor::scrub_process_strings(l.strings);
+    l.link_write.reset();
+    l.setup_done_read.reset();
+    if (sb.proc.die_with_parent) supervisor::set_parent_death_signal();
+    // bwrap keeps these from the payload.
+    if (sb.status.info_fd >= 0) ::close(sb.status.info_fd);
+    if (sb.status.json_status_fd >= 0) ::close(sb.status.json_status_fd);
+
+    // Wait until the monitor has written our maps. EOF: the monitor died.
+    char go;
+    ssize_t r;
+    do r = ::read(l.link_read.get(), &go, 1);
+    while (r < 0 && errno == EINTR);
+    if (r != 1) ::_exit(1);
+
+    switch_ids(l);
+    if (sb.ns.net) ns::bring_up_loopback();
+    if (sb.proc.hostname) ns::set_hostname(*sb.proc.hostname);
+    // The nested user namespace steps need the host's /proc after pivot.
+    Fd proc_fd;
+    if (l.maps.nested || sb.ns.disable_userns) {
+        proc_fd.reset(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!proc_fd) fail_errno("Can't open /proc");
+    }
+
+    build_mount_tree(sb);
+
+    if (sb.ns.join_user2_fd >= 0) ns::join_user2(sb.ns.join_user2_fd);
+    ns::finish_user_namespaces(sb, l.maps, proc_fd.get());
+    proc_fd.reset();
+
+    // From here on nothing needs our /proc files writable by our own uid:
+    // not dumpable => /proc/PID/{exe,environ,fd,...} of pid 1 need
+    // CAP_SYS_PTRACE in the initial user namespace (runc CVE-2019-5736).
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
+    // bwrap cuts the bounding set only in a user namespace (new or joined):
+    // on the host, NO_NEW_PRIVS already keeps exec from granting anything
+    // beyond the permitted set, and CapBnd stays what the caller had.
+    if (sb.ns.user || sb.ns.join_user_fd >= 0) caps::limit_bounding_set(sb.proc.capabilities);
+    // A root caller that asked for nothing keeps its capabilities without a
+    // capset() at all, as with bwrap (systemd-nspawn's seccomp policy refuses
+    // capset; and the inheritable set stays as it was).
+    if (!(l.real_uid == 0 && sb.proc.capabilities == l.caller_caps))
+        caps::set_exact(sb.proc.capabilities);
+
+    if (sb.status.block_fd >= 0) {
+        read_one_byte(sb.status.block_fd);
+        ::close(sb.status.block_fd);
+    }
+
+    std::vector<std::string> env = sb.proc.env;
+    exec::enter_working_directory(sb.proc, l.caller_cwd, env);
+    if (sb.proc.new_session && ::setsid() == -1) fail_errno("setsid");
+
+    std::vector<Fd> locks = take_lock_files(sb);
+    pid_t init_pid = 0;
+    if (l.needs_init) {
+        sigset_t chld;
+        sigemptyset(&chld);
+        sigaddset(&chld, SIGCHLD);
+        if (::sigprocmask(SIG_BLOCK, &chld, nullptr) != 0) fail_errno("sigprocmask");
+        init_pid = ::getpid();
+        pid_t pid = ::fork();
+        if (pid < 0) fail_errno("Can't fork for pid 1");
+        if (pid != 0) init_main(l, pid, locks);
+    }
+
+    // The payload. Lock fds are close-on-exec; the locks stay with pid 1.
+    if (!sb.proc.as_pid_1 && sb.status.sync_fd >= 0) ::close(sb.status.sync_fd);
+    supervisor::restore_mask_for_exec(l.signals);
+    if (sb.proc.die_with_parent) {
+        supervisor::set_parent_death_signal();
+        if (init_pid != 0)
+            supervisor::die_if_parent_gone(init_pid);
+        else
+            supervisor::die_if_pipe_hung_up(l.link_read.get());
+    }
+    caps::raise_ambient(sb.proc.capabilities);
+    // Last, so that the filters need not allow anything burrow needs.
+    install_seccomp_programs(sb.seccomp_programs);
+    if (l.setup_done_write) write_one_byte(l.setup_done_write.get());
+    exec::exec_payload(sb.proc, env);
+    const int err = errno;
+    if (l.setup_done_write) write_one_byte(l.setup_done_write.get());
+    fail_errno("execvp " + sb.proc.argv[0], err);
+}
+
+[[noreturn]] void child_main(Launch& l) noexcept {
+    try {
+        child_setup_and_exec(l);
+    } catch (const std::exception& e) {
+        report_error(l.sb.diag, e.what());
+    }
+    ::_exit(1);
+}
+
+// Kills and reaps the child if the monitor fails before the child is free.
+struct ChildGuard {
+    int pidfd = -1;
+    ~ChildGuard() {
+        if (pidfd < 0) return;
+        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+        siginfo_t si{};
+        ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED);
+    }
+};
+
+int run_monitor(const Sandbox& sb) {
+    validate(sb);
+    const pid_t caller = ::getppid();
+    // Never gain privileges through exec, in any process of the sandbox.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        fail_errno("prctl(PR_SET_NO_NEW_PRIVS) failed");
+    // A caller that ignores SIGCHLD would have our child reaped behind our back.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGCHLD, &dfl, nullptr);
+
+    Launch l(sb);
+    l.maps = ns::plan_maps(sb);
+    l.strings = supervisor::locate_process_strings();
+    l.caller_cwd = exec::caller_cwd();
+    l.real_uid = ::getuid();
+    l.real_gid = ::getgid();
+    if (l.real_uid == 0) l.caller_caps = caps::effective();
+    l.needs_init = !sb.proc.as_pid_1 && (sb.ns.pid || has_lock_files(sb) || sb.status.sync_fd >= 0);
+    if (sb.ns.pid && !sb.proc.as_pid_1) {
+        l.event_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+        if (!l.event_fd) fail_errno("eventfd()");
+    }
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) fail_errno("pipe2()");
+    l.link_read.reset(p[0]);
+    l.link_write.reset(p[1]);
+    if (sb.status.json_status_fd >= 0) {
+        if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) fail_errno("pipe2()");
+        l.setup_done_read.reset(p[0]);
+        l.setup_done_write.reset(p[1]);
+    }
+
+    if (sb.ns.join_user_fd >= 0) ns::join_user(sb.ns.join_user_fd);
+    // setns(CLONE_NEWPID) affects only our children: the child is born in
+    // that pid namespace (or in a new one below it), no intermediate fork.
+    if (sb.ns.join_pid_fd >= 0) ns::join_pid(sb.ns.join_pid_fd);
+    l.signals = supervisor::block_forwarded_signals();
+
+    Fd pidfd;
+    const pid_t pid = ns::clone_child(ns::clone_flags(sb.ns), pidfd);
+    if (pid == 0) child_main(l);
+    ChildGuard guard{pidfd.get()};
+    l.link_read.reset();
+    l.setup_done_write.reset();
+    supervisor::scrub_process_strings(l.strings);
+
+    const bool report = sb.status.info_fd >= 0 || sb.status.json_status_fd >= 0;
+    status::NamespaceIds ids;
+    if (report || !l.maps.uid_map.empty() || !l.maps.gid_map.empty()) {
+        const std::string dir = "/proc/" + std::to_string(pid);
+        Fd proc_dir(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!proc_dir) fail_errno("open " + dir + " failed");
+        // Before the maps: the child may not stay ptrace-able to us after.
+        if (report) ids = ns::namespace_ids(proc_dir.get(), sb.ns);
+        ns::write_maps(proc_dir.get(), l.maps.uid_map, l.maps.gid_map,
+                       sb.ids.deny_setgroups && !l.maps.uid_map.empty());
+    }
+    if (sb.ns.join_user2_fd >= 0) ns::join_user2(sb.ns.join_user2_fd);
+    // The monitor needs no privilege from here on, and a payload that can
+    // see it (shared pid namespace) must not reach our /proc/PID/exe.
+    caps::drop_all();
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
+    if (sb.proc.die_with_parent) {
+        supervisor::set_parent_death_signal();
+        supervisor::die_if_parent_gone(caller);
+    }
+    if (sb.status.info_fd >= 0) {
+        status::write_document(sb.status.info_fd, status::info_document(pid, ids), true);
+        ::close(sb.status.info_fd);
+    }
+    if (sb.status.json_status_fd >= 0)
+        status::write_document(sb.status.json_status_fd, status::json_status_start(pid, ids), true);
+    if (sb.status.userns_block_fd >= 0) {
+        read_one_byte(sb.status.userns_block_fd);
+        ::close(sb.status.userns_block_fd);
+    }
+    write_one_byte(l.link_write.get());
+    supervisor::close_fds_except({pidfd.get(), l.event_fd.get(), l.setup_done_read.get(),
+                                  sb.status.json_status_fd, l.link_write.get()});
+    guard.pidfd = -1;
+
+    supervisor::MonitorFds fds;
+    fds.pidfd = pidfd.get();
+    fds.event_fd = l.event_fd.get();
+    fds.setup_finished_fd = l.setup_done_read.get();
+    fds.json_status_fd = sb.status.json_status_fd;
+    return supervisor::monitor(fds, l.signals, sb.proc.new_session);
+}
+
+} // namespace
+
+int run_sandbox(const Sandbox& sb) {
+    try {
+        return run_monitor(sb);
+    } catch (const std::exception& e) {
+        report_error(sb.diag, e.what());
+        return 1;
+    }
+}
+
+} // namespace burrow

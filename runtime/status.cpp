@@ -1,0 +1,59 @@
+#include "runtime/status.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "runtime/error.hpp"
+
+namespace burrow::status {
+
+namespace {
+
+std::string document(int child_pid, const NamespaceIds& ids, const char* open,
+                     const char* separator, const char* close) {
+    std::string text = open;
+    text += "\"child-pid\": ";
+    text += std::to_string(child_pid);
+    for (const auto& [name, inode] : ids) {
+        text += ',';
+        text += separator;
+        text += '"';
+        text += name;
+        text += "-namespace\": ";
+        text += std::to_string(inode);
+    }
+    text += close;
+    return text;
+}
+
+} // namespace
+
+std::string info_document(int child_pid, const NamespaceIds& ids) {
+    return document(child_pid, ids, "{\n    ", "\n    ", "\n}\n");
+}
+
+std::string json_status_start(int child_pid, const NamespaceIds& ids) {
+    return document(child_pid, ids, "{ ", " ", " }\n");
+}
+
+std::string json_status_exit(int exit_code) {
+    return "{ \"exit-code\": " + std::to_string(exit_code) + " }\n";
+}
+
+void write_document(int fd, const std::string& text, bool required) {
+    const char* p = text.data();
+    size_t left = text.size();
+    while (left > 0) {
+        ssize_t n = ::write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (required) fail_errno("Write to info_fd", n < 0 ? errno : EIO);
+            return;
+        }
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+}
+
+} // namespace burrow::status

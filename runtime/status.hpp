@@ -1,0 +1,24 @@
+// What the caller learns about a running sandbox: bwrap's --info-fd and
+// --json-status-fd documents, byte for byte as bwrap prints them.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace burrow::status {
+
+using NamespaceIds = std::vector<std::pair<const char*, unsigned long long>>;
+
+// {\n    "child-pid": N,\n    "mnt-namespace": I ...\n}\n
+std::string info_document(int child_pid, const NamespaceIds& ids);
+// { "child-pid": N, "mnt-namespace": I ... }\n
+std::string json_status_start(int child_pid, const NamespaceIds& ids);
+// { "exit-code": N }\n
+std::string json_status_exit(int exit_code);
+
+// Writes text to the caller's fd; a failure is fatal ("Write to info_fd")
+// when required, ignored otherwise (the reader may be gone at the end).
+void write_document(int fd, const std::string& text, bool required);
+
+} // namespace burrow::status

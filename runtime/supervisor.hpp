@@ -1,0 +1,69 @@
+// bwrap's process model around the payload: the monitor outside (waits,
+// forwards signals, reports the exit status), pid 1 inside (reaps, forwards,
+// holds lock files and --sync-fd), parent-death handling, fd hygiene and the
+// scrubbing of what /proc/PID/{cmdline,environ} would reveal.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <vector>
+
+namespace burrow::supervisor {
+
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 are forwarded to the
+// payload (bubblewrap issue 369), except those the caller set to SIG_IGN
+// (a background job's SIGINT stays ignored, as the payload inherits it).
+struct Signals {
+    sigset_t forwarded;
+    sigset_t original_mask;
+};
+// Blocks the forwarded signals before clone, so one that arrives before
+// the child exists waits in the signalfd instead of killing the monitor.
+Signals block_forwarded_signals();
+// The payload gets the caller's mask back, SIGCHLD unblocked (as bwrap).
+void restore_mask_for_exec(const Signals& signals);
+
+// Closes every fd >= 3 except those in keep (bwrap's close_extra_fds).
+void close_fds_except(std::vector<int> keep);
+
+// PR_SET_PDEATHSIG(SIGKILL), then the check that the parent did not die
+// before the prctl: by its pid, or, when the parent is outside our pid
+// namespace, by the hangup of a pipe only the parent holds the write end of.
+void set_parent_death_signal();
+void die_if_parent_gone(pid_t expected_parent);
+void die_if_pipe_hung_up(int read_end);
+
+// The argv and environment strings the kernel shows in /proc/PID/cmdline and
+// /proc/PID/environ (bubblewrap issue 725): located once, scrubbed in every
+// long-lived burrow process. argv[0] is kept so ps still names us.
+struct ProcStrings {
+    unsigned long arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+    bool valid = false;
+};
+ProcStrings locate_process_strings();
+void scrub_process_strings(const ProcStrings& strings);
+
+// The monitor: waits for the child (pidfd) or for pid 1's report of the
+// payload's status (event_fd), forwards signals to the child, and writes
+// the json-status exit document when the payload was exec'd.
+struct MonitorFds {
+    int pidfd = -1;
+    int event_fd = -1;
+    int setup_finished_fd = -1;
+    int json_status_fd = -1;
+};
+int monitor(const MonitorFds& fds, const Signals& signals, bool new_session);
+
+// pid 1: reaps every child, forwards signals to the payload, reports the
+// payload's status through event_fd (if any) as soon as it ends, and
+// returns it once no child is left.
+// The signalfd is made first (init_signalfd) so that a seccomp program
+// installed in between cannot stand in its way.
+int init_signalfd(const Signals& signals);
+int run_init(int sigfd, pid_t payload, int event_fd, bool new_session);
+
+// bash's convention: exit code, or 128+N for a death by signal N.
+int exit_status(int wait_status);
+
+} // namespace burrow::supervisor
