@@ -27,6 +27,10 @@ bool note(int& flag, long rc) {
 }
 } // namespace
 
+void force_legacy() {
+    g_open_tree = g_setattr = g_fsopen = 0;
+}
+
 bool have_open_tree() {
     return g_open_tree != 0;
 }

@@ -42,6 +42,9 @@ int attach(int tree_fd, int target_fd);
 Fd new_fs(const char* fstype, const char* source,
           const std::vector<std::pair<std::string, std::string>>& options, unsigned attrs);
 
+// Behave as on a kernel without the new mount API (tests of the fallbacks).
+void force_legacy();
+
 // openat2 with RESOLVE_* flags; -1 with errno (ENOSYS on old kernels).
 int openat2(int dirfd, const char* path, int flags, mode_t mode, unsigned long long resolve);
 

@@ -96,6 +96,10 @@ int walk(int root_fd, std::string_view path, int flags, mode_t mode) {
 
 } // namespace
 
+void force_userspace_walk() {
+    g_no_openat2 = true;
+}
+
 std::string normalize(std::string_view path) {
     std::string out;
     for (const auto& c : split(path)) append(out, c);

@@ -5,7 +5,7 @@
 //
 //   mounts_driver SPEC_JSON COMMAND [ARGS...]
 //
-// SPEC_JSON: {"user": bool, "pid": bool, "ipc": bool, "nasb": bool,
+// SPEC_JSON: {"user": bool, "pid": bool, "ipc": bool, "nasb": bool, "legacy": bool,
 //             "ops": [{"kind": "bind", "source": ..., "dest": ..., "fd": N,
 //                      "readonly": bool, "dev": bool, "optional": bool,
 //                      "perms": N, "size": N, "sources": [...],
@@ -24,7 +24,9 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/error.hpp"
+#include "runtime/mount_api.hpp"
 #include "runtime/mounts.hpp"
+#include "runtime/path_resolve.hpp"
 
 namespace {
 
@@ -72,6 +74,12 @@ int main(int argc, char** argv) {
     sb.ns.pid = spec.value("pid", false);
     sb.ns.ipc = spec.value("ipc", false);
     sb.diag.not_a_security_boundary = spec.value("nasb", false);
+    // "legacy": run the pre-5.2 code paths (mount(2), libmount remounts,
+    // userspace in-root walk) as on an old kernel.
+    if (spec.value("legacy", false)) {
+        burrow::mountapi::force_legacy();
+        burrow::inroot::force_userspace_walk();
+    }
     for (const auto& j : spec.value("ops", nlohmann::json::array())) {
         burrow::FsOp op;
         op.kind = kind_of(j.at("kind"));
