@@ -113,29 +113,40 @@ ParentDir make_parents_dest(MountCtx& ctx, const std::string& dest, mode_t paren
 
 Fd ensure_dir_dest(MountCtx& ctx, const std::string& dest, mode_t mode, mode_t parent_mode) {
     ParentDir p = make_parents_dest(ctx, dest, parent_mode);
+    // Usually the name is new: create it and open what we created (O_NOFOLLOW:
+    // if a bound host directory swaps in a symlink meanwhile, fall through to
+    // the in-root resolution below instead of following it).
+    if (::mkdirat(p.dir.get(), p.name.c_str(), mode) == 0) {
+        Fd fd(::openat(p.dir.get(), p.name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (fd) return fd;
+    }
+    const int mkdir_err = errno;
     // Existing directories (or symlinks to them, inside the root) are used
-    // as they are; only a missing name is created.
+    // as they are. Some filesystems say EROFS rather than EEXIST, so look
+    // before judging the mkdir error.
     Fd fd(inroot::open(ctx.root.get(), dest, O_PATH | O_DIRECTORY));
     if (fd) return fd;
-    if (errno != ENOENT) fail_errno("Can't mkdir " + dest);
-    if (::mkdirat(p.dir.get(), p.name.c_str(), mode) != 0 && errno != EEXIST)
-        fail_errno("Can't mkdir " + dest);
-    fd = Fd(inroot::open(ctx.root.get(), dest, O_PATH | O_DIRECTORY));
-    if (!fd) fail_errno("Can't mkdir " + dest);
-    return fd;
+    if (errno == ENOENT && mkdir_err != EEXIST) errno = mkdir_err;
+    fail_errno("Can't mkdir " + dest);
 }
 
 Fd ensure_file_dest(MountCtx& ctx, const std::string& dest, mode_t mode, mode_t parent_mode) {
-    make_parents_dest(ctx, dest, parent_mode);
-    Fd fd(inroot::open(ctx.root.get(), dest, O_PATH));
+    ParentDir p = make_parents_dest(ctx, dest, parent_mode);
+    Fd fd(::openat(p.dir.get(), p.name.c_str(),
+                   O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, mode));
+    if (fd) return fd;
+    const int create_err = errno;
+    fd = Fd(inroot::open(ctx.root.get(), dest, O_PATH));
     if (fd) {
+        // Any non-directory will do as a mount point for a non-directory.
         struct stat st;
         if (::fstat(fd.get(), &st) != 0) fail_errno("Can't create file at " + dest);
         if (!S_ISDIR(st.st_mode)) return fd;
         fail_errno("Can't create file at " + dest, EISDIR);
     }
     if (errno != ENOENT) fail_errno("Can't create file at " + dest);
-    // Like creat(): a dangling in-root symlink gets its target created.
+    if (create_err != EEXIST) fail_errno("Can't create file at " + dest, create_err);
+    // A dangling symlink: like creat(), create its target (inside the root).
     fd = Fd(inroot::open(ctx.root.get(), dest, O_CREAT | O_WRONLY | O_NONBLOCK | O_NOCTTY, mode));
     if (!fd) fail_errno("Can't create file at " + dest);
     return fd;
