@@ -66,7 +66,6 @@ struct Launch {
     std::string caller_cwd;
     uid_t real_uid = 0;
     gid_t real_gid = 0;
-    uint64_t caller_caps = 0; // effective set of the caller
     bool needs_init = false;
     // The child reads "go" here; the monitor keeps the write end for its
     // whole life, so a hang-up tells the child its parent is gone.
@@ -191,11 +190,9 @@ void child_setup_and_exec(Launch& l) {
     // on the host, NO_NEW_PRIVS already keeps exec from granting anything
     // beyond the permitted set, and CapBnd stays what the caller had.
     if (sb.ns.user || sb.ns.join_user_fd >= 0) caps::limit_bounding_set(sb.proc.capabilities);
-    // A root caller that asked for nothing keeps its capabilities without a
-    // capset() at all, as with bwrap (systemd-nspawn's seccomp policy refuses
-    // capset; and the inheritable set stays as it was).
-    if (!(l.real_uid == 0 && sb.proc.capabilities == l.caller_caps))
-        caps::set_exact(sb.proc.capabilities);
+    // bwrap's root caller without --cap-add/--cap-drop: no capset() at all
+    // (systemd-nspawn's seccomp policy refuses it; inheritable stays as is).
+    if (!sb.proc.keep_capabilities) caps::set_exact(sb.proc.capabilities);
 
     if (sb.status.block_fd >= 0) {
         read_one_byte(sb.status.block_fd);
@@ -276,7 +273,6 @@ int run_monitor(const Sandbox& sb) {
     l.caller_cwd = exec::caller_cwd();
     l.real_uid = ::getuid();
     l.real_gid = ::getgid();
-    if (l.real_uid == 0) l.caller_caps = caps::effective();
     l.needs_init = !sb.proc.as_pid_1 && (sb.ns.pid || has_lock_files(sb) || sb.status.sync_fd >= 0);
     if (sb.ns.pid && !sb.proc.as_pid_1) {
         l.event_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
