@@ -39,7 +39,7 @@ void setup_dev(MountCtx& ctx, const FsOp& op, mode_t parent_mode) {
     const std::string& dest = op.dest;
     Fd at = ensure_dir_dest(ctx, dest, 0755, parent_mode);
     if (fs_at("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, {{"mode", "0755"}}, at.get()) != 0)
-        fail_errno("Can't mount tmpfs on " + MountCtx::newroot_path(dest));
+        fail_mount("Can't mount tmpfs on " + MountCtx::newroot_path(dest));
     // Everything below is created in the fresh tmpfs through its own fd.
     Fd dev(inroot::open(ctx.root.get(), dest, O_PATH | O_DIRECTORY));
     if (!dev) fail_errno("Can't open " + dest);
@@ -62,7 +62,7 @@ void setup_dev(MountCtx& ctx, const FsOp& op, mode_t parent_mode) {
     if (!pts) fail_errno("Can't create " + dest + "/devpts");
     if (fs_at("devpts", "devpts", MS_NOSUID | MS_NOEXEC,
               {{"newinstance", ""}, {"ptmxmode", "0666"}, {"mode", "620"}}, pts.get()) != 0)
-        fail_errno("Can't mount devpts on " + MountCtx::newroot_path(dest) + "/pts");
+        fail_mount("Can't mount devpts on " + MountCtx::newroot_path(dest) + "/pts");
     if (::symlinkat("pts/ptmx", dev.get(), "ptmx") != 0)
         fail_errno("Can't make symlink at " + dest + "/ptmx");
 

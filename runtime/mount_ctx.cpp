@@ -39,6 +39,13 @@ std::string join_options(const FsOptions& options) {
 }
 } // namespace
 
+void fail_mount(const std::string& what, int err) {
+    if (err == ENOSPC)
+        fail(what + ": Limit exceeded (ENOSPC). (Hint: Check that /proc/sys/fs/mount-max is "
+                    "sufficient, typically 100000)");
+    fail_errno(what, err);
+}
+
 std::string MountCtx::fd_path(int fd) {
     return "/oldroot/proc/self/fd/" + std::to_string(fd);
 }

@@ -41,6 +41,10 @@ struct MountCtx {
 // Where bwrap would mount with BIND_READONLY / BIND_DEVICES.
 constexpr unsigned bind_readonly = 1, bind_devices = 2, bind_recursive = 4;
 
+// fail_errno() for a failed mount: bwrap's wording for ENOSPC ("limit
+// exceeded", not a full disk).
+[[noreturn]] void fail_mount(const std::string& what, int err = errno);
+
 // Bind-mounts `source` (an O_PATH fd of the source, opened in this mount
 // namespace) onto target_fd: a clone of its tree when open_tree exists,
 // mount(2) on the fds' magic links otherwise. nosuid is always added,

@@ -222,7 +222,7 @@ void do_tmpfs(MountCtx& ctx, const FsOp& op, mode_t pm) {
     FsOptions opts{{"mode", octal(static_cast<uint32_t>(effective_perms(op)))}};
     if (op.size && *op.size) opts.emplace_back("size", std::to_string(*op.size));
     if (fs_at("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, at.get()) != 0)
-        fail_errno("Can't mount tmpfs on " + MountCtx::newroot_path(op.dest));
+        fail_mount("Can't mount tmpfs on " + MountCtx::newroot_path(op.dest));
 }
 
 void do_dir(MountCtx& ctx, const FsOp& op, mode_t pm) {
@@ -327,7 +327,7 @@ void do_overlay(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
         const std::string what = "Can't make overlay mount on " + MountCtx::newroot_path(op.dest) +
                                  " with options " + shown;
         if (errno == ELOOP) fail(what + ": Overlay directories may not overlap");
-        fail_errno(what);
+        fail_mount(what);
     }
 }
 
@@ -346,7 +346,7 @@ void apply(MountCtx& ctx, const FsOp& op, Source& src) {
     case FsOpKind::mqueue: {
         Fd at = ensure_dir_dest(ctx, op.dest, 0755, pm);
         if (fs_at("mqueue", "mqueue", 0, {}, at.get()) != 0)
-            fail_errno("Can't mount mqueue on " + MountCtx::newroot_path(op.dest));
+            fail_mount("Can't mount mqueue on " + MountCtx::newroot_path(op.dest));
         return;
     }
     case FsOpKind::tmpfs:
@@ -412,7 +412,7 @@ void build_mount_tree(const Sandbox& sb) {
     // Slave, not private: mounts the host makes later (removable media,
     // automounts) still show up in bound trees; nothing flows back out.
     if (::mount(nullptr, "/", nullptr, MS_SILENT | MS_SLAVE | MS_REC, nullptr) != 0)
-        fail_errno("Failed to make / slave");
+        fail_mount("Failed to make / slave");
     ctx.old_root = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!ctx.old_root) fail_errno("Can't open /");
 

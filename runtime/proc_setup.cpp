@@ -35,7 +35,7 @@ void mount_fresh_proc(MountCtx& ctx, const std::string& dest, int at) {
     if (fs_at("proc", "proc", flags, {}, at) == 0) return;
     const int err = errno;
     if (err != EPERM && err != EACCES)
-        fail_errno("Can't mount proc on " + MountCtx::newroot_path(dest), err);
+        fail_mount("Can't mount proc on " + MountCtx::newroot_path(dest), err);
     if (fs_at("proc", "proc", flags, {{"subset", "pid"}}, at) == 0) {
         report_warning(ctx.sb.diag, "the enclosing /proc is partly masked; mounted proc on " +
                                         dest + " with subset=pid (process directories only)");
@@ -48,7 +48,7 @@ void mount_fresh_proc(MountCtx& ctx, const std::string& dest, int at) {
                            "; bound the enclosing /proc instead (it shows outer pids)");
         return;
     }
-    fail_errno("Can't mount proc on " + MountCtx::newroot_path(dest), err);
+    fail_mount("Can't mount proc on " + MountCtx::newroot_path(dest), err);
 }
 
 } // namespace
