@@ -26,9 +26,9 @@ void bind_node(MountCtx& ctx, int dev, const std::string& host_rel, const char* 
     Fd file(::openat(dev, name, O_CREAT | O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444));
     if (!file) fail_errno("Can't create file " + dest + "/" + name);
     Fd tree(::openat(ctx.old_root.get(), host_rel.c_str(), O_PATH | O_CLOEXEC));
-    const char* step = tree ? nullptr : "Unable to mount source on destination";
-    if (!step) step = bind_at(tree.get(), file.get(), bind_devices | bind_recursive);
-    if (step)
+    std::string step = tree ? bind_at(tree.get(), file.get(), bind_devices | bind_recursive)
+                            : "Unable to mount source on destination";
+    if (!step.empty())
         fail_errno("Can't bind mount /oldroot/" + host_rel + " on " + MountCtx::newroot_path(dest) +
                    "/" + name + ": " + step);
 }

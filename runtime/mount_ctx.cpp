@@ -51,6 +51,10 @@ std::string MountCtx::fd_path(int fd) {
 }
 
 std::string MountCtx::fd_name(int fd) {
+    struct ErrnoKeeper {
+        int saved = errno;
+        ~ErrnoKeeper() { errno = saved; }
+    } keep; // callers use it while composing messages about errno
     char buf[PATH_MAX];
     std::string link = "/proc/self/fd/" + std::to_string(fd);
     ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
@@ -67,36 +71,47 @@ std::string MountCtx::newroot_path(const std::string& dest) {
     return "/newroot" + std::string(!dest.empty() && dest[0] == '/' ? "" : "/") + dest;
 }
 
-const char* bind_at(int source, int target_fd, unsigned flags) {
+std::string bind_at(int source, int target_fd, unsigned flags) {
     const bool recursive = flags & bind_recursive;
     unsigned long add = MS_NOSUID | ((flags & bind_devices) ? 0 : MS_NODEV) |
                         ((flags & bind_readonly) ? MS_RDONLY : 0);
+    const std::string mount_failed = "Unable to mount source on destination";
     Fd tree;
     if (mountapi::have_open_tree()) {
         tree = mountapi::clone_tree(source, "", true);
-        if (!tree && errno != ENOSYS) return "Unable to mount source on destination";
+        if (!tree && errno != ENOSYS) return mount_failed;
     }
     if (tree) {
         // Preferred: set the flags on the detached copy, then attach it, so
         // the payload can never observe a writable or suid moment.
         bool flags_done = mountapi::set_attr(tree.get(), attrs_from_ms(add), recursive) == 0;
-        if (!flags_done && errno != ENOSYS)
-            return "Unable to remount recursively with correct flags";
-        if (mountapi::attach(tree.get(), target_fd) != 0)
-            return "Unable to mount source on destination";
-        if (flags_done) return nullptr;
+        if (!flags_done && errno != ENOSYS) {
+            const int err = errno;
+            std::string msg =
+                "Unable to apply mount flags: remount \"" + MountCtx::fd_name(target_fd) + "\"";
+            errno = err;
+            return msg;
+        }
+        if (mountapi::attach(tree.get(), target_fd) != 0) return mount_failed;
+        if (flags_done) return {};
     } else {
         if (::mount(MountCtx::fd_path(source).c_str(), MountCtx::fd_path(target_fd).c_str(),
                     nullptr, MS_SILENT | MS_BIND | (recursive ? MS_REC : 0), nullptr) != 0)
-            return "Unable to mount source on destination";
+            return mount_failed;
     }
     // mount_setattr is missing: remount each mount by path via libmount.
     std::string target = MountCtx::fd_name(target_fd);
     std::string failing;
-    if (mountinfo::add_flags(kMountinfo, target, add, recursive, &failing) != 0)
-        return failing == target ? "Unable to remount destination with correct flags"
-                                 : "Unable to remount recursively with correct flags";
-    return nullptr;
+    if (mountinfo::add_flags(kMountinfo, target, add, recursive, &failing) != 0) {
+        const int err = errno;
+        std::string msg =
+            failing == target
+                ? "Unable to remount destination \"" + target + "\" with correct flags"
+                : "Unable to apply mount flags: remount \"" + failing + "\"";
+        errno = err;
+        return msg;
+    }
+    return {};
 }
 
 int fs_at(const char* fstype, const char* source, unsigned long ms_flags, const FsOptions& options,

@@ -49,9 +49,9 @@ constexpr unsigned bind_readonly = 1, bind_devices = 2, bind_recursive = 4;
 // namespace) onto target_fd: a clone of its tree when open_tree exists,
 // mount(2) on the fds' magic links otherwise. nosuid is always added,
 // nodev unless bind_devices, ro with bind_readonly, to every submount when
-// bind_recursive. Returns nullptr on success, else bwrap's description of
-// the failed step with errno set.
-const char* bind_at(int source, int target_fd, unsigned flags);
+// bind_recursive. Returns "" on success, else bwrap 0.11's description of
+// the failed step (errno set), e.g. "Unable to mount source on destination".
+std::string bind_at(int source, int target_fd, unsigned flags);
 
 // A fresh filesystem attached on target_fd; ms_flags are MS_NOSUID etc.
 // Returns 0 or -1 with errno.

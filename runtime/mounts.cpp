@@ -187,7 +187,7 @@ void do_bind(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
                                 : ensure_file_dest(ctx, op.dest, 0444, pm);
     unsigned flags = bind_recursive | (op.readonly ? bind_readonly : 0) |
                      (op.allow_dev && op.kind == FsOpKind::bind ? bind_devices : 0);
-    if (const char* step = bind_at(src.tree.get(), at.get(), flags)) {
+    if (std::string step = bind_at(src.tree.get(), at.get(), flags); !step.empty()) {
         std::string from =
             op.kind == FsOpKind::bind ? "/oldroot" + op.source : "fd " + std::to_string(op.fd);
         fail_errno("Can't bind mount " + from + " on " + MountCtx::newroot_path(op.dest) + ": " +
@@ -206,15 +206,22 @@ void do_remount_ro(MountCtx& ctx, const FsOp& op) {
     if (::statx(fd.get(), "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) == 0 &&
         (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
         !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
-        fail(what + ": Unable to find destination in mount table");
+        fail(what + ": Unable to find \"" + MountCtx::fd_name(fd.get()) + "\" in mount table");
     if (mountapi::set_attr(fd.get(), MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
                            false) == 0)
         return;
-    if (errno != ENOSYS) fail_errno(what + ": Unable to remount destination with correct flags");
+    const int err = errno;
+    const std::string target = MountCtx::fd_name(fd.get());
+    const std::string remount_failed =
+        what + ": Unable to remount destination \"" + target + "\" with correct flags";
+    if (err != ENOSYS) fail_errno(remount_failed, err);
     std::string failing;
-    if (mountinfo::add_flags("/oldroot/proc/self/mountinfo", MountCtx::fd_name(fd.get()),
-                             MS_RDONLY | MS_NOSUID | MS_NODEV, false, &failing) != 0)
-        fail_errno(what + ": Unable to remount destination with correct flags");
+    if (mountinfo::add_flags("/oldroot/proc/self/mountinfo", target,
+                             MS_RDONLY | MS_NOSUID | MS_NODEV, false, &failing) != 0) {
+        if (errno == EINVAL && failing == target)
+            fail(what + ": Unable to find \"" + target + "\" in mount table");
+        fail_errno(remount_failed);
+    }
 }
 
 void do_tmpfs(MountCtx& ctx, const FsOp& op, mode_t pm) {
@@ -256,10 +263,12 @@ void do_bind_data(MountCtx& ctx, const FsOp& op, mode_t pm) {
     copy_fd_or_fail(op.fd, data.get(), op.dest);
     ::close(op.fd);
     Fd at = ensure_file_dest(ctx, op.dest, 0444, pm);
-    const char* step =
+    std::string step =
         bind_at(data.get(), at.get(), bind_recursive | (op.readonly ? bind_readonly : 0));
+    const int err = errno;
     ::unlink(tmpl);
-    if (step)
+    errno = err;
+    if (!step.empty())
         fail_errno(std::string("Can't bind mount ") + tmpl + " on " +
                    MountCtx::newroot_path(op.dest) + ": " + step);
 }

@@ -24,7 +24,7 @@ namespace burrow::mounts {
 
 namespace {
 
-const char* bind_host_proc(MountCtx& ctx, int at) {
+std::string bind_host_proc(MountCtx& ctx, int at) {
     Fd tree(::openat(ctx.old_root.get(), "proc", O_PATH | O_CLOEXEC));
     if (!tree) return "Unable to mount source on destination";
     return bind_at(tree.get(), at, bind_recursive);
@@ -41,7 +41,7 @@ void mount_fresh_proc(MountCtx& ctx, const std::string& dest, int at) {
                                         dest + " with subset=pid (process directories only)");
         return;
     }
-    if (bind_host_proc(ctx, at) == nullptr) {
+    if (bind_host_proc(ctx, at).empty()) {
         report_warning(ctx.sb.diag,
                        "Can't mount proc on " + MountCtx::newroot_path(dest) + ": " +
                            std::strerror(err) +
@@ -58,7 +58,7 @@ void setup_proc(MountCtx& ctx, const FsOp& op, mode_t parent_mode) {
     Fd at = ensure_dir_dest(ctx, dest, 0755, parent_mode);
     if (ctx.pid_ns) {
         mount_fresh_proc(ctx, dest, at.get());
-    } else if (const char* step = bind_host_proc(ctx, at.get())) {
+    } else if (std::string step = bind_host_proc(ctx, at.get()); !step.empty()) {
         fail_errno("Can't bind mount /oldroot/proc on " + MountCtx::newroot_path(dest) + ": " +
                    step);
     }
@@ -76,9 +76,10 @@ void setup_proc(MountCtx& ctx, const FsOp& op, mode_t parent_mode) {
             fail_errno("Can't access " + sub);
         }
         Fd target(::openat(proc.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-        const char* step = target ? nullptr : "Unable to mount source on destination";
-        if (!step) step = bind_at(target.get(), target.get(), bind_readonly | bind_recursive);
-        if (step) fail_errno("Can't bind mount " + sub + " on " + sub + ": " + step);
+        std::string step = target
+                               ? bind_at(target.get(), target.get(), bind_readonly | bind_recursive)
+                               : "Unable to mount source on destination";
+        if (!step.empty()) fail_errno("Can't bind mount " + sub + " on " + sub + ": " + step);
     }
 }
 

@@ -260,6 +260,12 @@ BOOST_AUTO_TEST_CASE(remount_ro_affects_only_that_mount_point) {
     BOOST_TEST(has_opt(mount_line(r.out, "/x"), "ro"));
     BOOST_TEST(has_opt(mount_line(r.out, "/x/y"), "rw"));
 
+    // Only mount points can be remounted (bwrap 0.11's message).
+    auto inner = run(spec(with_base({op("dir", "/d"), op("remount_ro", "/d")})), "true");
+    BOOST_TEST(inner.status == 1);
+    BOOST_TEST(inner.err == "bwrap: Can't remount readonly on /newroot/d: Unable to find "
+                            "\"/newroot/d\" in mount table\n");
+
     auto missing = run(spec(with_base({op("remount_ro", "/nonexistent")})), "true");
     BOOST_TEST(missing.status == 1);
     BOOST_TEST(missing.err == "bwrap: Can't remount readonly on /newroot/nonexistent: "
