@@ -315,6 +315,20 @@ BOOST_AUTO_TEST_CASE(dev_has_bwraps_nodes_and_links) {
     BOOST_TEST(r.out.find("755\n755\n") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(dev_console_is_the_terminal_on_stdout) {
+    if (!exists("/usr/bin/script")) return;
+    // script(1) gives the driver a pty on stdout, as a terminal would.
+    json s = spec(with_base({op("dev", "/dev")}));
+    if (const char* l = std::getenv("MTEST_LEGACY"); l && *l == '1') s["legacy"] = true;
+    std::string cmd = std::string(MOUNTS_DRIVER) + " '" + s.dump() + "' /usr/bin/tty";
+    auto r = run_argv({"/usr/bin/script", "-qc", cmd, "/dev/null"});
+    BOOST_TEST(r.status == 0, r.err);
+    BOOST_TEST(r.out.find("/dev/console") != std::string::npos, r.out);
+    // Without a terminal there is no console node.
+    auto plain = run(spec(with_base({op("dev", "/dev")})), "test -e /dev/console || echo none");
+    BOOST_TEST(plain.out == "none\n");
+}
+
 BOOST_AUTO_TEST_CASE(mqueue_needs_its_own_ipc_namespace) {
     json s = spec(with_base({op("mqueue", "/dev/mqueue"), op("proc", "/proc")}), true);
     s["ipc"] = true;
