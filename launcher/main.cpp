@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launcher/bwrap_mode.hpp"
+#include "launcher/seccomp_cmd.hpp"
 
 namespace {
 
@@ -45,10 +46,12 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.add_subcommand("bwrap", "Run a bubblewrap command line (see burrow-bwrap(1))")
         ->allow_extras();
+    burrow::add_seccomp_subcommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 125;
     }
+    if (int rc = burrow::dispatch_seccomp_subcommand(app); rc >= 0) return rc;
     return 0;
 }
