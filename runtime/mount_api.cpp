@@ -53,6 +53,16 @@ Fd clone_tree(int dirfd, const char* path, bool empty_path) {
     return Fd(static_cast<int>(rc));
 }
 
+bool probe_mount_setattr() {
+    if (g_setattr == -1) {
+        struct mount_attr attr {};
+        // fd -1: EBADF when the syscall exists, ENOSYS when it does not.
+        long rc = ::syscall(SYS_mount_setattr, -1, "", AT_EMPTY_PATH, &attr, sizeof attr);
+        g_setattr = (rc < 0 && errno == ENOSYS) ? 0 : 1;
+    }
+    return g_setattr == 1;
+}
+
 Fd open_path(const char* path) {
     if (g_open_tree != 0) {
         long rc = ::syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLOEXEC);

@@ -20,6 +20,10 @@ bool have_open_tree();     // open_tree + move_mount (5.2)
 bool have_mount_setattr(); // mount_setattr (5.12)
 bool have_fsopen();        // fsopen/fsconfig/fsmount (5.2)
 
+// Asks the kernel (one harmless call) whether mount_setattr exists, so the
+// fallback's needs can be met before setup starts.
+bool probe_mount_setattr();
+
 // open_tree(OPEN_TREE_CLONE|AT_RECURSIVE) of a host path: a detached copy of
 // the whole tree at `path` (symlinks followed, automounts triggered, like a
 // recursive bind mount's source). Returns an invalid Fd with errno set.

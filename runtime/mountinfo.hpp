@@ -8,6 +8,10 @@
 
 namespace burrow::mountinfo {
 
+// Loads libmount now (it is dlopen()ed, and the library path may not be
+// reachable once the process root has moved). Returns false if unavailable.
+bool preload();
+
 // Adds `add_flags` (MS_RDONLY, MS_NOSUID, MS_NODEV...) to the mount at
 // `target` (a path as the current process sees it, e.g. "/newroot/usr") and,
 // when recursive, to every visible mount below it, keeping each mount's

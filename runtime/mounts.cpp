@@ -425,6 +425,10 @@ void build_mount_tree(const Sandbox& sb) {
     ctx.old_root = Fd(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!ctx.old_root) fail_errno("Can't open /");
 
+    // Without mount_setattr, per-mount flags come from libmount's reading of
+    // mountinfo; load it while the host's library directories are in reach.
+    if (!mountapi::probe_mount_setattr()) mountinfo::preload();
+
     std::vector<Source> sources = open_sources(sb);
 
     check(::mount("tmpfs", "/tmp", "tmpfs", MS_NODEV | MS_NOSUID, nullptr),
