@@ -42,6 +42,6 @@ TermSet intersect(const TermSet& a, const TermSet& b);
 TermSet complement(const TermSet& s);
 
 // Past this many terms a profile is refused as too complex to compile.
-inline constexpr std::size_t max_terms = 512;
+inline constexpr std::size_t max_terms = 2048;
 
 } // namespace burrow::seccomp

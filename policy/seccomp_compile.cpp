@@ -53,11 +53,6 @@ bool is_unconditional(const TermSet& t) {
     return t.size() == 1 && t[0] == Term{};
 }
 
-TermSet union_of(TermSet a, const TermSet& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return intersect(a, always()); // normalises (drops subsumed terms)
-}
-
 // All names a rule's entry stands for, checked.
 std::vector<std::string> names_of(const std::string& entry, const std::string& origin) {
     if (!entry.empty() && entry[0] == '@') {
@@ -277,15 +272,18 @@ Plan plan_profile(const Profile& profile) {
     Plan plan{profile.default_action, profile.bad_arch, {}};
     for (auto& [name, entries] : per_call) {
         SyscallPlan sp{name, {}};
-        // region(i) = cond(i) minus every earlier cond with another action.
+        // region(i) = cond(i) minus every earlier cond with another action
+        // (earlier conds with the same action need no subtracting).
         // Rules after an unconditional one can never match.
         for (std::size_t i = 0; i < entries.size(); ++i) {
             const Entry& e = entries[i];
-            TermSet earlier;
-            for (std::size_t j = 0; j < i; ++j)
-                if (!(entries[j].action == e.action)) earlier = union_of(earlier, entries[j].cond);
             try {
-                TermSet region = earlier.empty() ? e.cond : intersect(e.cond, complement(earlier));
+                // Subtract earlier conditions one at a time: each step stays
+                // within this rule's own condition, which keeps the sets small.
+                TermSet region = e.cond;
+                for (std::size_t j = 0; j < i && !region.empty(); ++j)
+                    if (!(entries[j].action == e.action))
+                        region = intersect(region, complement(entries[j].cond));
                 if (!region.empty()) sp.regions.push_back({region, e.action, *e.origin});
             } catch (const ProfileError& err) {
                 throw ProfileError(*e.origin + ": " + name + ": " + err.what());

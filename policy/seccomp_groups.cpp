@@ -160,11 +160,11 @@ constexpr SV signal[] = {"rt_sigaction",  "rt_sigprocmask",  "rt_sigpending",
                          "sigprocmask",   "sigpending",      "sigsuspend",
                          "sigaltstack",   "signal",          "signalfd",
                          "signalfd4",     "restart_syscall"};
-constexpr SV network_io[] = {
-    "socket",   "socketpair",  "bind",        "listen",     "accept",     "accept4",
-    "connect",  "getsockname", "getpeername", "getsockopt", "setsockopt", "sendto",
-    "recvfrom", "sendmsg",     "recvmsg",     "sendmmsg",   "recvmmsg",   "recvmmsg_time64",
-    "shutdown", "socketcall",  "recv",        "send"};
+constexpr SV network_io[] = {"socket",      "socketpair",      "bind",       "listen",
+                             "accept",      "accept4",         "connect",    "getsockname",
+                             "getpeername", "getsockopt",      "setsockopt", "sendto",
+                             "recvfrom",    "sendmsg",         "recvmsg",    "sendmmsg",
+                             "recvmmsg",    "recvmmsg_time64", "shutdown",   "socketcall"};
 constexpr SV timer[] = {"alarm",           "getitimer",         "setitimer",
                         "timer_create",    "timer_delete",      "timer_settime",
                         "timer_gettime",   "timer_getoverrun",  "timer_settime64",
@@ -252,7 +252,7 @@ constexpr SV module[] = {"init_module",   "finit_module", "delete_module",
                          "create_module", "query_module", "get_kernel_syms"};
 constexpr SV reboot[] = {"reboot", "kexec_load", "kexec_file_load"};
 constexpr SV swap[] = {"swapon", "swapoff"};
-constexpr SV raw_io[] = {"ioperm", "iopl", "pciconfig_iobase", "pciconfig_read", "pciconfig_write"};
+constexpr SV raw_io[] = {"ioperm", "iopl"};
 constexpr SV clock[] = {"adjtimex",      "clock_adjtime",   "clock_adjtime64",
                         "clock_settime", "clock_settime64", "settimeofday",
                         "stime"};
