@@ -35,6 +35,14 @@ namespace burrow {
 
 using namespace mounts;
 
+// fchmodat2 (Linux 6.6) is newer than Debian 12's kernel headers; its number
+// is the same on every architecture.
+#ifdef SYS_fchmodat2
+constexpr long kSysFchmodat2 = SYS_fchmodat2;
+#else
+constexpr long kSysFchmodat2 = 452;
+#endif
+
 namespace {
 
 struct Source {
@@ -296,10 +304,8 @@ void do_chmod(MountCtx& ctx, const FsOp& op) {
     const std::string what = "Can't chmod " + octal(perms) + " " + op.dest;
     Fd fd(inroot::open(ctx.root.get(), op.dest, O_PATH));
     if (!fd) fail_errno(what);
-#ifdef SYS_fchmodat2
-    if (::syscall(SYS_fchmodat2, fd.get(), "", perms, AT_EMPTY_PATH) == 0) return;
+    if (::syscall(kSysFchmodat2, fd.get(), "", perms, AT_EMPTY_PATH) == 0) return;
     if (errno != ENOSYS && errno != EINVAL) fail_errno(what);
-#endif
     // The magic link names exactly the object resolved above.
     if (::chmod(MountCtx::fd_path(fd.get()).c_str(), perms) != 0) fail_errno(what);
 }
