@@ -38,7 +38,9 @@ void bind_node(MountCtx& ctx, int dev, const std::string& host_rel, const char* 
 void setup_dev(MountCtx& ctx, const FsOp& op, mode_t parent_mode) {
     const std::string& dest = op.dest;
     Fd at = ensure_dir_dest(ctx, dest, 0755, parent_mode);
-    if (fs_at("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, {{"mode", "0755"}}, at.get()) != 0)
+    FsOptions opts{{"mode", "0755"}};
+    if (ctx.sb.proc.file_label) opts.emplace_back("context", *ctx.sb.proc.file_label);
+    if (fs_at("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, at.get()) != 0)
         fail_mount("Can't mount tmpfs on " + MountCtx::newroot_path(dest));
     // Everything below is created in the fresh tmpfs through its own fd.
     Fd dev(inroot::open(ctx.root.get(), dest, O_PATH | O_DIRECTORY));

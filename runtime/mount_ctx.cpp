@@ -33,7 +33,8 @@ std::string join_options(const FsOptions& options) {
     for (const auto& [k, v] : options) {
         if (!s.empty()) s += ',';
         s += k;
-        if (!v.empty()) s += '=' + v;
+        // SELinux contexts may hold commas (s0:c1,c2): quote them, as bwrap.
+        if (!v.empty()) s += '=' + (k == "context" ? '"' + v + '"' : v);
     }
     return s;
 }

@@ -236,6 +236,8 @@ void do_tmpfs(MountCtx& ctx, const FsOp& op, mode_t pm) {
     Fd at = ensure_dir_dest(ctx, op.dest, 0755, pm);
     FsOptions opts{{"mode", octal(static_cast<uint32_t>(effective_perms(op)))}};
     if (op.size && *op.size) opts.emplace_back("size", std::to_string(*op.size));
+    // bwrap's label_mount(): tmpfs content gets the --file-label context.
+    if (ctx.sb.proc.file_label) opts.emplace_back("context", *ctx.sb.proc.file_label);
     if (fs_at("tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, opts, at.get()) != 0)
         fail_mount("Can't mount tmpfs on " + MountCtx::newroot_path(op.dest));
 }
