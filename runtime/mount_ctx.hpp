@@ -70,6 +70,17 @@ struct ParentDir {
 };
 ParentDir make_parents_dest(MountCtx& ctx, const std::string& dest, mode_t parent_mode);
 
+// A bind or overlay op's host side, opened before the pivot (mounts.cpp).
+struct Source {
+    Fd tree;         // O_PATH fd of a bind source, in the host's view
+    mode_t type = 0; // S_IFDIR, S_IFREG... of the source
+    bool skip = false;
+    std::vector<std::string> layers; // overlays: "/oldroot<realpath>" of each
+};
+
+// Applies one FsOp (mount_ops.cpp); throws SetupError.
+void apply_op(MountCtx& ctx, const FsOp& op, Source& src);
+
 // Per-op setup living in their own files.
 void setup_dev(MountCtx& ctx, const FsOp& op, mode_t parent_mode);
 void setup_proc(MountCtx& ctx, const FsOp& op, mode_t parent_mode);
