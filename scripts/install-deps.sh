@@ -1,0 +1,50 @@
+#!/bin/bash
+# Installs everything burrow needs to build and test on Debian 12, as root.
+# Idempotent: when every package is already present it does not touch apt at
+# all, so re-runs are fast and work offline. Quiet: apt's chatter goes to a
+# log file that is printed only when something fails.
+set -euo pipefail
+
+packages=(
+    # toolchain
+    build-essential gcc g++ cmake ninja-build pkg-config git ca-certificates
+    # libraries burrow links
+    libseccomp-dev libcap-dev libmount-dev libsqlite3-dev
+    # header-only libraries and the unit test framework
+    libboost-test-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
+    # Debian's bwrap 0.8.0: differential tests and the start-time benchmark
+    bubblewrap
+    # formatting check and man page rendering check
+    clang-format groff-base
+    # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)
+    util-linux passwd iproute2 procps
+)
+
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps.sh: must run as root (it calls apt-get)" >&2
+    exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#packages[@]} packages already installed"
+    exit 0
+fi
+
+log=$(mktemp /tmp/burrow-install-deps.XXXXXX.log)
+echo "install-deps: installing ${missing[*]} (log: $log)"
+export DEBIAN_FRONTEND=noninteractive
+if ! { apt-get update && apt-get install -y --no-install-recommends "${missing[@]}"; } \
+    </dev/null >"$log" 2>&1; then
+    echo "install-deps: apt-get failed; its log follows" >&2
+    cat "$log" >&2
+    exit 1
+fi
+rm -f "$log"
+echo "install-deps: done"

@@ -1,0 +1,154 @@
+#!/bin/bash
+# README command (b): on a fresh Debian 12 machine, as root, install the
+# dependencies, build with warnings as errors, run the whole test suite
+# (unit, integration and differential tests, as root and as the unprivileged
+# user "burrowtest"), then build with ASan+UBSan and run the unit tests again.
+#
+# Exit status is non-zero when the build fails or any test fails. The last
+# line printed is "N passed, N failed", summed over both ctest runs, because
+# CI reads the closing line.
+#
+# Knobs (environment):
+#   BURROW_JOBS=N        parallel build jobs (default 2)
+#   BURROW_CTEST_JOBS=N  parallel ctest jobs (default 1: some tests time things)
+#   BURROW_SKIP_DEPS=1   do not call scripts/install-deps.sh
+#   BURROW_SKIP_ASAN=1   skip the ASan+UBSan run
+set -euo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$src"
+jobs=${BURROW_JOBS:-2}
+ctest_jobs=${BURROW_CTEST_JOBS:-1}
+test_user=burrowtest
+start=$(date +%s)
+
+say() { printf '\n==> %s (%ds)\n' "$*" $(($(date +%s) - start)); }
+
+if [ "$(id -u)" != 0 ]; then
+    echo "test.sh: run as root: it installs packages, creates the user $test_user and" \
+        "tests sandboxes both as root and as that user" >&2
+    exit 1
+fi
+
+if [ "${BURROW_SKIP_DEPS:-0}" != 1 ]; then
+    say "installing dependencies"
+    "$src/scripts/install-deps.sh"
+fi
+
+# The unprivileged half of the suite needs unprivileged user namespaces.
+# Debian kernels gate them behind this sysctl (default on); say so loudly
+# instead of letting dozens of tests fail with EPERM.
+if [ -r /proc/sys/kernel/unprivileged_userns_clone ] &&
+    [ "$(cat /proc/sys/kernel/unprivileged_userns_clone)" = 0 ]; then
+    echo "test.sh: kernel.unprivileged_userns_clone=0; enabling it for the unprivileged tests"
+    sysctl -q -w kernel.unprivileged_userns_clone=1
+fi
+
+say "creating the unprivileged test user $test_user"
+if ! id "$test_user" >/dev/null 2>&1; then
+    useradd -m -s /bin/sh "$test_user"
+fi
+id "$test_user"
+
+# The "_as_user" tests run binaries from build/ as $test_user (runuser), so
+# every directory above the checkout must be searchable by others. CI often
+# clones under /root (mode 0700). Grant only "x" (search, not listing) on the
+# ancestors, for the duration of this run, and put the original modes back on
+# exit so the machine is left as found. The checkout itself (sources and
+# build trees) is made world-readable: it is public code.
+declare -a restore_modes=()
+restore() {
+    local entry
+    for entry in "${restore_modes[@]}"; do
+        chmod "${entry%%:*}" "${entry#*:}" 2>/dev/null || true
+    done
+}
+trap restore EXIT
+dir=$(dirname "$src")
+while :; do
+    mode=$(stat -c %a "$dir")
+    if [ $((8#$mode & 1)) = 0 ]; then
+        restore_modes+=("$mode:$dir")
+        chmod o+x "$dir"
+        echo "test.sh: temporarily chmod o+x $dir (was $mode) so $test_user can reach the build"
+    fi
+    [ "$dir" = / ] && break
+    dir=$(dirname "$dir")
+done
+find "$src" -path "$src/.git" -prune -o ! -perm -o+r -exec chmod o+rX {} + 2>/dev/null || true
+
+say "configuring and building (preset ci: warnings are errors)"
+cmake --preset ci >/dev/null
+if ! cmake --build --preset ci -j "$jobs"; then
+    echo "build with preset ci failed"
+    exit 1
+fi
+chmod -R o+rX "$src/build"
+if ! runuser -u "$test_user" -- test -x "$src/build/bin/burrow"; then
+    echo "test.sh: $test_user cannot reach $src/build/bin/burrow; the _as_user tests would fail" >&2
+    exit 1
+fi
+
+# Runs ctest, printing everything, and appends "passed failed" for the run
+# to the file named by $1 (from ctest's "N% tests passed, F tests failed out
+# of T" line; a run that dies before that line counts as one failure).
+run_ctest() {
+    local counts=$1
+    shift
+    local log rc=0
+    log=$(mktemp)
+    ctest "$@" 2>&1 | tee "$log" || rc=$?
+    local line
+    line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1 || true)
+    if [ -n "$line" ]; then
+        local failed total
+        failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+        total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
+        echo "$((total - failed)) $failed" >>"$counts"
+    elif grep -q 'No tests were found' "$log"; then
+        echo "0 0" >>"$counts"
+    else
+        echo "0 1" >>"$counts"
+    fi
+    rm -f "$log"
+    return "$rc"
+}
+
+counts=$(mktemp)
+status=0
+
+say "running the whole suite (unit, integration, differential; root and $test_user)"
+run_ctest "$counts" --test-dir "$src/build" --output-on-failure --timeout 300 \
+    -j "$ctest_jobs" || status=1
+
+if [ "${BURROW_SKIP_ASAN:-0}" != 1 ]; then
+    say "configuring and building (preset asan: ASan+UBSan)"
+    cmake --preset asan >/dev/null
+    if cmake --build --preset asan -j "$jobs"; then
+        say "running the unit tests under ASan+UBSan"
+        # detect_leaks: the unit tests are ordinary processes, leaks are bugs.
+        ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+            UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+            run_ctest "$counts" --test-dir "$src/build-asan" --output-on-failure \
+            --timeout 300 -j "$ctest_jobs" -L unit || status=1
+    else
+        echo "build with preset asan failed"
+        echo "0 1" >>"$counts"
+        status=1
+    fi
+fi
+
+# Formatting is checked and reported, but does not fail the run: it is a
+# style gate for review, not a correctness test.
+say "checking clang-format"
+unformatted=$(git -C "$src" ls-files '*.cpp' '*.hpp' '*.h' '*.cc' |
+    (cd "$src" && xargs -r clang-format --dry-run 2>&1) | grep -c 'warning:' || true)
+echo "clang-format: $unformatted line(s) differ from .clang-format"
+
+say "done"
+passed=$(awk '{p += $1} END {print p + 0}' "$counts")
+failed=$(awk '{f += $2} END {print f + 0}' "$counts")
+rm -f "$counts"
+if [ "$failed" != 0 ]; then status=1; fi
+echo "$passed passed, $failed failed"
+exit "$status"
