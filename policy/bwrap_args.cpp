@@ -31,6 +31,8 @@
 #include "policy/bwrap_env.hpp"
 #include "policy/caps_names.hpp"
 #include "policy/read_fd.hpp"
+#include "policy/seccomp_compile.hpp"
+#include "policy/seccomp_profile_file.hpp"
 
 namespace burrow {
 
@@ -159,6 +161,7 @@ class Parser {
     std::size_t opt_status_fd(const std::string&, Argv, std::size_t);
     std::size_t opt_seccomp(const std::string&, Argv, std::size_t);
     std::size_t opt_add_seccomp_fd(const std::string&, Argv, std::size_t);
+    std::size_t opt_seccomp_profile(const std::string&, Argv, std::size_t);
     std::size_t opt_ns_fd(const std::string&, Argv, std::size_t);
     std::size_t opt_setenv(const std::string&, Argv, std::size_t);
     std::size_t opt_unsetenv(const std::string&, Argv, std::size_t);
@@ -193,6 +196,7 @@ class Parser {
     bool has_lock_file_ = false;
     std::vector<FsOp> fs_;
     std::vector<std::vector<sock_filter>> seccomp_programs_;
+    bool add_seccomp_fd_seen_ = false; // --seccomp-profile programs may share the list
     // One-shot modifiers for the next option (bwrap's next_perms,
     // next_size_arg, next_overlay_src_count).
     std::optional<uint32_t> next_perms_;
@@ -250,6 +254,7 @@ const std::unordered_map<std::string_view, Parser::Handler>& Parser::handlers() 
         {"--json-status-fd", &Parser::opt_status_fd},
         {"--seccomp", &Parser::opt_seccomp},
         {"--add-seccomp-fd", &Parser::opt_add_seccomp_fd},
+        {"--seccomp-profile", &Parser::opt_seccomp_profile},
         {"--userns", &Parser::opt_ns_fd},
         {"--userns2", &Parser::opt_ns_fd},
         {"--pidns", &Parser::opt_ns_fd},
@@ -550,7 +555,7 @@ std::size_t Parser::opt_status_fd(const std::string& opt, Argv argv, std::size_t
 
 std::size_t Parser::opt_seccomp(const std::string&, Argv argv, std::size_t argc) {
     need(argc, 2, "--seccomp takes an argument");
-    if (!seccomp_programs_.empty()) die("--seccomp cannot be combined with --add-seccomp-fd");
+    if (add_seccomp_fd_seen_) die("--seccomp cannot be combined with --add-seccomp-fd");
     if (seccomp_fd_ != -1) warn_only_last("--seccomp");
     // Read once parsing is over (only the last --seccomp counts), as bwrap.
     seccomp_fd_ = fd_arg(argv[1]);
@@ -561,6 +566,21 @@ std::size_t Parser::opt_add_seccomp_fd(const std::string&, Argv argv, std::size_
     need(argc, 2, "--add-seccomp-fd takes an argument");
     if (seccomp_fd_ != -1) die("--add-seccomp-fd cannot be combined with --seccomp");
     seccomp_programs_.push_back(load_seccomp(fd_arg(argv[1])));
+    add_seccomp_fd_seen_ = true;
+    return 1;
+}
+
+// burrow extension: a built-in profile or a profile file, compiled here for
+// every ABI (burrow-seccomp(7)); stacks with --add-seccomp-fd/--seccomp in
+// command-line order (--seccomp's program is read last, as in bwrap).
+std::size_t Parser::opt_seccomp_profile(const std::string&, Argv argv, std::size_t argc) {
+    need(argc, 2, "--seccomp-profile takes an argument");
+    if (argv[1] == "none") return 1; // an allow-everything filter would only cost time
+    try {
+        seccomp_programs_.push_back(seccomp::compile_profile(seccomp::load_profile(argv[1])));
+    } catch (const seccomp::ProfileError& e) {
+        die(std::string("--seccomp-profile: ") + e.what());
+    }
     return 1;
 }
 

@@ -179,3 +179,14 @@ BOOST_AUTO_TEST_CASE(errors_are_one_line_and_exit_125) {
     unlink(bad.c_str());
     rmdir(dir.c_str());
 }
+
+BOOST_AUTO_TEST_CASE(bwrap_mode_seccomp_profile_installs_and_reports_errors) {
+    const std::string mount_nr = std::to_string(syscall_number(machine_abis()[0], "mount"));
+    Out r = run({BURROW_BIN, "bwrap", "--ro-bind", "/", "/", "--seccomp-profile", "default",
+                 BURROW_SC_PAYLOAD, "x86_64", mount_nr, "0", "0", "0", "0", "0", "0"});
+    BOOST_TEST(r.code() == 0, r.err);
+    BOOST_TEST(r.out == "-1\n"); // -EPERM instead of the kernel's -EFAULT
+    r = run({BURROW_BIN, "bwrap", "--ro-bind", "/", "/", "--seccomp-profile", "nope", "true"});
+    BOOST_TEST(r.code() == 1);
+    BOOST_TEST(r.err == "bwrap: --seccomp-profile: unknown seccomp profile: nope\n");
+}

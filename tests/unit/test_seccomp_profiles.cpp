@@ -8,6 +8,9 @@
 
 #include <random>
 
+#include <cstring>
+
+#include "policy/bwrap_args.hpp"
 #include "policy/seccomp_bpf_eval.hpp"
 #include "policy/seccomp_builtin.hpp"
 #include "policy/seccomp_compile.hpp"
@@ -258,4 +261,24 @@ BOOST_AUTO_TEST_CASE(profile_file_with_base_puts_its_rules_first) {
     const uint64_t zero[6] = {};
     BOOST_TEST(to_string(evaluate(prog, machine_abis()[0], "mount", zero)) == "errno:EBUSY");
     BOOST_TEST(to_string(evaluate(prog, machine_abis()[0], "umount2", zero)) == "errno:EPERM");
+}
+
+BOOST_AUTO_TEST_CASE(bwrap_seccomp_profile_option_appends_in_order) {
+    burrow::HostFacts host;
+    auto inv = burrow::parse_bwrap_args({"--seccomp-profile", "strict", "--seccomp-profile",
+                                         "default", "--seccomp-profile", "none", "true"},
+                                        host);
+    BOOST_REQUIRE_EQUAL(inv.sandbox.seccomp_programs.size(), 2u);
+    const auto same = [](const BpfProgram& a, const BpfProgram& b) {
+        return a.size() == b.size() &&
+               std::memcmp(a.data(), b.data(), a.size() * sizeof(sock_filter)) == 0;
+    };
+    BOOST_TEST(same(inv.sandbox.seccomp_programs[0], compile_profile(*builtin_profile("strict"))));
+    BOOST_TEST(same(inv.sandbox.seccomp_programs[1], compile_profile(*builtin_profile("default"))));
+    try {
+        burrow::parse_bwrap_args({"--seccomp-profile", "nope", "true"}, host);
+        BOOST_FAIL("unknown profile accepted");
+    } catch (const burrow::BwrapUsageError& e) {
+        BOOST_TEST(std::string(e.what()) == "--seccomp-profile: unknown seccomp profile: nope");
+    }
 }
