@@ -3,7 +3,7 @@
 // way run_sandbox does, writes the id maps, runs build_mount_tree() and execs
 // the given command inside the result.
 //
-//   mounts_driver SPEC_JSON COMMAND [ARGS...]
+//   mounts_driver SPEC_JSON|@SPEC_FILE COMMAND [ARGS...]
 //
 // SPEC_JSON: {"user": bool, "pid": bool, "ipc": bool, "nasb": bool, "legacy": bool,
 //             "ops": [{"kind": "bind", "source": ..., "dest": ..., "fd": N,
@@ -18,6 +18,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <string>
 
@@ -68,7 +69,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "usage: mounts_driver SPEC_JSON COMMAND [ARGS...]\n");
         return 125;
     }
-    auto spec = nlohmann::json::parse(argv[1]);
+    // "@FILE": the spec is in FILE (large plans exceed one argv string's limit).
+    nlohmann::json spec;
+    if (argv[1][0] == '@') {
+        std::ifstream in(argv[1] + 1);
+        spec = nlohmann::json::parse(in);
+    } else {
+        spec = nlohmann::json::parse(argv[1]);
+    }
     burrow::Sandbox sb;
     sb.ns.user = spec.value("user", false);
     sb.ns.pid = spec.value("pid", false);
