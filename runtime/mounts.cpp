@@ -66,7 +66,20 @@ bool open_bind_source(const FsOp& op, Source& src) {
         src.type = b.st_mode & S_IFMT;
         return true;
     }
-    src.tree = mountapi::open_path(op.source.c_str());
+    // A magic link such as /proc/self/fd/N or /dev/stdin leads to a mount
+    // of the caller's namespace, which cannot be cloned here; bwrap binds
+    // what its path names (realpath), so resolve those to a path first.
+    std::string path = op.source;
+    const size_t start = path.find_first_not_of('/');
+    const std::string_view rel =
+        start == std::string::npos ? std::string_view{} : std::string_view(path).substr(start);
+    if (start > 0 && (rel.rfind("proc/", 0) == 0 || rel.rfind("dev/", 0) == 0)) {
+        if (char* r = ::realpath(path.c_str(), nullptr)) {
+            path = r;
+            std::free(r);
+        }
+    }
+    src.tree = mountapi::open_path(path.c_str());
     if (!src.tree) {
         if (op.optional && errno == ENOENT) return false;
         fail_errno("Can't find source path " + op.source);

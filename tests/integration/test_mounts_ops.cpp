@@ -151,6 +151,19 @@ BOOST_AUTO_TEST_CASE(bind_file_and_missing_sources) {
     BOOST_TEST(warned.err.find("Can't find source path /nonexistent-burrow") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(bind_source_through_a_magic_link_binds_its_path) {
+    // "--ro-bind /proc/self/fd/N DEST" (bwrap realpath()s the source).
+    TempDir d;
+    write_file(d / "f", "magic\n");
+    int fd = ::open((d / "f").c_str(), O_RDONLY); // inherited by the driver
+    BOOST_REQUIRE(fd >= 0);
+    auto r = run(spec(with_base({bind_op("/proc/self/fd/" + std::to_string(fd), "/m", true)})),
+                 "cat /m");
+    ::close(fd);
+    BOOST_TEST(r.status == 0, r.err);
+    BOOST_TEST(r.out == "magic\n");
+}
+
 BOOST_AUTO_TEST_CASE(bind_fd_binds_what_the_fd_names) {
     TempDir d;
     write_file(d / "inside", "via-fd\n");
