@@ -4,6 +4,7 @@
 // as the unprivileged user (see CMakeLists.txt).
 #pragma once
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <poll.h>
@@ -136,6 +137,24 @@ struct Running {
     }
 };
 
+// What exec'ing burrow would do to the caller's fds: close-on-exec ones go.
+// (The forked caller never execs, so without this it would leak, e.g., the
+// write end of a pipe the test waits on into the sandbox.)
+inline void close_cloexec_fds() {
+    std::vector<int> fds;
+    if (DIR* d = ::opendir("/proc/self/fd")) {
+        while (dirent* e = ::readdir(d)) {
+            int fd = std::atoi(e->d_name);
+            if (fd > 2 && fd != ::dirfd(d)) fds.push_back(fd);
+        }
+        ::closedir(d);
+    }
+    for (int fd : fds) {
+        int flags = ::fcntl(fd, F_GETFD);
+        if (flags >= 0 && (flags & FD_CLOEXEC)) ::close(fd);
+    }
+}
+
 // Forks the "caller": `setup` runs there first (e.g. to arrange fds), then
 // run_sandbox(sb), whose result becomes the exit status.
 inline Running start(const Sandbox& sb, const std::function<void()>& setup = {}) {
@@ -149,6 +168,7 @@ inline Running start(const Sandbox& sb, const std::function<void()>& setup = {})
         ::dup2(out[1], 1);
         ::dup2(errfd, 2);
         if (setup) setup();
+        close_cloexec_fds();
         ::_exit(burrow::run_sandbox(sb));
     }
     ::close(out[1]);

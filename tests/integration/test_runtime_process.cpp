@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(pid_1_is_a_reaper_unless_as_pid_1) {
 BOOST_AUTO_TEST_CASE(pid_1_reaps_orphans_and_waits_for_the_payload_only) {
     // An orphaned background child becomes a zombie unless pid 1 reaps it;
     // the sandbox still exits with the payload's status.
-    Sandbox sb = base("(sleep 0.2 &) ; sleep 0.5; "
+    Sandbox sb = base("python3 -c 'import os, time; os.fork() or time.sleep(0.2)'; sleep 0.5; "
                       "grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l; exit 4",
                       true);
     sb.ns.pid = true;
