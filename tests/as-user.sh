@@ -1,0 +1,23 @@
+#!/bin/sh
+# Runs a test binary as an unprivileged user: as root, as user "burrowtest"
+# (created by CI with `useradd -m burrowtest`), exiting 77 (CTest's skip
+# code) when that user does not exist; as anyone else, directly.
+set -eu
+if [ "$#" -lt 1 ]; then
+    echo "usage: as-user.sh BINARY [ARGS...]" >&2
+    exit 2
+fi
+if [ "$(id -u)" != 0 ]; then
+    exec "$@"
+fi
+if ! id burrowtest >/dev/null 2>&1; then
+    echo "as-user.sh: user burrowtest does not exist (useradd -m burrowtest); skipping" >&2
+    exit 77
+fi
+# setpriv keeps the environment (BURROW_BIN etc. given by CTest) and drops
+# every capability and supplementary group, as for a real login.
+cd /
+exec setpriv --reuid=burrowtest --regid=burrowtest --init-groups --reset-env \
+    env ${BURROW_BIN:+BURROW_BIN="$BURROW_BIN"} \
+    ${BURROW_PROBE:+BURROW_PROBE="$BURROW_PROBE"} ${BWRAP_REF:+BWRAP_REF="$BWRAP_REF"} \
+    "$@"
