@@ -73,6 +73,10 @@ uint64_t effective() {
 }
 
 void raise_ambient(uint64_t caps) {
+    // Only a cap both permitted and inheritable can become ambient; asking
+    // the kernel for the others (bwrap does, one prctl each) only fails.
+    uint64_t eff = 0, perm = 0, inh = 0;
+    if (current(eff, perm, inh)) caps &= perm & inh;
     for (unsigned cap = 0; cap < 64; ++cap) {
         if (!has(caps, cap)) continue;
         if (cap_set_ambient(static_cast<cap_value_t>(cap), CAP_SET) != 0 && errno != EINVAL &&
