@@ -138,6 +138,19 @@ if [ "${BURROW_SKIP_ASAN:-0}" != 1 ]; then
     fi
 fi
 
+# Every man page must render without groff warnings (counted as one test).
+say "checking that the man pages render"
+man_ok=1
+for page in "$src"/man/*.[1-8]; do
+    [ -e "$page" ] || continue
+    if ! out=$(groff -man -Tutf8 -ww -z "$page" 2>&1) || [ -n "$out" ]; then
+        echo "man page $page: groff warnings:"
+        echo "$out"
+        man_ok=0
+    fi
+done
+if [ "$man_ok" = 1 ]; then echo "man pages: OK"; echo "1 0" >>"$counts"; else echo "0 1" >>"$counts"; status=1; fi
+
 # Formatting is checked and reported, but does not fail the run: it is a
 # style gate for review, not a correctness test.
 say "checking clang-format"
