@@ -67,6 +67,8 @@ struct Launch {
     uid_t real_uid = 0;
     gid_t real_gid = 0;
     bool needs_init = false;
+    // Monitor and pid 1 turn non-dumpable (see hide_exe()).
+    bool hide_exe = true;
     // The child reads "go" here; the monitor keeps the write end for its
     // whole life, so a hang-up tells the child its parent is gone.
     Fd link_read, link_write;
@@ -131,6 +133,19 @@ void switch_ids(const Launch& l) {
     caps::raise_effective();
 }
 
+// runc CVE-2019-5736 class: a payload that reaches /proc/PID/exe of pid 1 or
+// of the monitor must not get a writable handle to our binary. Not dumpable
+// => that link needs CAP_SYS_PTRACE in the initial user namespace. But it
+// also closes /proc/PID/ns/* to the caller's own uid (nsenter -t, "flatpak
+// enter"), which bwrap allows. So only where a write could succeed: a root
+// caller (root in the sandbox may hold DAC override over root's files), or a
+// binary the caller could write itself (a self-built burrow). An
+// unprivileged caller running a binary it cannot write keeps bwrap's
+// behaviour: the payload may read the binary, never write it.
+bool hide_exe(uid_t real_uid) {
+    return real_uid == 0 || ::access("/proc/self/exe", W_OK) == 0;
+}
+
 [[noreturn]] void init_main(Launch& l, pid_t payload, std::vector<Fd>& locks) {
     const Sandbox& sb = l.sb;
     l.setup_done_write.reset();
@@ -182,10 +197,9 @@ void child_setup_and_exec(Launch& l) {
     ns::finish_user_namespaces(sb, l.maps, proc_fd.get());
     proc_fd.reset();
 
-    // From here on nothing needs our /proc files writable by our own uid:
-    // not dumpable => /proc/PID/{exe,environ,fd,...} of pid 1 need
-    // CAP_SYS_PTRACE in the initial user namespace (runc CVE-2019-5736).
-    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
+    // From here on nothing needs our /proc files writable by our own uid
+    // (the maps are written), so pid 1 can be made non-dumpable here.
+    if (l.hide_exe && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
     // bwrap cuts the bounding set only in a user namespace (new or joined):
     // on the host, NO_NEW_PRIVS already keeps exec from granting anything
     // beyond the permitted set, and CapBnd stays what the caller had.
@@ -273,6 +287,7 @@ int run_monitor(const Sandbox& sb) {
     l.caller_cwd = exec::caller_cwd();
     l.real_uid = ::getuid();
     l.real_gid = ::getgid();
+    l.hide_exe = hide_exe(l.real_uid);
     l.needs_init = !sb.proc.as_pid_1 && (sb.ns.pid || has_lock_files(sb) || sb.status.sync_fd >= 0);
     if (sb.ns.pid && !sb.proc.as_pid_1) {
         l.event_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -317,7 +332,7 @@ int run_monitor(const Sandbox& sb) {
     // The monitor needs no privilege from here on, and a payload that can
     // see it (shared pid namespace) must not reach our /proc/PID/exe.
     caps::drop_all();
-    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
+    if (l.hide_exe && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
     if (sb.proc.die_with_parent) {
         supervisor::set_parent_death_signal();
         supervisor::die_if_parent_gone(caller);

@@ -86,6 +86,19 @@ for target in sys.argv[1:]:
             print(target, how, "errno", e.errno)
 )";
 
+// Never a writable handle. Where a write could succeed at all (root caller,
+// or a binary the caller can write), not even a read-only one: monitor and
+// pid 1 are not dumpable there. An unprivileged caller's payload may read a
+// binary it cannot write (bwrap's behaviour; keeps nsenter -t working).
+void check_exe_probe(const std::string& out) {
+    BOOST_TEST(out.find("wronly errno") != std::string::npos, out);
+    BOOST_TEST(out.find("path-reopen errno") != std::string::npos, out);
+    BOOST_TEST(out.find("wronly OPENED") == std::string::npos, out);
+    BOOST_TEST(out.find("path-reopen OPENED") == std::string::npos, out);
+    if (is_root() || ::access(BURROW_BIN, W_OK) == 0)
+        BOOST_TEST(out.find("rdonly OPENED") == std::string::npos, out);
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(pid1_shows_neither_caller_env_nor_setenv_values) {
@@ -145,8 +158,7 @@ BOOST_AUTO_TEST_CASE(no_writable_handle_to_burrow_through_proc_exe) {
         Result r = run_bwrap(args, caller_env());
         BOOST_TEST_INFO(name << " pid1 err " << r.err);
         BOOST_TEST(r.status == 0);
-        BOOST_TEST(r.out.find("errno") != std::string::npos, r.out);
-        BOOST_TEST(r.out.find("OPENED") == std::string::npos, r.out);
+        check_exe_probe(r.out);
 
         // the monitor (shared pid namespace: it is the payload's parent)
         args = {"--ro-bind", "/", "/"};
@@ -157,8 +169,7 @@ BOOST_AUTO_TEST_CASE(no_writable_handle_to_burrow_through_proc_exe) {
         r = run_bwrap(args, caller_env());
         BOOST_TEST_INFO(name << " monitor err " << r.err);
         BOOST_TEST(r.status == 0);
-        BOOST_TEST(r.out.find("errno") != std::string::npos, r.out);
-        BOOST_TEST(r.out.find("OPENED") == std::string::npos, r.out);
+        check_exe_probe(r.out);
     }
 }
 
