@@ -40,21 +40,21 @@ std::vector<std::string> hardened_argv(const Front& f) {
                    "--dir", "/data",                                                 //
                    "--chmod", "0711", "/data",                                       //
                    "--remount-ro", "/usr",                                           //
-                                           // process
-                   "--unshare-all", "--share-net",                  //
-                   "--hostname", "hardened",                        //
-                   "--die-with-parent", "--new-session",            //
-                   "--cap-drop", "ALL",                             //
-                   "--clearenv",                                    //
-                   "--setenv", "HOME", "/home/user",                //
-                   "--setenv", "PATH", "/usr/bin:/bin",             //
-                   "--setenv", "XDG_RUNTIME_DIR", "/run/user/1000", //
-                   "--setenv", "LANG", "C.UTF-8",                   //
-                   "--unsetenv", "LANG",                            //
-                   "--chdir", "/home/user",                         //
-                   "--seccomp", "13",                               //
-                   "--info-fd", "14",                               //
-                   "--", "/app/probe",                              //
+                                                                                     // process
+                   "--unshare-all", "--share-net",                                   //
+                   "--hostname", "hardened",                                         //
+                   "--die-with-parent", "--new-session",                             //
+                   "--cap-drop", "ALL",                                              //
+                   "--clearenv",                                                     //
+                   "--setenv", "HOME", "/home/user",                                 //
+                   "--setenv", "PATH", "/usr/bin:/bin",                              //
+                   "--setenv", "XDG_RUNTIME_DIR", "/run/user/1000",                  //
+                   "--setenv", "LANG", "C.UTF-8",                                    //
+                   "--unsetenv", "LANG",                                             //
+                   "--chdir", "/home/user",                                          //
+                   "--seccomp", "13",                                                //
+                   "--info-fd", "14",                                                //
+                   "--", "/app/probe",                                               //
                });
     a = cat(a, {"ids",
                 "caps",
