@@ -198,6 +198,11 @@ void build_mount_tree(const Sandbox& sb) {
             if (!(sb.diag.not_a_security_boundary && weakens_isolation_only(op.kind))) throw;
             report_warning(sb.diag, e.what());
         }
+        // An op may have mounted over the sandbox root itself (--ro-bind / /,
+        // --tmpfs /): the old fd still names the covered directory, so take
+        // the root again or every later op would land underneath, unseen.
+        ctx.root = Fd(::open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!ctx.root) fail_errno("Can't open /newroot");
     }
     sources.clear();
     ctx.root.reset();
