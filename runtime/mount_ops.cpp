@@ -36,7 +36,9 @@ std::string octal(uint32_t mode) {
     return buf;
 }
 
-// Defaults bwrap gives the ops that take --perms; -1 for the others.
+// Defaults bwrap gives the ops that take --perms. bwrap allocates its ops
+// zero-filled, so every other op (bind, symlink, proc, dev, mqueue, overlay)
+// carries perms 0, and its missing parents are created 0700: match that.
 int effective_perms(const FsOp& op) {
     if (op.perms) return static_cast<int>(*op.perms);
     switch (op.kind) {
@@ -48,7 +50,7 @@ int effective_perms(const FsOp& op) {
     case FsOpKind::bind_data:
         return 0600;
     default:
-        return -1;
+        return 0;
     }
 }
 
