@@ -41,7 +41,37 @@ struct Vector {
     std::string differs_from_080 = "";
     int burrow_code = 0;                // ...and what burrow must do instead
     std::string burrow_err_prefix = ""; // (start of its stderr)
+    // Deliberate difference: bwrap applies nosuid/nodev/ro per visible mount
+    // point, so a mount covered by another one on the same point keeps its
+    // old flags; burrow sets them on the whole cloned tree (mount_setattr
+    // AT_RECURSIVE), covered mounts included. Compare only the top mount.
+    bool covered_mounts_differ = false;
 };
+
+// Keeps only the last (visible) "mount: POINT ..." line of each run of lines
+// naming the same mount point.
+std::string top_mounts_only(const std::string& out) {
+    auto point = [](const std::string& l) {
+        if (l.rfind("mount: ", 0) != 0) return std::string();
+        return l.substr(0, l.find(' ', 7));
+    };
+    std::vector<std::string> lines;
+    std::string line;
+    for (char ch : out) {
+        if (ch != '\n') {
+            line += ch;
+            continue;
+        }
+        if (!lines.empty() && !point(line).empty() && point(lines.back()) == point(line))
+            lines.back() = line;
+        else
+            lines.push_back(line);
+        line.clear();
+    }
+    std::string r;
+    for (const auto& l : lines) r += l + "\n";
+    return r + line;
+}
 
 std::ostream& operator<<(std::ostream& os, const Vector& v) {
     return os << v.name;
@@ -141,7 +171,18 @@ std::vector<Vector> vectors() {
         {"dev_bind_try_missing", {"--dev-bind-try", "/nonexistent", "/x"}, {"stat=/x"}},
         {"bind_missing", {"--bind", "/nonexistent", "/x"}, {}, {}, true},
         {"dev", {"--dev", "/dev"}, {"ls=/dev", "writable=/dev/null"}},
-        {"dev_bind", {"--dev-bind", "/dev", "/dev"}, {"stat=/dev/null", "writable=/dev/null"}},
+        {"dev_bind",
+         {"--dev-bind", "/dev", "/dev"},
+         {"stat=/dev/null", "writable=/dev/null"},
+         {},
+         false,
+         false,
+         false,
+         false,
+         "",
+         0,
+         "",
+         true},
         {"mqueue", {"--unshare-ipc", "--dev", "/dev", "--mqueue", "/dev/mqueue"}},
         {"remount_ro", {"--tmpfs", "/t", "--remount-ro", "/t"}, {"writable=/t"}},
         {"remount_ro_missing", {"--remount-ro", "/nonexistent"}, {}, {}, false},
@@ -264,6 +305,10 @@ BOOST_DATA_TEST_CASE(same_as_debian_bwrap, boost::unit_test::data::make(vectors(
         BOOST_TEST(ours.code() == ref.code(), "debian:\n"
                                                   << ref.describe() << "\nburrow:\n"
                                                   << ours.describe());
+        if (v.covered_mounts_differ) {
+            ref.out = top_mounts_only(ref.out);
+            ours.out = top_mounts_only(ours.out);
+        }
         BOOST_TEST(ours.out == ref.out, "debian:\n"
                                             << ref.describe() << "\nburrow:\n"
                                             << ours.describe());
