@@ -49,10 +49,12 @@ BOOST_AUTO_TEST_CASE(inside_debian_bwrap_with_tmpfs_on_proc_sys) {
 }
 
 BOOST_AUTO_TEST_CASE(inside_burrow_with_tmpfs_on_proc_sys) {
+    // The tmpfs on /tmp comes first so that a work tree checked out under
+    // /tmp is still bound on top of it.
     // Not "--dev-bind / /": the host's /proc would come along (covered, but
     // still a fully visible procfs in the namespace, which lets the kernel
     // allow new ones). A container shows only its own, masked, /proc.
-    json outer_ops = with_base({bind_op(kWorkTree, kWorkTree), op("tmpfs", "/tmp"),
+    json outer_ops = with_base({op("tmpfs", "/tmp"), bind_op(kWorkTree, kWorkTree),
                                 op("proc", "/proc"), op("tmpfs", "/proc/sys")});
     for (bool pid : {true, false}) {
         std::vector<std::string> argv = {MOUNTS_DRIVER, spec(outer_ops, true).dump()};
@@ -67,7 +69,7 @@ BOOST_AUTO_TEST_CASE(unmasked_nesting_still_gets_a_fresh_proc) {
     // read-only (bwrap's rule), which is a mask in the kernel's eyes; only
     // the unprivileged run has an unmasked outer /proc.
     json outer_ops =
-        with_base({bind_op(kWorkTree, kWorkTree), op("tmpfs", "/tmp"), op("proc", "/proc")});
+        with_base({op("tmpfs", "/tmp"), bind_op(kWorkTree, kWorkTree), op("proc", "/proc")});
     std::vector<std::string> argv = {MOUNTS_DRIVER, spec(outer_ops, true).dump()};
     for (const auto& a :
          driver_argv(spec(with_base({op("proc", "/proc")}), true), "ls /proc | grep -c '^[0-9]'"))
