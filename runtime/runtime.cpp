@@ -363,12 +363,21 @@ int run_monitor(const Sandbox& sb) {
 } // namespace
 
 int run_sandbox(const Sandbox& sb) {
+    return run_sandbox_report(sb).status;
+}
+
+// Minimal so far: status and child outcome only; wall time, peak RSS and
+// the enforcement report are filled in as limits and landlock land.
+RunResult run_sandbox_report(const Sandbox& sb) {
+    RunResult r;
     try {
-        return run_monitor(sb);
+        r.status = run_monitor(sb);
     } catch (const std::exception& e) {
         report_error(sb.diag, e.what());
-        return 1;
+        r.setup_failed = true;
+        r.status = sb.exit_codes.setup_failed;
     }
+    return r;
 }
 
 } // namespace burrow

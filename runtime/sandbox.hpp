@@ -14,6 +14,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -136,6 +137,65 @@ struct Diagnostics {
     // bwrap 0.12 --not-a-security-boundary: setup failures that only weaken
     // isolation (e.g. an unreachable automount) become warnings.
     bool not_a_security_boundary = false;
+    // burrow run --verbose: report on stderr what was enforced (landlock ABI,
+    // limits, cgroup) and what was unavailable.
+    bool verbose = false;
+};
+
+// Landlock (applied after the mount tree is built, before seccomp). Access
+// masks use the kernel's own bits (LANDLOCK_ACCESS_FS_* and
+// LANDLOCK_ACCESS_NET_*, linux/landlock.h) so nothing is translated twice.
+struct LandlockPathRule {
+    std::string path; // inside the sandbox (resolved after pivot_root)
+    uint64_t access = 0;
+    bool optional = false; // a missing path is skipped instead of failing setup
+};
+
+struct LandlockPortRule {
+    uint16_t port = 0;
+    uint64_t access = 0; // LANDLOCK_ACCESS_NET_BIND_TCP / _CONNECT_TCP
+};
+
+struct Landlock {
+    bool enabled = false;
+    uint64_t handled_fs = 0;  // rights the ruleset restricts: denied unless a rule grants them
+    uint64_t handled_net = 0; // likewise for TCP ports
+    std::vector<LandlockPathRule> paths;
+    std::vector<LandlockPortRule> ports;
+    // 0: best effort (rights the kernel's ABI lacks are dropped and reported
+    // as unavailable); N: setup fails unless the kernel offers ABI >= N.
+    int min_abi = 0;
+};
+
+struct Rlimit {
+    int resource = 0;     // RLIMIT_*
+    uint64_t soft = 0;    // RLIM_INFINITY for unlimited
+    uint64_t hard = 0;
+};
+
+struct Limits {
+    std::vector<Rlimit> rlimits; // set in the payload before exec
+    // Wall-clock limit for the whole sandbox: on expiry every process of the
+    // sandbox gets timeout_signal, then SIGKILL after the grace period, and
+    // run_sandbox returns exit_codes.timeout.
+    std::optional<uint64_t> timeout_ms;
+    int timeout_signal = SIGTERM;
+    uint64_t timeout_grace_ms = 2000;
+    // cgroup v2 limits, applied in a child cgroup when the caller owns a
+    // delegated cgroup; otherwise reported unavailable (or fatal if required).
+    std::optional<uint64_t> memory_max; // bytes
+    std::optional<uint64_t> pids_max;
+    std::optional<std::string> cpu_max; // cpu.max syntax: "QUOTA PERIOD" or "max PERIOD"
+    bool cgroup_required = false;
+};
+
+// Exit statuses for failures of burrow itself. bwrap mode keeps bwrap's 1;
+// burrow's own subcommands use 125/126/127 like env(1) and timeout(1).
+struct ExitCodes {
+    int setup_failed = 1;   // namespaces, mounts, seccomp, ... failed
+    int cannot_execute = 1; // exec of the payload failed (EACCES, ENOEXEC, ...)
+    int not_found = 1;      // the payload does not exist (ENOENT)
+    int timeout = 124;
 };
 
 struct Sandbox {
@@ -148,6 +208,9 @@ struct Sandbox {
     // Classic BPF programs installed in order as the last step before exec
     // (bwrap --seccomp / --add-seccomp-fd, and compiled profiles).
     std::vector<std::vector<sock_filter>> seccomp_programs;
+    Landlock landlock;
+    Limits limits;
+    ExitCodes exit_codes;
 };
 
 } // namespace burrow
