@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <dirent.h>
+#include <sys/prctl.h>
 
 #include "tests/integration/runtime_test_support.hpp"
 
@@ -39,6 +40,31 @@ bool wait_until_gone(const std::string& marker, int timeout_ms) {
     }
     return find_processes(marker).empty();
 }
+
+// "ready" is printed by the shell before it execs the marked command, so
+// the command may not exist yet when the test reads it (seen under load).
+bool wait_until_present(const std::string& marker, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        if (!find_processes(marker).empty()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return !find_processes(marker).empty();
+}
+
+// Whatever a test case leaves behind when a check aborts it: the forked
+// caller (which would otherwise pause() forever, holding CTest's stderr
+// open so the whole run hangs) and the marked payload processes.
+struct Leftovers {
+    pid_t caller = -1;
+    std::string marker;
+    ~Leftovers() {
+        if (caller > 0) {
+            ::kill(caller, SIGKILL);
+            ::waitpid(caller, nullptr, 0);
+        }
+        for (pid_t p : find_processes(marker)) ::kill(p, SIGKILL);
+    }
+};
 
 } // namespace
 
@@ -128,9 +154,14 @@ BOOST_AUTO_TEST_CASE(die_with_parent_when_the_caller_is_killed) {
         sb.proc.die_with_parent = die;
         int out[2];
         BOOST_REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-        // The caller: starts the sandbox, then waits to be killed.
+        Leftovers leftovers;
+        leftovers.marker = "sleep " + marker;
+        // The caller: starts the sandbox, then waits to be killed. It dies
+        // with this test binary too, so nothing outlives a crashed test.
+        const pid_t test_pid = ::getpid();
         pid_t caller = ::fork();
         if (caller == 0) {
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != test_pid) ::_exit(1);
             ::dup2(out[1], 1);
             Running r = start(sb);
             std::string got = r.read_until("ready\n");
@@ -138,13 +169,15 @@ BOOST_AUTO_TEST_CASE(die_with_parent_when_the_caller_is_killed) {
             ::pause();
             ::_exit(0);
         }
+        leftovers.caller = caller;
         ::close(out[1]);
         Running reader{-1, out[0], -1};
         BOOST_REQUIRE_EQUAL(reader.read_until("ready\n"), "ready\n");
-        BOOST_REQUIRE(!find_processes("sleep " + marker).empty());
+        ::close(out[0]);
+        BOOST_REQUIRE(wait_until_present("sleep " + marker, 10000));
         ::kill(caller, SIGKILL);
         ::waitpid(caller, nullptr, 0);
-        ::close(out[0]);
+        leftovers.caller = -1;
         BOOST_TEST_INFO("variant " << variant);
         if (die) {
             BOOST_TEST(wait_until_gone("sleep " + marker, 5000));
