@@ -10,7 +10,9 @@ void fail_errno(const std::string& what, int err) {
     throw SetupError(what + ": " + std::strerror(err));
 }
 
-void fail(const std::string& message) { throw SetupError(message); }
+void fail(const std::string& message) {
+    throw SetupError(message);
+}
 
 namespace {
 void emit(const Diagnostics& diag, const char* level, const std::string& message) {
@@ -40,6 +42,9 @@ void report_error(const Diagnostics& diag, const std::string& message) {
 }
 void report_warning(const Diagnostics& diag, const std::string& message) {
     emit(diag, "<4>", message);
+}
+void report_info(const Diagnostics& diag, const std::string& message) {
+    emit(diag, "<6>", message);
 }
 
 } // namespace burrow

@@ -28,5 +28,6 @@ struct SetupError : std::runtime_error {
 // Prints "<prefix><prog>: <message>\n" to stderr with a single write(2).
 void report_error(const Diagnostics& diag, const std::string& message);
 void report_warning(const Diagnostics& diag, const std::string& message);
+void report_info(const Diagnostics& diag, const std::string& message);
 
 } // namespace burrow

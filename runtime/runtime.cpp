@@ -16,12 +16,16 @@
 //                                              --disable-userns / assert
 //                                            not dumpable, bounding set, capset
 //                                            --block-fd, chdir + PWD, setsid
-//                                            lock files
+//                                            lock files, landlock
 //                                            fork pid 1 (reaper) if needed:
 //                                              pid 1: close fds, drop caps,
 //                                              seccomp, reap + forward
-//                                            payload: mask, PDEATHSIG, ambient
-//                                              caps, seccomp (last), exec
+//                                            payload: mask, PDEATHSIG, rlimits,
+//                                              ambient caps, seccomp (last), exec
+//
+//  Before clone the monitor also plans landlock (ABI check), creates the
+//  cgroup; after clone it moves the child into the cgroup before "go"; while
+//  waiting it enforces the timeout.
 #include "runtime/runtime.hpp"
 
 #include <fcntl.h>
@@ -30,8 +34,10 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <exception>
@@ -39,11 +45,14 @@
 #include <vector>
 
 #include "runtime/caps.hpp"
+#include "runtime/cgroup.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exec.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/landlock.hpp"
 #include "runtime/mounts.hpp"
 #include "runtime/namespaces.hpp"
+#include "runtime/rlimits.hpp"
 #include "runtime/seccomp_install.hpp"
 #include "runtime/status.hpp"
 #include "runtime/supervisor.hpp"
@@ -72,8 +81,11 @@ struct Launch {
     // The child reads "go" here; the monitor keeps the write end for its
     // whole life, so a hang-up tells the child its parent is gone.
     Fd link_read, link_write;
-    Fd event_fd;                          // pid 1 -> monitor: payload status + 1
-    Fd setup_done_read, setup_done_write; // json-status: was the payload exec'd?
+    Fd event_fd; // pid 1 -> monitor: payload status + 1
+    // payload -> monitor: did exec start, and did it fail (errno)?
+    // (supervisor::report_exec_*); close-on-exec, so EOF after a good exec.
+    Fd setup_done_read, setup_done_write;
+    landlock::Plan landlock; // decided by the monitor, applied by the child
 };
 
 bool has_lock_files(const Sandbox& sb) {
@@ -98,6 +110,10 @@ void validate(const Sandbox& sb) {
     if (sb.proc.as_pid_1 && !sb.ns.pid) fail("Specifying --as-pid-1 requires --unshare-pid");
     if (sb.proc.as_pid_1 && has_lock_files(sb))
         fail("Specifying --as-pid-1 and --lock-file is not permitted");
+    for (const auto& l : sb.limits.rlimits)
+        if (l.soft > l.hard)
+            fail("rlimit " + rlimits::describe(l) + ": soft limit above hard limit");
+    if (sb.limits.timeout_ms && *sb.limits.timeout_ms == 0) fail("timeout must be positive");
 }
 
 void read_one_byte(int fd) {
@@ -161,7 +177,8 @@ bool hide_exe(uid_t real_uid) {
     }
     Fd sigfd(supervisor::init_signalfd(l.signals));
     install_seccomp_programs(sb.seccomp_programs);
-    ::_exit(supervisor::run_init(sigfd.get(), payload, l.event_fd.get(), sb.proc.new_session));
+    ::_exit(supervisor::run_init(sigfd.get(), payload, l.event_fd.get(), sb.proc.new_session,
+                                 l.signals, sb.limits.timeout_signal));
 }
 
 void child_setup_and_exec(Launch& l) {
@@ -218,6 +235,9 @@ void child_setup_and_exec(Launch& l) {
     if (sb.proc.new_session && ::setsid() == -1) fail_errno("setsid");
 
     std::vector<Fd> locks = take_lock_files(sb);
+    // After every path burrow itself opens, so that only the payload (and
+    // pid 1) live under the ruleset; NO_NEW_PRIVS was set before clone.
+    landlock::apply(sb.landlock, l.landlock);
     pid_t init_pid = 0;
     if (l.needs_init) {
         sigset_t chld;
@@ -240,13 +260,16 @@ void child_setup_and_exec(Launch& l) {
         else
             supervisor::die_if_pipe_hung_up(l.link_read.get());
     }
+    // In the payload only: pid 1 and the monitor keep the caller's limits
+    // (a low nofile or nproc must not break the reaper).
+    rlimits::apply(sb.limits.rlimits);
     caps::raise_ambient(sb.proc.capabilities);
     // Last, so that the filters need not allow anything burrow needs.
     install_seccomp_programs(sb.seccomp_programs);
-    if (l.setup_done_write) write_one_byte(l.setup_done_write.get());
+    supervisor::report_exec_starting(l.setup_done_write.get());
     exec::exec_payload(sb.proc, env);
     const int err = errno;
-    if (l.setup_done_write) write_one_byte(l.setup_done_write.get());
+    supervisor::report_exec_failed(l.setup_done_write.get(), err);
     fail_errno("execvp " + sb.proc.argv[0], err);
 }
 
@@ -270,10 +293,69 @@ struct ChildGuard {
     }
 };
 
-int run_monitor(const Sandbox& sb) {
+uint64_t ms_since(const struct timespec& t0) {
+    struct timespec now {};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    const int64_t ns = (now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec);
+    return ns > 0 ? static_cast<uint64_t>(ns / 1000000) : 0;
+}
+
+// What is enforced and what is not, decided before anything is created;
+// fails (setup_failed) when a requirement cannot be met.
+void plan_limits(const Sandbox& sb, Launch& l, RunResult& r) {
+    l.landlock = landlock::plan(sb.landlock, sb.landlock.enabled ? landlock::kernel_abi() : 0);
+    if (!l.landlock.error.empty()) fail(l.landlock.error);
+    landlock::describe(l.landlock, sb.landlock, r.enforced, r.unavailable);
+    if (l.landlock.apply) r.landlock_abi = l.landlock.abi;
+    for (const auto& rl : sb.limits.rlimits)
+        r.enforced.push_back("rlimit " + rlimits::describe(rl));
+    if (sb.limits.timeout_ms)
+        r.enforced.push_back("timeout " + std::to_string(*sb.limits.timeout_ms) + " ms (signal " +
+                             std::to_string(sb.limits.timeout_signal) + ", then SIGKILL after " +
+                             std::to_string(sb.limits.timeout_grace_ms) + " ms)");
+}
+
+// Extra members of the json-status start document: only when landlock was
+// asked for, so bwrap mode's documents stay exactly bwrap's.
+std::string landlock_status_keys(const Sandbox& sb, const Launch& l, const RunResult& r) {
+    if (!sb.landlock.enabled) return {};
+    std::vector<std::string> unavailable;
+    for (const auto& u : r.unavailable)
+        if (u.rfind("landlock", 0) == 0) unavailable.push_back(u);
+    return ", \"landlock-abi\": " + std::to_string(l.landlock.apply ? l.landlock.abi : 0) +
+           ", \"landlock-fs\": " +
+           status::json_string_array(landlock::fs_right_names(l.landlock.handled_fs)) +
+           ", \"landlock-net\": " +
+           status::json_string_array(landlock::net_right_names(l.landlock.handled_net)) +
+           ", \"landlock-unavailable\": " + status::json_string_array(unavailable);
+}
+
+int final_status(const Sandbox& sb, const supervisor::Outcome& o, RunResult& r) {
+    const int ws = o.wait_status;
+    if (WIFEXITED(ws)) r.exit_code = WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws)) r.signal = WTERMSIG(ws);
+    r.timed_out = o.timed_out;
+    if (o.exec_errno != 0) {
+        r.exec_errno = o.exec_errno;
+        r.exit_code.reset();
+        return o.exec_errno == ENOENT ? sb.exit_codes.not_found : sb.exit_codes.cannot_execute;
+    }
+    if (o.timed_out) return sb.exit_codes.timeout;
+    // Setup failed in the child (it printed why and exited 1). A signal
+    // before exec (a forwarded SIGTERM) still reads as that signal.
+    if (!o.exec_started && WIFEXITED(ws) && WEXITSTATUS(ws) != 0) {
+        r.setup_failed = true;
+        r.exit_code.reset();
+        return sb.exit_codes.setup_failed;
+    }
+    return supervisor::exit_status(ws);
+}
+
+int run_monitor(const Sandbox& sb, RunResult& r) {
     validate(sb);
     const pid_t caller = ::getppid();
     // Never gain privileges through exec, in any process of the sandbox.
+    // (Landlock's restrict_self relies on it too.)
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         fail_errno("prctl(PR_SET_NO_NEW_PRIVS) failed");
     // A caller that ignores SIGCHLD would have our child reaped behind our back.
@@ -282,6 +364,8 @@ int run_monitor(const Sandbox& sb) {
     ::sigaction(SIGCHLD, &dfl, nullptr);
 
     Launch l(sb);
+    plan_limits(sb, l, r);
+    cgroup::Scope cg = cgroup::prepare(sb.limits, r.enforced, r.unavailable);
     l.maps = ns::plan_maps(sb);
     l.strings = supervisor::locate_process_strings();
     l.caller_cwd = exec::caller_cwd();
@@ -297,25 +381,37 @@ int run_monitor(const Sandbox& sb) {
     if (::pipe2(p, O_CLOEXEC) != 0) fail_errno("pipe2()");
     l.link_read.reset(p[0]);
     l.link_write.reset(p[1]);
-    if (sb.status.json_status_fd >= 0) {
-        if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) fail_errno("pipe2()");
-        l.setup_done_read.reset(p[0]);
-        l.setup_done_write.reset(p[1]);
-    }
+    if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) fail_errno("pipe2()");
+    l.setup_done_read.reset(p[0]);
+    l.setup_done_write.reset(p[1]);
 
     if (sb.ns.join_user_fd >= 0) ns::join_user(sb.ns.join_user_fd);
     // setns(CLONE_NEWPID) affects only our children: the child is born in
     // that pid namespace (or in a new one below it), no intermediate fork.
     if (sb.ns.join_pid_fd >= 0) ns::join_pid(sb.ns.join_pid_fd);
-    l.signals = supervisor::block_forwarded_signals();
+    l.signals = supervisor::block_forwarded_signals(sb.limits.timeout_ms.has_value());
 
+    supervisor::Deadline deadline;
+    if (sb.limits.timeout_ms) {
+        deadline.timeout_ms = *sb.limits.timeout_ms;
+        deadline.signal = sb.limits.timeout_signal;
+        deadline.grace_ms = sb.limits.timeout_grace_ms;
+    }
+    ::clock_gettime(CLOCK_MONOTONIC, &deadline.start);
     Fd pidfd;
     const pid_t pid = ns::clone_child(ns::clone_flags(sb.ns), pidfd);
     if (pid == 0) child_main(l);
     ChildGuard guard{pidfd.get()};
+    r.child_pid = pid;
     l.link_read.reset();
     l.setup_done_write.reset();
     supervisor::scrub_process_strings(l.strings);
+    // Before "go": the child has done nothing yet that a limit should cover.
+    if (cg.active()) cg.attach(pid);
+    if (sb.diag.verbose) {
+        for (const auto& e : r.enforced) report_info(sb.diag, "enforced: " + e);
+        for (const auto& u : r.unavailable) report_info(sb.diag, "unavailable: " + u);
+    }
 
     const bool report = sb.status.info_fd >= 0 || sb.status.json_status_fd >= 0;
     status::NamespaceIds ids;
@@ -342,7 +438,9 @@ int run_monitor(const Sandbox& sb) {
         ::close(sb.status.info_fd);
     }
     if (sb.status.json_status_fd >= 0)
-        status::write_document(sb.status.json_status_fd, status::json_status_start(pid, ids), true);
+        status::write_document(sb.status.json_status_fd,
+                               status::json_status_start(pid, ids, landlock_status_keys(sb, l, r)),
+                               true);
     if (sb.status.userns_block_fd >= 0) {
         read_one_byte(sb.status.userns_block_fd);
         ::close(sb.status.userns_block_fd);
@@ -356,8 +454,16 @@ int run_monitor(const Sandbox& sb) {
     fds.pidfd = pidfd.get();
     fds.event_fd = l.event_fd.get();
     fds.setup_finished_fd = l.setup_done_read.get();
-    fds.json_status_fd = sb.status.json_status_fd;
-    return supervisor::monitor(fds, l.signals, sb.proc.new_session);
+    const supervisor::Outcome o =
+        supervisor::monitor(fds, l.signals, sb.proc.new_session, deadline);
+    const int status = final_status(sb, o, r);
+    // Only an exec'd payload has an exit code (bwrap).
+    if (sb.status.json_status_fd >= 0 && o.exec_started)
+        status::write_document(sb.status.json_status_fd, status::json_status_exit(status), false);
+    r.peak_rss_kib = std::max(o.peak_rss_kib, cg.memory_peak_kib());
+    cg.remove();
+    r.wall_ms = ms_since(deadline.start);
+    return status;
 }
 
 } // namespace
@@ -366,12 +472,18 @@ int run_sandbox(const Sandbox& sb) {
     return run_sandbox_report(sb).status;
 }
 
-// Minimal so far: status and child outcome only; wall time, peak RSS and
-// the enforcement report are filled in as limits and landlock land.
 RunResult run_sandbox_report(const Sandbox& sb) {
     RunResult r;
     try {
-        r.status = run_monitor(sb);
+        if (sb.limits.timeout_ms && !sb.ns.pid) {
+            // Killing pid 1 of a namespace of its own is what kills every
+            // process of the sandbox, forks and daemons included.
+            Sandbox with_pid = sb;
+            with_pid.ns.pid = true;
+            r.status = run_monitor(with_pid, r);
+        } else {
+            r.status = run_monitor(sb, r);
+        }
     } catch (const std::exception& e) {
         report_error(sb.diag, e.what());
         r.setup_failed = true;

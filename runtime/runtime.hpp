@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,19 +19,41 @@ namespace burrow {
 // on stderr as "<prog>: <message>".
 int run_sandbox(const Sandbox& sb);
 
-// What happened, for callers that report more than an exit status (burrow
-// run --status-file, launch modules). The runtime prints nothing of this.
+// What happened to one sandbox, for callers that report more than an exit
+// status (burrow run --status-file, launch modules). The runtime prints
+// nothing of this (except with Diagnostics::verbose); the caller serialises.
+//
+//  status        what the caller should exit with, by Sandbox::exit_codes:
+//                exec failed -> not_found (ENOENT) / cannot_execute (other
+//                errno); timeout -> timeout; setup failed -> setup_failed;
+//                else the payload's code, or 128+N for a death by signal N.
+//  setup_failed  burrow failed before the payload ran (message on stderr).
+//  exit_code / signal
+//                how the payload ended (at most one set; neither when it
+//                never ran). After a timeout: how the payload itself ended.
+//  timed_out     Limits::timeout_ms expired and the sandbox was killed.
+//  exec_errno    exec of the payload failed with this errno.
+//  child_pid     first sandbox process, in the caller's pid namespace.
+//  wall_ms       from just before clone until the sandbox was over.
+//  peak_rss_kib  largest ru_maxrss of any reaped sandbox process (KiB), or
+//                the cgroup's memory.peak when a cgroup was used and larger.
+//  landlock_abi  ABI of the ruleset applied (0: none applied).
+//  enforced / unavailable
+//                one human-readable line per fact, e.g. "landlock: ABI 4
+//                fs=execute,... net=connect_tcp (1 port rules)", "rlimit
+//                nofile=64:64", "cgroup memory.max: controller memory not
+//                available in /sys/fs/cgroup/... (cgroup v1, or not delegated)".
 struct RunResult {
-    int status = 0;                // what the caller should exit with (as run_sandbox)
-    bool setup_failed = false;     // burrow failed before the payload ran
-    std::optional<int> exit_code;  // the payload exited with this code
-    std::optional<int> signal;     // the payload died of this signal
-    bool timed_out = false;        // Limits::timeout_ms expired
-    pid_t child_pid = 0;           // first sandbox process, in the caller's pid namespace
-    uint64_t wall_ms = 0;          // from clone to the end of the sandbox
-    uint64_t peak_rss_kib = 0;     // largest RSS of any waited-for sandbox process
-    // Human-readable facts, e.g. "landlock: ABI 4 (fs, net)" or
-    // "cgroup memory.max: unavailable: no delegated cgroup".
+    int status = 0;
+    bool setup_failed = false;
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    bool timed_out = false;
+    std::optional<int> exec_errno;
+    pid_t child_pid = 0;
+    uint64_t wall_ms = 0;
+    uint64_t peak_rss_kib = 0;
+    int landlock_abi = 0;
     std::vector<std::string> enforced;
     std::vector<std::string> unavailable;
 };

@@ -32,21 +32,21 @@ struct IdMapEntry {
 
 // One filesystem operation, applied in list order on the new root.
 enum class FsOpKind {
-    bind,       // source (host path) -> dest; readonly/allow_dev/optional flags apply
-    bind_fd,    // fd (an O_PATH or normal fd of the caller) -> dest; readonly applies
-    remount_ro, // dest only: make that one mount point read-only (not its submounts)
-    proc,       // fresh procfs at dest (falls back when nested in a masked /proc)
-    dev,        // minimal /dev at dest (null zero full random urandom tty, pts, shm...)
-    mqueue,     // mqueue fs at dest
-    tmpfs,      // tmpfs at dest; perms (default 0755) and size apply
-    dir,        // mkdir dest (and parents); perms (default 0755) apply
-    file,       // copy the contents of fd into a new file dest; perms (default 0666) apply
-    bind_data,  // contents of fd into a hidden file bind-mounted at dest; readonly, perms
-                // (default 0600) apply
-    symlink,    // dest becomes a symlink to source (source is the link text, verbatim)
-    chmod,      // chmod dest to perms (perms always set)
-    overlay,    // overlayfs at dest: lowers = overlay_sources, upper/work from
-                // overlay_upper/overlay_work (bwrap --overlay)
+    bind,        // source (host path) -> dest; readonly/allow_dev/optional flags apply
+    bind_fd,     // fd (an O_PATH or normal fd of the caller) -> dest; readonly applies
+    remount_ro,  // dest only: make that one mount point read-only (not its submounts)
+    proc,        // fresh procfs at dest (falls back when nested in a masked /proc)
+    dev,         // minimal /dev at dest (null zero full random urandom tty, pts, shm...)
+    mqueue,      // mqueue fs at dest
+    tmpfs,       // tmpfs at dest; perms (default 0755) and size apply
+    dir,         // mkdir dest (and parents); perms (default 0755) apply
+    file,        // copy the contents of fd into a new file dest; perms (default 0666) apply
+    bind_data,   // contents of fd into a hidden file bind-mounted at dest; readonly, perms
+                 // (default 0600) apply
+    symlink,     // dest becomes a symlink to source (source is the link text, verbatim)
+    chmod,       // chmod dest to perms (perms always set)
+    overlay,     // overlayfs at dest: lowers = overlay_sources, upper/work from
+                 // overlay_upper/overlay_work (bwrap --overlay)
     tmp_overlay, // overlayfs at dest, lowers = overlay_sources, upper on a tmpfs
     ro_overlay,  // overlayfs at dest, lowers only (read-only)
     lock_file,   // after setup, open dest inside the sandbox and hold a lock on it
@@ -54,9 +54,9 @@ enum class FsOpKind {
 
 struct FsOp {
     FsOpKind kind = FsOpKind::bind;
-    std::string source; // host path (bind), link text (symlink)
-    std::string dest;   // path inside the sandbox
-    int fd = -1;        // caller's fd for bind_fd, file, bind_data
+    std::string source;     // host path (bind), link text (symlink)
+    std::string dest;       // path inside the sandbox
+    int fd = -1;            // caller's fd for bind_fd, file, bind_data
     bool readonly = false;  // bind, bind_fd, bind_data: make the mount (recursively) read-only
     bool allow_dev = false; // bind: keep device nodes usable (bwrap --dev-bind)
     bool optional = false;  // bind: a missing source is skipped (bwrap --*-bind-try)
@@ -78,10 +78,10 @@ struct Namespaces {
     bool uts = false;
     bool cgroup = false;
 
-    int join_user_fd = -1;  // bwrap --userns: setns into this user ns instead of creating one
-    int join_user2_fd = -1; // bwrap --userns2: switch to this user ns after setup
-    int join_pid_fd = -1;   // bwrap --pidns: setns into this pid ns before creating children
-    bool disable_userns = false;         // payload cannot create further user namespaces
+    int join_user_fd = -1;       // bwrap --userns: setns into this user ns instead of creating one
+    int join_user2_fd = -1;      // bwrap --userns2: switch to this user ns after setup
+    int join_pid_fd = -1;        // bwrap --pidns: setns into this pid ns before creating children
+    bool disable_userns = false; // payload cannot create further user namespaces
     bool assert_userns_disabled = false; // fail unless creating a user ns is already refused
 };
 
@@ -97,12 +97,12 @@ struct Ids {
 };
 
 struct Process {
-    std::vector<std::string> argv;  // argv[0] is the program to execute (PATH-searched
-                                    // inside the sandbox when it has no '/')
+    std::vector<std::string> argv;    // argv[0] is the program to execute (PATH-searched
+                                      // inside the sandbox when it has no '/')
     std::optional<std::string> argv0; // bwrap --argv0: argv[0] as the payload sees it
-    std::vector<std::string> env;   // the complete final environment, "NAME=VALUE"
-                                    // (bwrap then also sets PWD=<final cwd> before exec;
-                                    // only the runtime knows that cwd, so it adds PWD)
+    std::vector<std::string> env;     // the complete final environment, "NAME=VALUE"
+                                      // (bwrap then also sets PWD=<final cwd> before exec;
+                                      // only the runtime knows that cwd, so it adds PWD)
     std::optional<std::string> chdir; // default: same cwd if reachable, else $HOME, else /
                                       // ($HOME as found in env above, after --setenv etc.)
     std::optional<std::string> hostname;
@@ -165,24 +165,35 @@ struct Landlock {
     // 0: best effort (rights the kernel's ABI lacks are dropped and reported
     // as unavailable); N: setup fails unless the kernel offers ABI >= N.
     int min_abi = 0;
+    // 0: the best ABI the kernel offers; N: use at most ABI N, so a policy
+    // behaves the same on a newer kernel (and tests can take the best-effort
+    // path on any kernel). Rights above N are reported unavailable.
+    int max_abi = 0;
 };
 
 struct Rlimit {
-    int resource = 0;     // RLIMIT_*
-    uint64_t soft = 0;    // RLIM_INFINITY for unlimited
+    int resource = 0;  // RLIMIT_*
+    uint64_t soft = 0; // RLIM_INFINITY for unlimited
     uint64_t hard = 0;
 };
 
 struct Limits {
     std::vector<Rlimit> rlimits; // set in the payload before exec
-    // Wall-clock limit for the whole sandbox: on expiry every process of the
-    // sandbox gets timeout_signal, then SIGKILL after the grace period, and
-    // run_sandbox returns exit_codes.timeout.
+    // Wall-clock limit for the whole sandbox, counted from clone. Forces a
+    // pid namespace. On expiry every process of the sandbox gets
+    // timeout_signal (sent by burrow's pid 1; with as_pid_1 only the payload
+    // gets it), then pid 1 gets SIGKILL after the grace period (0: at once),
+    // which kills the whole namespace; run_sandbox returns exit_codes.timeout
+    // once nothing of the sandbox is left.
     std::optional<uint64_t> timeout_ms;
     int timeout_signal = SIGTERM;
     uint64_t timeout_grace_ms = 2000;
-    // cgroup v2 limits, applied in a child cgroup when the caller owns a
-    // delegated cgroup; otherwise reported unavailable (or fatal if required).
+    // cgroup v2 limits, applied in a child cgroup "burrow-<monitor pid>" of
+    // the caller's own cgroup when the caller owns it (delegated), its
+    // controllers are available, and they can be enabled in its
+    // subtree_control; otherwise reported unavailable, or a setup failure
+    // (before anything starts) when cgroup_required. The cgroup is removed
+    // when the payload ends, killing whatever the payload left running.
     std::optional<uint64_t> memory_max; // bytes
     std::optional<uint64_t> pids_max;
     std::optional<std::string> cpu_max; // cpu.max syntax: "QUOTA PERIOD" or "max PERIOD"
@@ -190,8 +201,10 @@ struct Limits {
 };
 
 // Exit statuses for failures of burrow itself. bwrap mode keeps bwrap's 1;
-// burrow's own subcommands use 125/126/127 like env(1) and timeout(1).
+// burrow's own subcommands use 125/126/127 like env(1) and timeout(1):
+// ExitCodes::burrow(). A payload killed by signal N gives 128+N in both.
 struct ExitCodes {
+    static constexpr ExitCodes burrow() { return ExitCodes{125, 126, 127, 124}; }
     int setup_failed = 1;   // namespaces, mounts, seccomp, ... failed
     int cannot_execute = 1; // exec of the payload failed (EACCES, ENOEXEC, ...)
     int not_found = 1;      // the payload does not exist (ENOENT)

@@ -33,8 +33,32 @@ std::string info_document(int child_pid, const NamespaceIds& ids) {
     return document(child_pid, ids, "{\n    ", "\n    ", "\n}\n");
 }
 
-std::string json_status_start(int child_pid, const NamespaceIds& ids) {
-    return document(child_pid, ids, "{ ", " ", " }\n");
+std::string json_status_start(int child_pid, const NamespaceIds& ids, const std::string& extra) {
+    return document(child_pid, ids, "{ ", " ", (extra + " }\n").c_str());
+}
+
+std::string json_quote(const std::string& text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+std::string json_string_array(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + json_quote(items[i]);
+    return out + "]";
 }
 
 std::string json_status_exit(int exit_code) {

@@ -13,7 +13,15 @@ using NamespaceIds = std::vector<std::pair<const char*, unsigned long long>>;
 // {\n    "child-pid": N,\n    "mnt-namespace": I ...\n}\n
 std::string info_document(int child_pid, const NamespaceIds& ids);
 // { "child-pid": N, "mnt-namespace": I ... }\n
-std::string json_status_start(int child_pid, const NamespaceIds& ids);
+// extra: further members (", \"key\": value" ...) placed before the "}";
+// empty in bwrap mode, so its documents stay byte for byte bwrap's.
+std::string json_status_start(int child_pid, const NamespaceIds& ids,
+                              const std::string& extra = {});
+
+// JSON string literal (quotes included) of UTF-8 text.
+std::string json_quote(const std::string& text);
+// ["a", "b"]
+std::string json_string_array(const std::vector<std::string>& items);
 // { "exit-code": N }\n
 std::string json_status_exit(int exit_code);
 

@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,7 +18,6 @@
 
 #include "runtime/error.hpp"
 #include "runtime/fd.hpp"
-#include "runtime/status.hpp"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -48,7 +49,7 @@ int exit_status(int wait_status) {
     return 255;
 }
 
-Signals block_forwarded_signals() {
+Signals block_forwarded_signals(bool with_timeout) {
     Signals s;
     sigemptyset(&s.forwarded);
     for (int sig : forwardable) {
@@ -56,7 +57,14 @@ Signals block_forwarded_signals() {
         if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
         sigaddset(&s.forwarded, sig);
     }
-    if (::sigprocmask(SIG_BLOCK, &s.forwarded, &s.original_mask) != 0) fail_errno("sigprocmask");
+    sigset_t block = s.forwarded;
+    if (with_timeout) {
+        // A real-time signal nobody else sends: blocked before clone so pid 1
+        // finds it in its signalfd however early the timeout expires.
+        s.timeout_request = SIGRTMAX - 2;
+        sigaddset(&block, s.timeout_request);
+    }
+    if (::sigprocmask(SIG_BLOCK, &block, &s.original_mask) != 0) fail_errno("sigprocmask");
     return s;
 }
 
@@ -138,57 +146,146 @@ void scrub_process_strings(const ProcStrings& s) {
     std::memset(reinterpret_cast<char*>(s.env_start), 0, s.env_end - s.env_start);
 }
 
-int monitor(const MonitorFds& fds, const Signals& signals, bool new_session) {
+namespace {
+
+// waitid() with the rusage glibc's wrapper does not pass on.
+int waitid_rusage(int pidfd, siginfo_t* si, struct rusage* ru) {
+    return static_cast<int>(::syscall(SYS_waitid, P_PIDFD, pidfd, si, WEXITED, ru));
+}
+
+void arm(int timer, const struct timespec& at) {
+    struct itimerspec its {};
+    its.it_value = at;
+    if (::timerfd_settime(timer, TFD_TIMER_ABSTIME, &its, nullptr) != 0)
+        fail_errno("timerfd_settime");
+}
+
+struct timespec plus_ms(const struct timespec& t, uint64_t ms) {
+    struct timespec r = t;
+    r.tv_sec += static_cast<time_t>(ms / 1000);
+    r.tv_nsec += static_cast<long>(ms % 1000) * 1000000L;
+    if (r.tv_nsec >= 1000000000L) {
+        r.tv_sec += 1;
+        r.tv_nsec -= 1000000000L;
+    }
+    return r;
+}
+
+// pid 1's report: raw wait status + 1 in the low 20 bits, the peak RSS
+// (KiB) of everything it reaped above them.
+constexpr unsigned event_status_bits = 20;
+
+} // namespace
+
+void report_exec_starting(int fd) {
+    const char b = 'E';
+    ssize_t r;
+    do r = ::write(fd, &b, 1);
+    while (r < 0 && errno == EINTR);
+}
+
+void report_exec_failed(int fd, int err) {
+    char buf[1 + sizeof err];
+    buf[0] = 'F';
+    std::memcpy(buf + 1, &err, sizeof err);
+    ssize_t r;
+    do r = ::write(fd, buf, sizeof buf);
+    while (r < 0 && errno == EINTR);
+}
+
+Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
+                const Deadline& deadline) {
+    Outcome out;
     Fd sigfd;
     if (!sigisemptyset(&signals.forwarded)) {
         sigfd.reset(::signalfd(-1, &signals.forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
         if (!sigfd) fail_errno("Can't create signalfd");
     }
-    struct pollfd pfds[3];
+    Fd timer;
+    if (deadline.timeout_ms > 0) {
+        timer.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+        if (!timer) fail_errno("timerfd_create");
+        arm(timer.get(), plus_ms(deadline.start, deadline.timeout_ms));
+    }
+    struct pollfd pfds[4];
     nfds_t n = 0;
     pfds[n++] = {fds.pidfd, POLLIN, 0};
     if (fds.event_fd >= 0) pfds[n++] = {fds.event_fd, POLLIN, 0};
+    const nfds_t timer_i = n;
+    if (timer) pfds[n++] = {timer.get(), POLLIN, 0};
     if (sigfd) pfds[n++] = {sigfd.get(), POLLIN, 0};
 
     // pid 1 writes the payload's status before it exits itself: always look
     // there first, or pid 1's own exit would hide the real status.
-    auto payload_status = [&](int& code) {
+    bool have_payload_status = false;
+    auto payload_status = [&] {
         uint64_t val = 0;
         if (fds.event_fd < 0 || ::read(fds.event_fd, &val, sizeof val) != sizeof val) return false;
-        code = static_cast<int>(val) - 1;
+        out.wait_status = static_cast<int>((val & ((1U << event_status_bits) - 1)) - 1);
+        out.peak_rss_kib = std::max<uint64_t>(out.peak_rss_kib, val >> event_status_bits);
+        have_payload_status = true;
         return true;
     };
-    auto finish = [&](int code) {
-        if (fds.json_status_fd >= 0 && fds.setup_finished_fd >= 0) {
-            // One byte: the payload was exec'd. None: setup failed. Two:
-            // exec itself failed. Only an exec'd payload has an exit code.
-            char data[2];
+    auto finish = [&] {
+        if (fds.setup_finished_fd >= 0) {
+            // Nothing: setup failed. 'E': the payload was exec'd. 'E', 'F'
+            // and an errno: exec itself failed.
+            char data[16];
             ssize_t got;
             do got = ::read(fds.setup_finished_fd, data, sizeof data);
             while (got < 0 && errno == EINTR);
-            if (got == 1)
-                status::write_document(fds.json_status_fd, status::json_status_exit(code), false);
+            out.exec_started = got >= 1 && data[0] == 'E';
+            if (got == 2 + static_cast<ssize_t>(sizeof(int)) && data[1] == 'F') {
+                std::memcpy(&out.exec_errno, data + 2, sizeof(int));
+                out.exec_started = false;
+            }
         }
-        return code;
+        return out;
     };
 
+    int stage = 0; // timeout: 0 running, 1 grace signal sent, 2 SIGKILL sent
     for (;;) {
         if (::poll(pfds, n, -1) < 0) {
             if (errno == EINTR) continue;
             fail_errno("poll");
         }
-        int code = 0;
-        if (payload_status(code)) return finish(code);
+        // After a timeout the payload's end is not enough: the monitor waits
+        // for pid 1, whose exit means the whole namespace is gone.
+        if (payload_status() && !out.timed_out) return finish();
         if (pfds[0].revents) {
             siginfo_t si{};
-            if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(fds.pidfd), &si,
-                         WEXITED) != 0) {
+            struct rusage ru {};
+            if (waitid_rusage(fds.pidfd, &si, &ru) != 0) {
                 if (errno == EINTR) continue;
                 fail_errno("waitid");
             }
-            if (payload_status(code)) return finish(code);
-            if (si.si_code == CLD_EXITED) return finish(si.si_status);
-            return finish(128 + si.si_status);
+            out.peak_rss_kib =
+                std::max<uint64_t>(out.peak_rss_kib, static_cast<uint64_t>(ru.ru_maxrss));
+            if (payload_status() || have_payload_status) return finish();
+            out.wait_status =
+                si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : (si.si_status & 0x7f);
+            return finish();
+        }
+        if (timer && pfds[timer_i].revents) {
+            uint64_t ticks;
+            if (::read(timer.get(), &ticks, sizeof ticks) != sizeof ticks) continue;
+            out.timed_out = true;
+            ++stage;
+            if (stage == 1 && deadline.grace_ms > 0) {
+                // pid 1 of our own passes it to every process (kill(-1));
+                // a payload that is pid 1 itself gets it directly.
+                const int sig = fds.event_fd >= 0 && signals.timeout_request
+                                    ? signals.timeout_request
+                                    : deadline.signal;
+                ::syscall(SYS_pidfd_send_signal, fds.pidfd, sig, nullptr, 0);
+                struct timespec now {};
+                ::clock_gettime(CLOCK_MONOTONIC, &now);
+                arm(timer.get(), plus_ms(now, deadline.grace_ms));
+            } else {
+                // Killing pid 1 of the namespace kills every process in it.
+                stage = 2;
+                ::syscall(SYS_pidfd_send_signal, fds.pidfd, SIGKILL, nullptr, 0);
+            }
         }
         if (sigfd) {
             signalfd_siginfo si{};
@@ -205,6 +302,7 @@ int monitor(const MonitorFds& fds, const Signals& signals, bool new_session) {
 int init_signalfd(const Signals& signals) {
     sigset_t mask = signals.forwarded;
     sigaddset(&mask, SIGCHLD);
+    if (signals.timeout_request) sigaddset(&mask, signals.timeout_request);
     // Every one of these was blocked before the fork, so nothing the payload
     // did (or suffered) before this point is lost.
     int fd = ::signalfd(-1, &mask, SFD_CLOEXEC);
@@ -212,15 +310,24 @@ int init_signalfd(const Signals& signals) {
     return fd;
 }
 
-int run_init(int sigfd, pid_t payload, int event_fd, bool new_session) {
+int run_init(int sigfd, pid_t payload, int event_fd, bool new_session, const Signals& signals,
+             int timeout_signal) {
     int status = 1;
     bool payload_alive = true;
+    uint64_t peak_rss_kib = 0;
     for (;;) {
         signalfd_siginfo si{};
         ssize_t got = ::read(sigfd, &si, sizeof si);
         if (got != sizeof si) {
             if (got < 0 && errno == EINTR) continue;
             fail_errno("read signalfd");
+        }
+        if (signals.timeout_request && static_cast<int>(si.ssi_signo) == signals.timeout_request) {
+            // Only the monitor, outside our pid namespace (seen as pid 0),
+            // may ask: every process of the namespace but us gets the grace
+            // signal.
+            if (si.ssi_pid == 0) ::kill(-1, timeout_signal);
+            continue;
         }
         if (si.ssi_signo != SIGCHLD) {
             if (payload_alive && should_forward(si, new_session))
@@ -230,18 +337,21 @@ int run_init(int sigfd, pid_t payload, int event_fd, bool new_session) {
         // SIGCHLDs coalesce: reap everything that is ready.
         for (;;) {
             int ws = 0;
-            pid_t died = ::waitpid(-1, &ws, WNOHANG);
+            struct rusage ru {};
+            pid_t died = ::wait4(-1, &ws, WNOHANG, &ru);
             if (died == 0) break;
             if (died < 0) {
                 if (errno == EINTR) continue;
                 if (errno != ECHILD) fail_errno("init wait()");
                 return status;
             }
+            peak_rss_kib = std::max<uint64_t>(peak_rss_kib, static_cast<uint64_t>(ru.ru_maxrss));
             if (died == payload) {
                 payload_alive = false;
                 status = exit_status(ws);
                 if (event_fd >= 0) {
-                    uint64_t val = static_cast<uint64_t>(status) + 1;
+                    const uint64_t val =
+                        (static_cast<uint64_t>(ws) + 1) | (peak_rss_kib << event_status_bits);
                     // The monitor may be gone already; nothing to do then.
                     (void)!::write(event_fd, &val, sizeof val);
                 }

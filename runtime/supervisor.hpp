@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstdint>
+#include <ctime>
 #include <vector>
 
 namespace burrow::supervisor {
@@ -17,10 +19,13 @@ namespace burrow::supervisor {
 struct Signals {
     sigset_t forwarded;
     sigset_t original_mask;
+    // With a timeout: the signal by which the monitor asks pid 1 to send
+    // the grace signal to every process of the namespace (0: none).
+    int timeout_request = 0;
 };
 // Blocks the forwarded signals before clone, so one that arrives before
 // the child exists waits in the signalfd instead of killing the monitor.
-Signals block_forwarded_signals();
+Signals block_forwarded_signals(bool with_timeout);
 // The payload gets the caller's mask back, SIGCHLD unblocked (as bwrap).
 void restore_mask_for_exec(const Signals& signals);
 
@@ -45,15 +50,33 @@ ProcStrings locate_process_strings();
 void scrub_process_strings(const ProcStrings& strings);
 
 // The monitor: waits for the child (pidfd) or for pid 1's report of the
-// payload's status (event_fd), forwards signals to the child, and writes
-// the json-status exit document when the payload was exec'd.
+// payload's status (event_fd), forwards signals to the child, enforces the
+// wall-clock timeout, and reads what the child said about its exec.
 struct MonitorFds {
     int pidfd = -1;
     int event_fd = -1;
     int setup_finished_fd = -1;
-    int json_status_fd = -1;
 };
-int monitor(const MonitorFds& fds, const Signals& signals, bool new_session);
+struct Deadline {
+    uint64_t timeout_ms = 0;  // 0: none
+    int signal = SIGTERM;     // grace signal, sent to every sandbox process
+    uint64_t grace_ms = 0;    // then SIGKILL to pid 1 (the kernel kills the rest)
+    struct timespec start {}; // CLOCK_MONOTONIC origin of the timeout
+};
+struct Outcome {
+    int wait_status = 0; // the payload's (or the child's) raw wait status
+    bool timed_out = false;
+    bool exec_started = false; // the payload reached exec
+    int exec_errno = 0;        // exec itself failed with this errno
+    uint64_t peak_rss_kib = 0; // largest ru_maxrss of any reaped sandbox process
+};
+Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
+                const Deadline& deadline);
+
+// The payload's side of setup_finished_fd: one byte right before exec, then
+// (only if exec returns) a byte and the errno.
+void report_exec_starting(int fd);
+void report_exec_failed(int fd, int err);
 
 // pid 1: reaps every child, forwards signals to the payload, reports the
 // payload's status through event_fd (if any) as soon as it ends, and
@@ -61,7 +84,10 @@ int monitor(const MonitorFds& fds, const Signals& signals, bool new_session);
 // The signalfd is made first (init_signalfd) so that a seccomp program
 // installed in between cannot stand in its way.
 int init_signalfd(const Signals& signals);
-int run_init(int sigfd, pid_t payload, int event_fd, bool new_session);
+// timeout_signal: what to send to every process (kill(-1)) when the monitor
+// raises signals.timeout_request.
+int run_init(int sigfd, pid_t payload, int event_fd, bool new_session, const Signals& signals,
+             int timeout_signal);
 
 // bash's convention: exit code, or 128+N for a death by signal N.
 int exit_status(int wait_status);
