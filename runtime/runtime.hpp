@@ -1,9 +1,9 @@
 // Entry point of the runtime: executes one resolved Sandbox.
 #pragma once
 
-#include <cstdint>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
