@@ -301,12 +301,21 @@ BOOST_AUTO_TEST_CASE(exit_codes_of_burrow_subcommands) {
 }
 
 BOOST_AUTO_TEST_CASE(run_result_reports_peak_rss_and_wall_time) {
-    // ~64 MiB touched by the payload shows up as its peak RSS.
-    const Run r = sh({"--pid"}, "head -c 67108864 /dev/zero | tail -c 1 >/dev/null; sleep 0.2");
-    BOOST_TEST(r.code() == 0);
-    BOOST_TEST(r.result["peak_rss_kib"].get<uint64_t>() > 1000u);
-    BOOST_TEST(r.result["wall_ms"].get<uint64_t>() >= 200u);
-    BOOST_TEST(r.result["child_pid"].get<int>() > 0);
+    // A 30 MB shell variable: the shell's RSS passes 30 MB. Through pid 1's
+    // report (--pid) and through the monitor's own wait (no pid namespace).
+    for (bool pid_ns : {false, true}) {
+        std::vector<std::string> opts;
+        if (pid_ns) opts.push_back("--pid");
+        BOOST_TEST_INFO("pid_ns " << pid_ns);
+        const Run r =
+            sh(opts, "x=$(head -c 30000000 /dev/zero | tr '\\0' a); echo ${#x}; sleep 0.2");
+        BOOST_TEST(r.code() == 0);
+        BOOST_TEST(r.res.out == "30000000\n");
+        BOOST_TEST(r.result["peak_rss_kib"].get<uint64_t>() > 29000u);
+        BOOST_TEST(r.result["peak_rss_kib"].get<uint64_t>() < 1000000u);
+        BOOST_TEST(r.result["wall_ms"].get<uint64_t>() >= 200u);
+        BOOST_TEST(r.result["child_pid"].get<int>() > 0);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(cgroup_limits_unavailable_or_required) {
