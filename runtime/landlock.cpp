@@ -178,7 +178,10 @@ void apply(const Landlock& request, const Plan& p) {
     for (const auto& rule : request.paths) {
         uint64_t access = rule.access & p.handled_fs;
         if (access == 0) continue; // nothing this ruleset restricts
-        Fd fd(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
+        // Sandbox paths are relative to the new root, never to the cwd.
+        const std::string path =
+            rule.path.empty() || rule.path[0] != '/' ? "/" + rule.path : rule.path;
+        Fd fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
         if (!fd) {
             if (rule.optional && errno == ENOENT) continue;
             fail_errno("landlock: can't open " + rule.path);
