@@ -271,20 +271,24 @@ Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
             if (::read(timer.get(), &ticks, sizeof ticks) != sizeof ticks) continue;
             out.timed_out = true;
             ++stage;
-            if (stage == 1 && deadline.grace_ms > 0) {
-                // pid 1 of our own passes it to every process (kill(-1));
-                // a payload that is pid 1 itself gets it directly.
-                const int sig = fds.event_fd >= 0 && signals.timeout_request
-                                    ? signals.timeout_request
-                                    : deadline.signal;
-                ::syscall(SYS_pidfd_send_signal, fds.pidfd, sig, nullptr, 0);
+            auto send = [&](int sig) {
+                // ESRCH: pid 1 is already gone, its exit is on the pidfd.
+                return ::syscall(SYS_pidfd_send_signal, fds.pidfd, sig, nullptr, 0) == 0 ||
+                       errno == ESRCH;
+            };
+            // pid 1 of our own passes the grace signal to every process
+            // (kill(-1)); a payload that is pid 1 itself gets it directly.
+            const int grace_sig = fds.event_fd >= 0 && signals.timeout_request
+                                      ? signals.timeout_request
+                                      : deadline.signal;
+            if (stage == 1 && deadline.grace_ms > 0 && send(grace_sig)) {
                 struct timespec now {};
                 ::clock_gettime(CLOCK_MONOTONIC, &now);
                 arm(timer.get(), plus_ms(now, deadline.grace_ms));
             } else {
                 // Killing pid 1 of the namespace kills every process in it.
                 stage = 2;
-                ::syscall(SYS_pidfd_send_signal, fds.pidfd, SIGKILL, nullptr, 0);
+                if (!send(SIGKILL)) fail_errno("can't kill the sandbox after its timeout");
             }
         }
         if (sigfd) {
