@@ -248,6 +248,8 @@ Scope prepare(const Limits& limits, std::vector<std::string>& enforced,
     }
     if (!missing.empty() && limits.cgroup_required) {
         scope.remove();
+        // Still reported, for a status file written after the failure.
+        unavailable.insert(unavailable.end(), missing.begin(), missing.end());
         std::string msg = "required cgroup limits unavailable: ";
         for (size_t i = 0; i < missing.size(); ++i) msg += (i ? "; " : "") + missing[i];
         fail(msg);

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <dirent.h>
+
+#include "runtime/cgroup.hpp"
 #include "runtime/landlock.hpp"
 #include "tests/support/run_command.hpp"
 
@@ -54,6 +57,17 @@ Run drive(const std::vector<std::string>& opts, const std::vector<std::string>& 
 
 Run sh(const std::vector<std::string>& opts, const std::string& script) {
     return drive(opts, {"/bin/sh", "-c", script});
+}
+
+// burrow-* cgroups next to ours: must be none once a run is over.
+std::vector<std::string> burrow_cgroups(const std::string& dir) {
+    std::vector<std::string> found;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (std::string(e->d_name).rfind("burrow-", 0) == 0) found.push_back(e->d_name);
+        ::closedir(d);
+    }
+    return found;
 }
 
 bool exists(const std::string& path) {
@@ -323,8 +337,23 @@ BOOST_AUTO_TEST_CASE(run_result_reports_peak_rss_and_wall_time) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(cgroup_v2_location_of_the_caller) {
+    // Where a v2 hierarchy exists, burrow finds our cgroup's directory in it.
+    const std::string self = read_text("/proc/self/cgroup");
+    const auto loc = burrow::cgroup::locate_own();
+    if (lines_with(self, "0::").empty()) {
+        BOOST_TEST(loc.error == "no cgroup v2 hierarchy (cgroup v1 only)");
+        return;
+    }
+    BOOST_TEST_MESSAGE("own cgroup v2 directory: " << loc.dir << loc.error);
+    BOOST_TEST(loc.error == "");
+    BOOST_TEST(exists(loc.dir + "/cgroup.controllers"));
+    BOOST_TEST(exists(loc.dir + "/cgroup.procs"));
+}
+
 BOOST_AUTO_TEST_CASE(cgroup_limits_unavailable_or_required) {
     TempDir dir;
+    const std::string cg_dir = burrow::cgroup::locate_own().dir;
     // Best effort: the payload runs; what could not be applied is listed.
     const Run best = sh({"--bind", dir.path(), dir.path(), "--memory-max", "268435456",
                          "--pids-max", "64", "--cpu-max", "50000 100000"},
@@ -348,7 +377,9 @@ BOOST_AUTO_TEST_CASE(cgroup_limits_unavailable_or_required) {
             lines_with(req.res.err, "burrow: required cgroup limits unavailable: cgroup ").size() ==
             1);
         BOOST_TEST(req.result["setup_failed"].get<bool>());
+        BOOST_TEST(req.result["unavailable"] == best.result["unavailable"]);
     }
+    if (!cg_dir.empty()) BOOST_TEST(burrow_cgroups(cg_dir).empty());
 }
 
 BOOST_AUTO_TEST_CASE(cgroup_pids_max_is_enforced_when_delegated) {
