@@ -239,15 +239,18 @@ void child_setup_and_exec(Launch& l) {
     // pid 1) live under the ruleset; NO_NEW_PRIVS was set before clone.
     landlock::apply(sb.landlock, l.landlock);
     pid_t init_pid = 0;
+    std::vector<int> pending;
     if (l.needs_init) {
         sigset_t chld;
         sigemptyset(&chld);
         sigaddset(&chld, SIGCHLD);
         if (::sigprocmask(SIG_BLOCK, &chld, nullptr) != 0) fail_errno("sigprocmask");
         init_pid = ::getpid();
+        pending = supervisor::take_pending_forwarded(l.signals);
         pid_t pid = ::fork();
         if (pid < 0) fail_errno("Can't fork for pid 1");
         if (pid != 0) init_main(l, pid, locks);
+        supervisor::raise_again(pending);
     }
 
     // The payload. Lock fds are close-on-exec; the locks stay with pid 1.

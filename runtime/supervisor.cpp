@@ -74,6 +74,27 @@ void restore_mask_for_exec(const Signals& signals) {
     if (::sigprocmask(SIG_SETMASK, &mask, nullptr) != 0) fail_errno("sigprocmask");
 }
 
+std::vector<int> take_pending_forwarded(const Signals& signals) {
+    std::vector<int> taken;
+    sigset_t pending;
+    if (::sigpending(&pending) != 0) fail_errno("sigpending");
+    for (int sig : forwardable) {
+        if (!sigismember(&signals.forwarded, sig) || !sigismember(&pending, sig)) continue;
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, sig);
+        const struct timespec now {};
+        if (::sigtimedwait(&one, nullptr, &now) == sig) taken.push_back(sig);
+    }
+    return taken;
+}
+
+void raise_again(const std::vector<int>& pending) {
+    // Still blocked here: they stay pending until restore_mask_for_exec().
+    for (int sig : pending)
+        if (::raise(sig) != 0) fail_errno("raise");
+}
+
 void close_fds_except(std::vector<int> keep) {
     std::sort(keep.begin(), keep.end());
     unsigned first = 3;

@@ -29,6 +29,14 @@ Signals block_forwarded_signals(bool with_timeout);
 // The payload gets the caller's mask back, SIGCHLD unblocked (as bwrap).
 void restore_mask_for_exec(const Signals& signals);
 
+// Forwarded signals that reached the sandbox while it was being set up wait,
+// blocked, in the process that becomes pid 1; fork() does not pass pending
+// signals on, and pid 1 forwarding them races with the payload's exec. So
+// they are taken (consumed) before the fork and raised again in the payload,
+// where they are delivered as soon as its mask is restored, before exec.
+std::vector<int> take_pending_forwarded(const Signals& signals);
+void raise_again(const std::vector<int>& pending);
+
 // Closes every fd >= 3 except those in keep (bwrap's close_extra_fds).
 void close_fds_except(std::vector<int> keep);
 
