@@ -114,6 +114,8 @@ void validate(const Sandbox& sb) {
         if (l.soft > l.hard)
             fail("rlimit " + rlimits::describe(l) + ": soft limit above hard limit");
     if (sb.limits.timeout_ms && *sb.limits.timeout_ms == 0) fail("timeout must be positive");
+    if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
+        fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));
 }
 
 void read_one_byte(int fd) {
@@ -268,8 +270,15 @@ void child_setup_and_exec(Launch& l) {
     rlimits::apply(sb.limits.rlimits);
     caps::raise_ambient(sb.proc.capabilities);
     // Last, so that the filters need not allow anything burrow needs.
-    install_seccomp_programs(sb.seccomp_programs);
+    // Before seccomp: a filter may refuse write(), and a payload that runs
+    // must not be taken for a failed setup (its status would be lost).
     supervisor::report_exec_starting(l.setup_done_write.get());
+    try {
+        install_seccomp_programs(sb.seccomp_programs);
+    } catch (...) {
+        supervisor::report_setup_failed_late(l.setup_done_write.get());
+        throw;
+    }
     exec::exec_payload(sb.proc, env);
     const int err = errno;
     supervisor::report_exec_failed(l.setup_done_write.get(), err);

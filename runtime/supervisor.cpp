@@ -205,6 +205,13 @@ void report_exec_starting(int fd) {
     while (r < 0 && errno == EINTR);
 }
 
+void report_setup_failed_late(int fd) {
+    const char b = 'S';
+    ssize_t r;
+    do r = ::write(fd, &b, 1);
+    while (r < 0 && errno == EINTR);
+}
+
 void report_exec_failed(int fd, int err) {
     char buf[1 + sizeof err];
     buf[0] = 'F';
@@ -249,13 +256,13 @@ Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
     };
     auto finish = [&] {
         if (fds.setup_finished_fd >= 0) {
-            // Nothing: setup failed. 'E': the payload was exec'd. 'E', 'F'
-            // and an errno: exec itself failed.
+            // Nothing: setup failed. 'E': the payload was exec'd. 'E', 'S':
+            // seccomp failed. 'E', 'F' and an errno: exec itself failed.
             char data[16];
             ssize_t got;
             do got = ::read(fds.setup_finished_fd, data, sizeof data);
             while (got < 0 && errno == EINTR);
-            out.exec_started = got >= 1 && data[0] == 'E';
+            out.exec_started = got >= 1 && data[0] == 'E' && !(got >= 2 && data[1] == 'S');
             if (got == 2 + static_cast<ssize_t>(sizeof(int)) && data[1] == 'F') {
                 std::memcpy(&out.exec_errno, data + 2, sizeof(int));
                 out.exec_started = false;

@@ -81,9 +81,10 @@ struct Outcome {
 Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
                 const Deadline& deadline);
 
-// The payload's side of setup_finished_fd: one byte right before exec, then
-// (only if exec returns) a byte and the errno.
+// The payload's side of setup_finished_fd: 'E' when only seccomp and exec
+// are left, then 'S' if seccomp failed, or 'F' and the errno if exec did.
 void report_exec_starting(int fd);
+void report_setup_failed_late(int fd);
 void report_exec_failed(int fd, int err);
 
 // pid 1: reaps every child, forwards signals to the payload, reports the

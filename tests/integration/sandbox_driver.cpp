@@ -12,6 +12,8 @@
 //     --bwrap-codes          bwrap's exit codes (default: burrow's 125/126/127)
 //     --verbose              Diagnostics::verbose
 //     --json-status-fd N
+//     --seccomp-deny-write   a filter making write(2) fail with EPERM
+//     --seccomp-invalid      a filter the kernel refuses
 //     --ll-fs R,R..          landlock handled fs rights (names as in landlock.hpp)
 //     --ll-net R,R..         landlock handled net rights
 //     --ll-allow PATH R,R..  path rule     --ll-port PORT R,R..   port rule
@@ -20,10 +22,14 @@
 //     --timeout MS  --grace MS  --timeout-signal N
 //     --memory-max B  --pids-max N  --cpu-max "Q P"  --cgroup-required
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -123,6 +129,20 @@ int main(int argc, char** argv) {
             sb.diag.verbose = true;
         } else if (a == "--json-status-fd") {
             sb.status.json_status_fd = static_cast<int>(number(next("--json-status-fd")));
+        } else if (a == "--seccomp-deny-write") {
+            // write(2) fails with EPERM; everything else is allowed.
+            sb.seccomp_programs.push_back({
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_write, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            });
+        } else if (a == "--seccomp-invalid") {
+            // A jump past the end: the kernel refuses the program (EINVAL).
+            sb.seccomp_programs.push_back({
+                BPF_JUMP(BPF_JMP | BPF_JA, 5, 0, 0),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+            });
         } else if (a == "--ll-fs") {
             sb.landlock.enabled = true;
             sb.landlock.handled_fs = rights(next("--ll-fs"), false);

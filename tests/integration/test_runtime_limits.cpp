@@ -319,6 +319,27 @@ BOOST_AUTO_TEST_CASE(exit_codes_of_burrow_subcommands) {
     BOOST_TEST(drive({"--bwrap-codes"}, {dir / "not-executable"}).code() == 1);
 }
 
+BOOST_AUTO_TEST_CASE(exit_status_survives_a_seccomp_filter_that_refuses_write) {
+    // The "exec starts" report goes out before seccomp, so a filter that
+    // denies write() cannot turn the payload's own status into a setup
+    // failure; a filter the kernel refuses is one (125, nothing ran).
+    for (bool pid_ns : {false, true}) {
+        std::vector<std::string> opts = {"--seccomp-deny-write"};
+        if (pid_ns) opts.push_back("--pid");
+        BOOST_TEST_INFO("pid_ns " << pid_ns);
+        const Run r = drive(opts, {"/bin/sh", "-c", "echo lost; exit 3"});
+        BOOST_TEST(r.code() == 3);
+        BOOST_TEST(r.res.out == "");
+        BOOST_TEST(!r.result["setup_failed"].get<bool>());
+    }
+    const Run bad = drive({"--seccomp-invalid", "--json-status-fd", "5"},
+                          {"/bin/sh", "-c", "echo ran"}, {capture_fd(5)});
+    BOOST_TEST(bad.code() == 125);
+    BOOST_TEST(bad.res.out == "");
+    BOOST_TEST(bad.result["setup_failed"].get<bool>());
+    BOOST_TEST(!contains(bad.res.captured.at(5), "exit-code"));
+}
+
 BOOST_AUTO_TEST_CASE(run_result_reports_peak_rss_and_wall_time) {
     // A 30 MB shell variable: the shell's RSS passes 30 MB. Through pid 1's
     // report (--pid) and through the monitor's own wait (no pid namespace).
