@@ -101,6 +101,7 @@ Location locate_own() {
         loc.error = "no cgroup v2 hierarchy (cgroup v1 only)";
         return loc;
     }
+    loc.is_root = own == "/";
     if (!read_text("/proc/self/mountinfo", text)) {
         loc.error = std::string("can't read /proc/self/mountinfo: ") + std::strerror(errno);
         return loc;
@@ -216,9 +217,21 @@ Scope prepare(const Limits& limits, std::vector<std::string>& enforced,
     if (!wants.empty() && read_text(loc.dir + "/cgroup.subtree_control", text)) {
         const auto enabled = split_words(text);
         for (auto it = wants.begin(); it != wants.end();) {
-            int err = contains(enabled, it->controller)
-                          ? 0
-                          : write_text(loc.dir + "/cgroup.subtree_control", "+" + it->controller);
+            if (contains(enabled, it->controller)) {
+                ++it;
+                continue;
+            }
+            // Enabling a controller at the root would change the whole host
+            // and outlive the sandbox: only inside a delegated subtree.
+            if (loc.is_root) {
+                missing.push_back("cgroup " + it->file + ": controller " + it->controller +
+                                  " not enabled in " + loc.dir +
+                                  "/cgroup.subtree_control (the root cgroup; burrow leaves it "
+                                  "as it is)");
+                it = wants.erase(it);
+                continue;
+            }
+            const int err = write_text(loc.dir + "/cgroup.subtree_control", "+" + it->controller);
             if (err == 0) {
                 ++it;
                 continue;

@@ -26,8 +26,9 @@ std::vector<std::string> split_words(const std::string& text);
 // the cgroup2 mount in /proc/self/mountinfo; an error text when there is no
 // v2 hierarchy or it is not mounted where we can see it.
 struct Location {
-    std::string dir;   // absolute host path of the caller's cgroup
-    std::string error; // why there is none
+    std::string dir;      // absolute host path of the caller's cgroup
+    bool is_root = false; // the hierarchy's root cgroup (host-wide settings)
+    std::string error;    // why there is none
 };
 Location locate_own();
 
