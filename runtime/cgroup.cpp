@@ -83,14 +83,23 @@ std::vector<std::string> split_words(const std::string& text) {
 
 Location locate_own() {
     Location loc;
-    std::string text;
-    if (!read_text("/proc/self/cgroup", text)) {
+    std::string cgroups, mountinfo;
+    if (!read_text("/proc/self/cgroup", cgroups)) {
         loc.error = std::string("can't read /proc/self/cgroup: ") + std::strerror(errno);
         return loc;
     }
+    if (!read_text("/proc/self/mountinfo", mountinfo)) {
+        loc.error = std::string("can't read /proc/self/mountinfo: ") + std::strerror(errno);
+        return loc;
+    }
+    return locate_in(cgroups, mountinfo);
+}
+
+Location locate_in(const std::string& proc_self_cgroup, const std::string& mountinfo) {
+    Location loc;
     std::string own;
     bool found = false;
-    std::istringstream lines(text);
+    std::istringstream lines(proc_self_cgroup);
     for (std::string line; std::getline(lines, line);) {
         if (line.rfind("0::", 0) == 0) {
             own = line.substr(3);
@@ -102,11 +111,7 @@ Location locate_own() {
         return loc;
     }
     loc.is_root = own == "/";
-    if (!read_text("/proc/self/mountinfo", text)) {
-        loc.error = std::string("can't read /proc/self/mountinfo: ") + std::strerror(errno);
-        return loc;
-    }
-    std::istringstream mounts(text);
+    std::istringstream mounts(mountinfo);
     for (std::string line; std::getline(mounts, line);) {
         const size_t dash = line.find(" - ");
         if (dash == std::string::npos) continue;

@@ -31,6 +31,9 @@ struct Location {
     std::string error;    // why there is none
 };
 Location locate_own();
+// The same from the texts of /proc/self/cgroup and /proc/self/mountinfo
+// (pure, for tests).
+Location locate_in(const std::string& proc_self_cgroup, const std::string& mountinfo);
 
 // The sandbox's cgroup. Moving it in and removing it are the monitor's job.
 class Scope {

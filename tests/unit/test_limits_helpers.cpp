@@ -112,3 +112,25 @@ BOOST_AUTO_TEST_CASE(cgroup_words_and_json_quoting) {
     BOOST_TEST(status::json_string_array({}) == "[]");
     BOOST_TEST(status::json_string_array({"x", "y"}) == "[\"x\", \"y\"]");
 }
+
+BOOST_AUTO_TEST_CASE(cgroup_directory_from_proc_files) {
+    const std::string v1_only = "4:memory:/a\n1:cpu:/\n";
+    const std::string hybrid = "4:memory:/x\n0::/user.slice/app.scope\n";
+    const std::string mounts = "30 25 0:26 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                               "35 25 0:30 / /sys/fs/cgroup/uni\\040fied rw - cgroup2 cgroup2 rw\n";
+    BOOST_TEST(cgroup::locate_in(v1_only, mounts).error ==
+               "no cgroup v2 hierarchy (cgroup v1 only)");
+    const auto loc = cgroup::locate_in(hybrid, mounts);
+    BOOST_TEST(loc.error == "");
+    BOOST_TEST(loc.dir == "/sys/fs/cgroup/uni fied/user.slice/app.scope");
+    BOOST_TEST(!loc.is_root);
+    const auto root = cgroup::locate_in("0::/\n", mounts);
+    BOOST_TEST(root.dir == "/sys/fs/cgroup/uni fied");
+    BOOST_TEST(root.is_root);
+    // A mount of a subtree (cgroup namespace, container): paths below it.
+    const std::string sub = "40 1 0:30 /user.slice /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+    BOOST_TEST(cgroup::locate_in(hybrid, sub).dir == "/sys/fs/cgroup/app.scope");
+    BOOST_TEST(cgroup::locate_in("0::/other\n", sub).error ==
+               "the cgroup v2 hierarchy is not mounted (no cgroup2 in /proc/self/mountinfo)");
+    BOOST_TEST(cgroup::locate_in(hybrid, "").error != "");
+}
