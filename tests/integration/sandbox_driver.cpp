@@ -17,6 +17,7 @@
 //     --ll-fs R,R..          landlock handled fs rights (names as in landlock.hpp)
 //     --ll-net R,R..         landlock handled net rights
 //     --ll-allow PATH R,R..  path rule     --ll-port PORT R,R..   port rule
+//     --ll-allow-try PATH R,R..  path rule skipped when PATH is missing
 //     --ll-min-abi N         --ll-max-abi N
 //     --rlimit NAME SOFT HARD   ("unlimited" allowed)
 //     --timeout MS  --grace MS  --timeout-signal N
@@ -153,6 +154,12 @@ int main(int argc, char** argv) {
             LandlockPathRule r;
             r.path = next("--ll-allow");
             r.access = rights(next("--ll-allow"), false);
+            sb.landlock.paths.push_back(r);
+        } else if (a == "--ll-allow-try") {
+            LandlockPathRule r;
+            r.path = next("--ll-allow-try");
+            r.access = rights(next("--ll-allow-try"), false);
+            r.optional = true;
             sb.landlock.paths.push_back(r);
         } else if (a == "--ll-port") {
             LandlockPortRule r;

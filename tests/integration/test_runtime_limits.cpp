@@ -110,6 +110,30 @@ BOOST_AUTO_TEST_CASE(landlock_denies_writes_outside_the_allowed_tree) {
     BOOST_TEST(r.has("enforced", "landlock: ABI"));
 }
 
+BOOST_AUTO_TEST_CASE(landlock_rule_paths_missing_files_and_trimmed_rights) {
+    if (burrow::landlock::kernel_abi() == 0) return;
+    // A missing path: one line naming it, 125, nothing ran.
+    const Run missing =
+        sh({"--ll-fs", "write_file", "--ll-allow", "/nonexistent/dir", "write_file"}, "echo ran");
+    BOOST_TEST(missing.code() == 125);
+    BOOST_TEST(missing.res.out == "");
+    BOOST_TEST(missing.res.err ==
+               "burrow: landlock: can't open /nonexistent/dir: No such file or directory\n");
+    // Optional: skipped. Directory-only rights on a file (make_dir on
+    // /dev/null) are dropped instead of failing the rule; relative paths
+    // are taken from the new root, not the cwd.
+    TempDir dir;
+    const Run ok =
+        sh({"--bind", dir.path(), dir.path(), "--ll-fs", "write_file,make_dir", "--ll-allow-try",
+            "/nonexistent/dir", "write_file", "--ll-allow", "dev/null", "write_file,make_dir"},
+           "echo x > /dev/null && echo ran; echo y > /dev/full; mkdir " + dir / "x");
+    BOOST_TEST(ok.res.out == "ran\n");
+    BOOST_TEST(contains(ok.res.err, "/dev/full: Permission denied"));
+    BOOST_TEST(contains(ok.res.err,
+                        "mkdir: cannot create directory '" + dir / "x" + "': Permission denied"));
+    BOOST_TEST(!exists(dir / "x"));
+}
+
 BOOST_AUTO_TEST_CASE(landlock_handled_execute_without_a_rule_gives_126) {
     // execute handled, no rule granting it: exec of the payload is refused.
     const Run r = drive({"--ll-fs", "execute"}, {"/bin/true"});
