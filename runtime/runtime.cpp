@@ -81,7 +81,7 @@ struct Launch {
     // The child reads "go" here; the monitor keeps the write end for its
     // whole life, so a hang-up tells the child its parent is gone.
     Fd link_read, link_write;
-    Fd event_fd; // pid 1 -> monitor: payload status + 1
+    Fd event_fd; // pid 1 -> monitor: payload wait status and peak RSS (run_init)
     // payload -> monitor: did exec start, and did it fail (errno)?
     // (supervisor::report_exec_*); close-on-exec, so EOF after a good exec.
     Fd setup_done_read, setup_done_write;
