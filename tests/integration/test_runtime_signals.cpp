@@ -40,6 +40,28 @@ bool wait_until_gone(const std::string& marker, int timeout_ms) {
     return find_processes(marker).empty();
 }
 
+// "ready" is printed before the shell execs sleep, so the sleep may not exist
+// yet when the caller sees "ready": poll for it instead of checking once.
+bool wait_until_present(const std::string& marker, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        if (!find_processes(marker).empty()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return !find_processes(marker).empty();
+}
+
+// Kills the forked caller on every exit path: a failed REQUIRE must not leave
+// it paused with ctest's stderr open (ctest would then wait 300 s for EOF).
+struct KillOnExit {
+    pid_t pid;
+    ~KillOnExit() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+    }
+};
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(forwarded_signals_reach_the_payload) {
@@ -138,16 +160,20 @@ BOOST_AUTO_TEST_CASE(die_with_parent_when_the_caller_is_killed) {
             ::pause();
             ::_exit(0);
         }
+        KillOnExit guard{caller};
         ::close(out[1]);
         Running reader{-1, out[0], -1};
         BOOST_REQUIRE_EQUAL(reader.read_until("ready\n"), "ready\n");
-        BOOST_REQUIRE(!find_processes("sleep " + marker).empty());
+        BOOST_REQUIRE(wait_until_present("sleep " + marker, 5000));
         ::kill(caller, SIGKILL);
         ::waitpid(caller, nullptr, 0);
+        guard.pid = -1;
         ::close(out[0]);
         BOOST_TEST_INFO("variant " << variant);
         if (die) {
             BOOST_TEST(wait_until_gone("sleep " + marker, 5000));
+            // On failure, do not leave a sleep holding ctest's stderr open.
+            for (pid_t p : find_processes("sleep " + marker)) ::kill(p, SIGKILL);
         } else {
             // Without --die-with-parent the sandbox outlives its caller.
             std::this_thread::sleep_for(std::chrono::milliseconds(300));
