@@ -475,6 +475,9 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     r.peak_rss_kib = std::max(o.peak_rss_kib, cg.memory_peak_kib());
     cg.remove();
     r.wall_ms = ms_since(deadline.start);
+    if (sb.diag.verbose && r.timed_out)
+        report_info(sb.diag, "timed out: sandbox killed after " + std::to_string(r.wall_ms) +
+                                 " ms (timeout " + std::to_string(deadline.timeout_ms) + " ms)");
     return status;
 }
 
