@@ -294,9 +294,11 @@ BOOST_AUTO_TEST_CASE(timeout_grace_signal_reaches_every_process) {
 }
 
 BOOST_AUTO_TEST_CASE(timeout_with_the_payload_as_pid_1) {
-    const Run r =
-        drive({"--timeout", "200", "--grace", "200", "--pid", "--as-pid-1"}, {"/bin/sleep", "30"});
+    const Run r = drive({"--verbose", "--timeout", "200", "--grace", "200", "--pid", "--as-pid-1"},
+                        {"/bin/sleep", "30"});
     BOOST_TEST(r.code() == 124);
+    BOOST_TEST(contains(r.res.err, "burrow: enforced: timeout 200 ms"));
+    BOOST_TEST(contains(r.res.err, "burrow: timed out: sandbox killed after "));
     BOOST_TEST(r.result["wall_ms"].get<uint64_t>() < 3000u);
 }
 
