@@ -184,7 +184,8 @@ struct Limits {
     // timeout_signal (sent by burrow's pid 1; with as_pid_1 only the payload
     // gets it), then pid 1 gets SIGKILL after the grace period (0: at once),
     // which kills the whole namespace; run_sandbox returns exit_codes.timeout
-    // once nothing of the sandbox is left.
+    // once nothing of the sandbox is left. A payload that ends in time
+    // keeps its status, and what it left running in the sandbox is killed.
     std::optional<uint64_t> timeout_ms;
     int timeout_signal = SIGTERM;
     uint64_t timeout_grace_ms = 2000;

@@ -277,9 +277,16 @@ Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
             if (errno == EINTR) continue;
             fail_errno("poll");
         }
-        // After a timeout the payload's end is not enough: the monitor waits
-        // for pid 1, whose exit means the whole namespace is gone.
-        if (payload_status() && !out.timed_out) return finish();
+        // After a timeout (or with a timeout set at all) the payload's end
+        // is not enough: the monitor waits for pid 1, whose exit means the
+        // whole namespace is gone. With a timeout, what the payload left
+        // behind is killed, or it would outlive the limit unbounded.
+        if (payload_status() && !out.timed_out) {
+            if (deadline.timeout_ms == 0) return finish();
+            if (::syscall(SYS_pidfd_send_signal, fds.pidfd, SIGKILL, nullptr, 0) != 0 &&
+                errno != ESRCH)
+                fail_errno("can't kill what the payload left in the sandbox");
+        }
         if (pfds[0].revents) {
             siginfo_t si{};
             struct rusage ru {};

@@ -65,6 +65,9 @@ struct MonitorFds {
     int event_fd = -1;
     int setup_finished_fd = -1;
 };
+// With a timeout, the monitor returns only once pid 1 is gone: on expiry
+// after the grace signal (and SIGKILL), and when the payload ends in time,
+// after killing whatever it left running in the pid namespace.
 struct Deadline {
     uint64_t timeout_ms = 0;  // 0: none
     int signal = SIGTERM;     // grace signal, sent to every sandbox process

@@ -303,10 +303,15 @@ BOOST_AUTO_TEST_CASE(timeout_with_the_payload_as_pid_1) {
 }
 
 BOOST_AUTO_TEST_CASE(a_payload_that_ends_in_time_keeps_its_status) {
-    const Run r = sh({"--timeout", "10000"}, "exit 3");
+    // ... and what it started in the background does not outlive it.
+    const std::string marker = "9" + std::to_string(::getpid()) + "7";
+    const Run r = sh({"--timeout", "10000"}, "sleep " + marker + " & exit 3");
     BOOST_TEST(r.code() == 3);
     BOOST_TEST(!r.result["timed_out"].get<bool>());
+    BOOST_TEST(r.result["exit_code"].get<int>() == 3);
     BOOST_TEST(r.result["wall_ms"].get<uint64_t>() < 5000u);
+    BOOST_TEST(processes_with("sleep " + marker).empty());
+    for (pid_t p : processes_with("sleep " + marker)) ::kill(p, SIGKILL);
 }
 
 BOOST_AUTO_TEST_CASE(exit_codes_of_burrow_subcommands) {
