@@ -6,6 +6,8 @@
 //
 //   sandbox_driver [options] -- COMMAND [ARG...]
 //     --result FILE          RunResult as JSON, written after the run
+//     --leftovers MARKER     also count, right after the run, the processes
+//                            whose command line holds MARKER ("leftovers")
 //     --bind SRC DEST        read-write bind (after the read-only root)
 //     --net                  new network namespace (lo up)
 //     --pid                  new pid namespace   --as-pid-1
@@ -25,6 +27,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,6 +38,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -73,6 +77,24 @@ uint64_t number(const std::string& s) {
     return v;
 }
 
+// Processes other than us whose command line holds marker (arguments are
+// NUL-separated in /proc/PID/cmdline; a zombie's is empty).
+int count_processes(const std::string& marker) {
+    int n = 0;
+    DIR* d = ::opendir("/proc");
+    if (!d) return -1;
+    while (dirent* e = ::readdir(d)) {
+        const int pid = std::atoi(e->d_name);
+        if (pid <= 0 || pid == ::getpid()) continue;
+        std::ifstream f(std::string("/proc/") + e->d_name + "/cmdline");
+        const std::string cmd((std::istreambuf_iterator<char>(f)),
+                              std::istreambuf_iterator<char>());
+        if (cmd.find(marker) != std::string::npos) ++n;
+    }
+    ::closedir(d);
+    return n;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -99,6 +121,7 @@ int main(int argc, char** argv) {
     sb.diag.prog = "burrow";
     sb.exit_codes = ExitCodes::burrow();
     std::string result_file;
+    std::string leftover_marker;
 
     int i = 1;
     auto next = [&](const char* opt) -> std::string {
@@ -112,6 +135,8 @@ int main(int argc, char** argv) {
             break;
         } else if (a == "--result") {
             result_file = next("--result");
+        } else if (a == "--leftovers") {
+            leftover_marker = next("--leftovers");
         } else if (a == "--bind") {
             FsOp op;
             op.kind = FsOpKind::bind;
@@ -227,6 +252,7 @@ int main(int argc, char** argv) {
         j["landlock_abi"] = r.landlock_abi;
         j["enforced"] = r.enforced;
         j["unavailable"] = r.unavailable;
+        if (!leftover_marker.empty()) j["leftovers"] = count_processes(leftover_marker);
         std::ofstream(result_file) << j.dump() << "\n";
     }
     return r.status;
