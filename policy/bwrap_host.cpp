@@ -11,7 +11,6 @@
 #include <string>
 
 #include "policy/bwrap_args.hpp"
-#include "policy/read_fd.hpp"
 #include "runtime/fd.hpp"
 
 extern char** environ;
@@ -26,10 +25,21 @@ bool path_exists(const char* path) {
 }
 
 // Small /proc or /sys file; nullopt-like empty result with ok=false on failure.
+// Read into a page on the stack: read_fd_to_end() sizes its buffer for
+// --args payloads (64 KiB, zero-filled, then 128 KiB from mmap), which cost
+// every start a few dozen page faults for files of a few bytes.
 bool read_small_file(const char* path, std::string& out) {
     Fd fd(::open(path, O_RDONLY | O_CLOEXEC));
     if (!fd) return false;
-    return read_fd_to_end(fd.get(), out, 4096) == 0;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) return true;
+        out.append(buf, static_cast<std::size_t>(n));
+        if (out.size() > sizeof buf) return false; // not a small file
+    }
 }
 
 // bwrap's --unshare-user-try test: the kernel has user namespaces and neither
