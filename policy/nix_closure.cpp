@@ -122,7 +122,9 @@ std::vector<StorePath> compute_closure(const ClosureRequest& req) {
                 NixDb db(effective_db_path(req));
                 for (const auto& r : roots) db.add_closure(r, found);
             } catch (const DbUnavailable& e) {
-                if (req.reader == Reader::sqlite) throw;
+                // nix-store reads the default database (or asks the daemon);
+                // it cannot stand in for a database named explicitly.
+                if (req.reader == Reader::sqlite || !req.db_path.empty()) throw;
                 why_fallback = e.what();
                 found.clear();
             }

@@ -29,7 +29,9 @@ struct NixError : std::runtime_error {
 
 // How the references of the roots are found.
 enum class Reader {
-    automatic, // the SQLite database; nix-store when the database cannot be opened
+    automatic, // the SQLite database; nix-store when the default database cannot be
+               // opened or read (permissions, a WAL database in a directory we may not
+               // write); locked or corrupt databases are errors, not fallbacks
     sqlite,    // the SQLite database only
     nix_store, // `nix-store --query --requisites` only (through the daemon if NIX_REMOTE says so)
 };

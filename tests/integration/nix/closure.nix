@@ -23,6 +23,10 @@ in rec {
     printf '#!/bin/sh\nread -r p < %s/data-path\nread -r m < "$p"\necho "$m"\n' "$lib" > $out/bin/app
     /bin/chmod 0555 $out/bin/app
   '' { inherit lib; };
+  # exportReferencesGraph of app, as nixpkgs builders receive it.
+  graph = mk "burrow-test-graph" ''
+    /bin/cp closure $out
+  '' { exportReferencesGraph = [ "closure" app ]; };
   unrelated = mk "burrow-test-unrelated" ''
     /bin/mkdir -p $out
     echo "secret" > $out/secret
