@@ -62,11 +62,38 @@ Fd stage_group(MountCtx& ctx, const FsOp& op, Source::ViewGroup& g, int n) {
     return dir;
 }
 
-// One entry: `name` below stage_fd shown at `name` below view_fd.
+// Clones `name` below stage_fd onto the same name below view_fd; 0 or -1
+// with errno. AT_SYMLINK_NOFOLLOW: a symlink entry is never followed to
+// somewhere else (its clone cannot go on a directory: ENOTDIR).
+int clone_entry(int stage_fd, int view_fd, const std::string& name) {
+    if (mountapi::have_open_tree()) {
+        Fd tree(static_cast<int>(::syscall(SYS_open_tree, stage_fd, name.c_str(),
+                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                                               AT_SYMLINK_NOFOLLOW)));
+        if (!tree) return -1;
+        return mountapi::attach_at(tree.get(), view_fd, name.c_str());
+    }
+    // mount(2) follows a symlink source, so the caller checked the type first.
+    const std::string from = MountCtx::fd_path(stage_fd) + "/" + name;
+    const std::string to = MountCtx::fd_path(view_fd) + "/" + name;
+    return ::mount(from.c_str(), to.c_str(), nullptr, MS_SILENT | MS_BIND | MS_REC, nullptr);
+}
+
+// One entry: `name` below stage_fd shown at `name` below view_fd. Store
+// entries are nearly all directories, so that is tried first without a
+// stat (measured: the fstatat was 12% of a 2,000-entry view); anything else
+// is looked at and redone.
 void add_entry(const FsOp& op, const Source::ViewGroup& g, int stage_fd, int view_fd,
                const std::string& name) {
     const std::string host = g.parent + (g.parent == "/" ? "" : "/") + name;
     const std::string what = view_what(op) + ": " + host;
+    if (mountapi::have_open_tree()) {
+        if (::mkdirat(view_fd, name.c_str(), 0755) != 0) fail_errno(what + ": mkdir");
+        if (clone_entry(stage_fd, view_fd, name) == 0) return;
+        const int err = errno;
+        if (::unlinkat(view_fd, name.c_str(), AT_REMOVEDIR) != 0) fail_errno(what + ": rmdir");
+        errno = err;
+    }
     struct stat st;
     if (::fstatat(stage_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) fail_errno(what);
     if (S_ISLNK(st.st_mode)) {
@@ -85,19 +112,7 @@ void add_entry(const FsOp& op, const Source::ViewGroup& g, int stage_fd, int vie
                       0444));
         if (!f) fail_errno(what + ": create mount point");
     }
-    if (mountapi::have_open_tree()) {
-        Fd tree(::syscall(SYS_open_tree, stage_fd, name.c_str(),
-                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-                              AT_SYMLINK_NOFOLLOW));
-        if (!tree) fail_mount(what + ": clone");
-        if (mountapi::attach_at(tree.get(), view_fd, name.c_str()) != 0)
-            fail_mount(what + ": attach");
-        return;
-    }
-    const std::string from = MountCtx::fd_path(stage_fd) + "/" + name;
-    const std::string to = MountCtx::fd_path(view_fd) + "/" + name;
-    if (::mount(from.c_str(), to.c_str(), nullptr, MS_SILENT | MS_BIND | MS_REC, nullptr) != 0)
-        fail_mount(what + ": bind");
+    if (clone_entry(stage_fd, view_fd, name) != 0) fail_mount(what + ": bind");
 }
 
 } // namespace
