@@ -80,9 +80,9 @@ struct TempStore {
 };
 
 std::vector<std::string> base_args(const std::string& prog) {
-    return {prog,      "--ro-bind", "/usr",      "/usr",  "--symlink", "usr/bin", "/bin",
-            "--symlink", "usr/lib", "/lib",      "--symlink", "usr/lib64", "/lib64", "--dev",
-            "/dev"};
+    return {prog,        "--ro-bind", "/usr",      "/usr",    "--symlink",
+            "usr/bin",   "/bin",      "--symlink", "usr/lib", "/lib",
+            "--symlink", "usr/lib64", "/lib64",    "--dev",   "/dev"};
 }
 
 } // namespace
@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
         } else if (a == "--bwrap" && i + 1 < argc) {
             bwrap = argv[++i];
         } else {
-            std::fprintf(stderr, "usage: burrow-nix-bench [--runs N] [--burrow PATH] [--bwrap PATH]\n");
+            std::fprintf(stderr,
+                         "usage: burrow-nix-bench [--runs N] [--burrow PATH] [--bwrap PATH]\n");
             return 2;
         }
     }
@@ -146,8 +147,8 @@ int main(int argc, char** argv) {
         }
 
         auto view = base_args(burrow);
-        view.insert(view.end(), {"--nix-db", db, "--nix-reader", "sqlite", "--nix-closure", root,
-                                 "/bin/true"});
+        view.insert(view.end(),
+                    {"--nix-db", db, "--nix-reader", "sqlite", "--nix-closure", root, "/bin/true"});
         auto whole = base_args(burrow);
         whole.insert(whole.end(), {"--ro-bind", store, store, "/bin/true"});
         auto binds = base_args(burrow);
@@ -173,8 +174,7 @@ int main(int argc, char** argv) {
             tr.push_back(d);
         }
         if (failed) {
-            std::fprintf(stderr, "a sandbox failed to start at %zu paths; run one by hand:\n ",
-                         n);
+            std::fprintf(stderr, "a sandbox failed to start at %zu paths; run one by hand:\n ", n);
             for (size_t i = 0; i < std::min<size_t>(view.size(), 24); ++i)
                 std::fprintf(stderr, " %s", view[i].c_str());
             std::fprintf(stderr, "\n");

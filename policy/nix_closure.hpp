@@ -58,8 +58,8 @@ struct ClosureRequest {
 };
 
 struct StorePath {
-    std::string path;       // absolute, in the store directory
-    uint64_t nar_size = 0;  // from the database when known, else 0
+    std::string path;      // absolute, in the store directory
+    uint64_t nar_size = 0; // from the database when known, else 0
     friend bool operator==(const StorePath&, const StorePath&) = default;
 };
 

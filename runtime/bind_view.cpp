@@ -67,9 +67,9 @@ Fd stage_group(MountCtx& ctx, const FsOp& op, Source::ViewGroup& g, int n) {
 // somewhere else (its clone cannot go on a directory: ENOTDIR).
 int clone_entry(int stage_fd, int view_fd, const std::string& name) {
     if (mountapi::have_open_tree()) {
-        Fd tree(static_cast<int>(::syscall(SYS_open_tree, stage_fd, name.c_str(),
-                                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
-                                               AT_SYMLINK_NOFOLLOW)));
+        Fd tree(static_cast<int>(
+            ::syscall(SYS_open_tree, stage_fd, name.c_str(),
+                      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW)));
         if (!tree) return -1;
         return mountapi::attach_at(tree.get(), view_fd, name.c_str());
     }
@@ -100,8 +100,8 @@ void add_entry(const FsOp& op, const Source::ViewGroup& g, int stage_fd, int vie
         char buf[PATH_MAX];
         ssize_t n = ::readlinkat(stage_fd, name.c_str(), buf, sizeof buf);
         if (n < 0) fail_errno(what + ": readlink");
-        if (::symlinkat(std::string(buf, static_cast<size_t>(n)).c_str(), view_fd,
-                        name.c_str()) != 0)
+        if (::symlinkat(std::string(buf, static_cast<size_t>(n)).c_str(), view_fd, name.c_str()) !=
+            0)
             fail_errno(what + ": symlink");
         return;
     }

@@ -101,14 +101,16 @@ BOOST_AUTO_TEST_CASE(bad_entries_fail_with_one_message) {
     auto r = run(spec(with_base({view_op("/store", {s.t / "a", s.t / "missing"})})), "echo ran");
     BOOST_TEST(r.status == 1);
     BOOST_TEST(r.out.empty());
-    BOOST_TEST(r.err == "bwrap: Can't make view on /newroot/store: " + s.t.path + "/missing: No such "
-                        "file or directory\n");
+    BOOST_TEST(r.err == "bwrap: Can't make view on /newroot/store: " + s.t.path +
+                            "/missing: No such "
+                            "file or directory\n");
     // Two entries of the same name (from different parents) would shadow each other.
     ::mkdir((s.u / "a").c_str(), 0755);
     r = run(spec(with_base({view_op("/store", {s.t / "a", s.u / "a"})})), "echo ran");
     BOOST_TEST(r.status == 1);
-    BOOST_TEST(r.err == "bwrap: Can't make view on /newroot/store: " + s.u.path + "/a: mkdir: File "
-                        "exists\n");
+    BOOST_TEST(r.err == "bwrap: Can't make view on /newroot/store: " + s.u.path +
+                            "/a: mkdir: File "
+                            "exists\n");
     r = run(spec(with_base({view_op("/store", {"relative/x"})})), "echo ran");
     BOOST_TEST(r.status == 1);
     BOOST_TEST(r.err.find("not an absolute path to an entry: relative/x") != std::string::npos,

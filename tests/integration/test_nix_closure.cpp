@@ -53,7 +53,7 @@ const Fixture& fx() {
 #define REQUIRE_FIXTURE()                                                                          \
     do {                                                                                           \
         if (!fx().ok) {                                                                            \
-            BOOST_TEST_MESSAGE("skipped: no Nix fixture in " << fx().dir);                        \
+            BOOST_TEST_MESSAGE("skipped: no Nix fixture in " << fx().dir);                         \
             return;                                                                                \
         }                                                                                          \
     } while (0)
@@ -78,11 +78,11 @@ echo end
 
 Result run_bwrap(const std::vector<std::string>& nix_args, const std::string& script = kProbe) {
     Command c;
-    c.argv = {burrow_bin(), "bwrap", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-              "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc",
-              "/proc", "--dev", "/dev", "--setenv", "APP", fx()["APP"], "--setenv", "LIB",
-              fx()["LIB"], "--setenv", "DATA", fx()["DATA"], "--setenv", "UNRELATED",
-              fx()["UNRELATED"]};
+    c.argv = {burrow_bin(), "bwrap",  "--ro-bind",  "/usr",     "/usr",      "--symlink",
+              "usr/bin",    "/bin",   "--symlink",  "usr/lib",  "/lib",      "--symlink",
+              "usr/lib64",  "/lib64", "--proc",     "/proc",    "--dev",     "/dev",
+              "--setenv",   "APP",    fx()["APP"],  "--setenv", "LIB",       fx()["LIB"],
+              "--setenv",   "DATA",   fx()["DATA"], "--setenv", "UNRELATED", fx()["UNRELATED"]};
     c.argv.insert(c.argv.end(), nix_args.begin(), nix_args.end());
     c.argv.insert(c.argv.end(), {"/bin/sh", "-c", script});
     c.env = test_env();
@@ -154,8 +154,8 @@ BOOST_AUTO_TEST_CASE(default_reader_shows_exactly_the_closure) {
 BOOST_AUTO_TEST_CASE(sqlite_reader_shows_exactly_the_closure) {
     REQUIRE_FIXTURE();
     DbCopy db;
-    check_view(run_bwrap({"--nix-reader", "sqlite", "--nix-db", db.path, "--nix-closure",
-                          fx()["APP"]}));
+    check_view(
+        run_bwrap({"--nix-reader", "sqlite", "--nix-db", db.path, "--nix-closure", fx()["APP"]}));
 }
 
 BOOST_AUTO_TEST_CASE(nix_store_reader_shows_exactly_the_closure) {
@@ -184,8 +184,16 @@ BOOST_AUTO_TEST_CASE(the_view_covers_a_bound_host_store) {
     // Even with the whole host (and its store) bound first, /nix/store shows
     // the closure only: the view is applied after the front end's binds.
     Command c;
-    c.argv = {burrow_bin(), "bwrap", "--ro-bind", "/", "/", "--nix-closure", fx()["APP"],
-              "/bin/sh", "-c", "ls -A /nix/store; test -e " + fx()["UNRELATED"] + " && echo LEAK || echo hidden"};
+    c.argv = {burrow_bin(),
+              "bwrap",
+              "--ro-bind",
+              "/",
+              "/",
+              "--nix-closure",
+              fx()["APP"],
+              "/bin/sh",
+              "-c",
+              "ls -A /nix/store; test -e " + fx()["UNRELATED"] + " && echo LEAK || echo hidden"};
     c.env = test_env();
     Result r = run(c);
     BOOST_TEST_INFO(r.describe());
@@ -200,10 +208,34 @@ BOOST_AUTO_TEST_CASE(daemon_option_lets_nix_work_inside) {
     REQUIRE_FIXTURE();
     const std::string sock_dir = fx().dir + "/daemon";
     Command c;
-    c.argv = {burrow_bin(), "bwrap", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
-              "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--proc",
-              "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--setenv", "HOME", "/tmp",
-              "--nix-daemon", "--nix-closure", fx()["APP"], "/bin/sh", "-c",
+    c.argv = {burrow_bin(),
+              "bwrap",
+              "--ro-bind",
+              "/usr",
+              "/usr",
+              "--symlink",
+              "usr/bin",
+              "/bin",
+              "--symlink",
+              "usr/lib",
+              "/lib",
+              "--symlink",
+              "usr/lib64",
+              "/lib64",
+              "--proc",
+              "/proc",
+              "--dev",
+              "/dev",
+              "--tmpfs",
+              "/tmp",
+              "--setenv",
+              "HOME",
+              "/tmp",
+              "--nix-daemon",
+              "--nix-closure",
+              fx()["APP"],
+              "/bin/sh",
+              "-c",
               "echo \"remote=$NIX_REMOTE\"; nix-store --query --references " + fx()["APP"]};
     c.env = test_env(); // NIX_DAEMON_SOCKET_PATH names the fixture's daemon
     Result r = run(c);
@@ -223,14 +255,13 @@ BOOST_AUTO_TEST_CASE(bad_roots_give_one_clear_line) {
     check_one_line_error(run_bwrap({"--nix-closure", "/etc"}), "/etc", "not in the Nix store");
     check_one_line_error(run_bwrap({"--nix-closure", "/nix/store"}), "/nix/store",
                          "not a store path");
+    check_one_line_error(run_bwrap({"--nix-db", db.path, "--nix-closure", fx()["UNREGISTERED"]}),
+                         fx()["UNREGISTERED"], "not a valid store path");
     check_one_line_error(
-        run_bwrap({"--nix-db", db.path, "--nix-closure", fx()["UNREGISTERED"]}),
-        fx()["UNREGISTERED"], "not a valid store path");
-    check_one_line_error(run_bwrap({"--nix-reader", "nix-store", "--nix-closure",
-                                    fx()["UNREGISTERED"]}),
-                         fx()["UNREGISTERED"], "is not valid");
-    check_one_line_error(run_bwrap({"--nix-closure-file", fx().dir + "/nope"}),
-                         fx().dir + "/nope", "No such file or directory");
+        run_bwrap({"--nix-reader", "nix-store", "--nix-closure", fx()["UNREGISTERED"]}),
+        fx()["UNREGISTERED"], "is not valid");
+    check_one_line_error(run_bwrap({"--nix-closure-file", fx().dir + "/nope"}), fx().dir + "/nope",
+                         "No such file or directory");
     TempDir t;
     write_file(t / "bad", fx()["APP"] + "\n/etc/passwd\n");
     check_one_line_error(run_bwrap({"--nix-closure-file", t / "bad"}), t / "bad:2",
@@ -239,8 +270,8 @@ BOOST_AUTO_TEST_CASE(bad_roots_give_one_clear_line) {
 
 BOOST_AUTO_TEST_CASE(bad_databases_give_one_clear_line) {
     REQUIRE_FIXTURE();
-    const std::vector<std::string> sqlite = {"--nix-reader", "sqlite", "--nix-closure",
-                                             fx()["APP"], "--nix-db"};
+    const std::vector<std::string> sqlite = {"--nix-reader", "sqlite", "--nix-closure", fx()["APP"],
+                                             "--nix-db"};
     auto with_db = [&](const std::string& db) {
         auto a = sqlite;
         a.push_back(db);
@@ -279,8 +310,8 @@ BOOST_AUTO_TEST_CASE(locked_databases) {
         Sqlite writer(db.path);
         writer.exec("BEGIN IMMEDIATE");
         writer.exec("DELETE FROM Refs");
-        check_view(run_bwrap({"--nix-reader", "sqlite", "--nix-db", db.path, "--nix-closure",
-                              fx()["APP"]}));
+        check_view(run_bwrap(
+            {"--nix-reader", "sqlite", "--nix-db", db.path, "--nix-closure", fx()["APP"]}));
         writer.exec("ROLLBACK");
     }
     // A rollback-journal database held exclusively: wait (busy timeout),

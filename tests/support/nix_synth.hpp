@@ -51,7 +51,8 @@ inline std::string name(size_t i) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%032zu-synth-%zu", i, i);
     std::string s = buf;
-    for (size_t k = 0; k < 32; ++k) s[k] = "0123456789abcdfghijklmnpqrsvwxyz"[(s[k] - '0' + i) % 32];
+    for (size_t k = 0; k < 32; ++k)
+        s[k] = "0123456789abcdfghijklmnpqrsvwxyz"[(s[k] - '0' + i) % 32];
     return s;
 }
 
@@ -84,7 +85,8 @@ inline std::vector<std::string> make_store(const std::string& store_dir, const s
             if (sqlite3_step(ins) != SQLITE_DONE) throw std::runtime_error("insert failed");
             sqlite3_reset(ins);
             const sqlite3_int64 id = static_cast<sqlite3_int64>(i + 1);
-            for (sqlite3_int64 to : {id, i > 0 ? id - 1 : id, static_cast<sqlite3_int64>(i / 2 + 1)}) {
+            for (sqlite3_int64 to :
+                 {id, i > 0 ? id - 1 : id, static_cast<sqlite3_int64>(i / 2 + 1)}) {
                 sqlite3_bind_int64(ref, 1, id);
                 sqlite3_bind_int64(ref, 2, to);
                 sqlite3_step(ref);

@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(store_paths_format) {
     BOOST_TEST(parse_closure_text(A + "\n" + L + "\n" + D + "\n", "F", S) == (V{A, L, D}));
     BOOST_TEST(parse_closure_text(A + "\n\n" + L, "F", S) == (V{A, L})); // no final newline
     BOOST_TEST(parse_closure_text("", "F", S).empty());
-    BOOST_TEST(error_of(A + "\n/etc/passwd\n") == "F:2: not a store path in /nix/store: /etc/passwd");
+    BOOST_TEST(error_of(A + "\n/etc/passwd\n") ==
+               "F:2: not a store path in /nix/store: /etc/passwd");
     BOOST_TEST(error_of(A + "/bin/app\n") ==
                "F:1: not a store path in /nix/store: /nix/store/aaaa-app/bin/app");
     BOOST_TEST(error_of(" " + A + "\n") == "F:1: not a store path in /nix/store:  " + A);
@@ -53,8 +54,8 @@ BOOST_AUTO_TEST_CASE(store_paths_format) {
 
 BOOST_AUTO_TEST_CASE(references_graph_format) {
     // As Nix writes it: path, deriver, count, references; blocks back to back.
-    const std::string g = A + "\n" + S + "/xxxx-app.drv\n2\n" + A + "\n" + L + "\n" + L + "\n\n1\n" +
-                          D + "\n" + D + "\n\n0\n";
+    const std::string g = A + "\n" + S + "/xxxx-app.drv\n2\n" + A + "\n" + L + "\n" + L +
+                          "\n\n1\n" + D + "\n" + D + "\n\n0\n";
     BOOST_TEST(parse_closure_text(g, "F", S) == (V{A, A, L, L, D, D}));
     // Without the final newline (Nix's own output ends so).
     BOOST_TEST(parse_closure_text(D + "\n\n0", "F", S) == (V{D}));
@@ -65,7 +66,8 @@ BOOST_AUTO_TEST_CASE(references_graph_errors) {
     BOOST_TEST(error_of(A + "\n\n1\n" + L + "\n" + D + "\n\n") ==
                "F:5: truncated exportReferencesGraph block (path, deriver, count, references "
                "expected)");
-    BOOST_TEST(error_of(A + "\n/etc/x.drv\n0\n") == "F:2: not a store path in /nix/store: /etc/x.drv");
+    BOOST_TEST(error_of(A + "\n/etc/x.drv\n0\n") ==
+               "F:2: not a store path in /nix/store: /etc/x.drv");
     BOOST_TEST(error_of(A + "\n\n1\n/tmp/x\n") == "F:4: not a store path in /nix/store: /tmp/x");
 }
 

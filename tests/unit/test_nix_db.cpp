@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "policy/bwrap_args.hpp"
 #include "policy/nix_closure.hpp"
 #include "policy/nix_db.hpp"
 #include "tests/support/nix_synth.hpp"
@@ -49,8 +50,7 @@ std::vector<std::string> names(const std::vector<StorePath>& c) {
     return out;
 }
 
-template <class F>
-std::string error_of(F f) {
+template <class F> std::string error_of(F f) {
     try {
         f();
     } catch (const NixError& e) {
@@ -206,4 +206,43 @@ BOOST_AUTO_TEST_CASE(store_view_operations) {
     BOOST_TEST((sb.fs[2].kind == burrow::FsOpKind::bind));
     BOOST_TEST(sb.fs[2].source == r.daemon_socket_dir);
     BOOST_TEST(sb.proc.env == (std::vector<std::string>{"A=b", "NIX_REMOTE=daemon"}));
+}
+
+BOOST_AUTO_TEST_CASE(bwrap_options_append_the_view_last) {
+    Store s;
+    ::setenv("NIX_STORE_DIR", s.store.c_str(), 1);
+    burrow::HostFacts host;
+    auto inv = burrow::parse_bwrap_args({"--nix-db", s.db, "--nix-closure", s.paths[1], "--ro-bind",
+                                         "/", "/", "--nix-reader", "sqlite", "true"},
+                                        host);
+    ::unsetenv("NIX_STORE_DIR");
+    const auto& fs = inv.sandbox.fs;
+    BOOST_REQUIRE(fs.size() == 2u);
+    BOOST_TEST((fs[0].kind == burrow::FsOpKind::bind));
+    BOOST_TEST((fs[1].kind == burrow::FsOpKind::bind_view));
+    BOOST_TEST(fs[1].dest == s.store);
+    std::vector<std::string> want = {s.paths[0], s.paths[1]};
+    std::sort(want.begin(), want.end());
+    BOOST_TEST(fs[1].view_sources == want);
+}
+
+BOOST_AUTO_TEST_CASE(bwrap_option_errors) {
+    burrow::HostFacts host;
+    auto err = [&](std::vector<std::string> args) {
+        try {
+            burrow::parse_bwrap_args(args, host);
+        } catch (const burrow::BwrapUsageError& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    BOOST_TEST(err({"--nix-reader", "fast", "--nix-closure", "/x", "true"}) ==
+               "--nix-reader: unknown reader \"fast\" (auto, sqlite or nix-store)");
+    BOOST_TEST(err({"--nix-daemon", "true"}) ==
+               "--nix-daemon, --nix-db and --nix-reader need --nix-closure or --nix-closure-file");
+    BOOST_TEST(err({"--nix-closure"}) == "--nix-closure takes an argument");
+    Store s;
+    ::setenv("NIX_STORE_DIR", s.store.c_str(), 1);
+    BOOST_TEST(err({"--nix-closure", "/etc", "true"}) == "/etc: not in the Nix store " + s.store);
+    ::unsetenv("NIX_STORE_DIR");
 }
