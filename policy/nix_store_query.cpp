@@ -99,6 +99,9 @@ std::vector<std::string> nix_store_requisites(const std::string& program,
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out.w.get(), STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&fa, err.w.get(), STDERR_FILENO);
+    // The caller's own fds (bwrap's --file, --sync-fd, ... are not
+    // close-on-exec) are meant for the sandbox, not for nix-store.
+    posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
     pid_t pid = -1;
     const bool search = program.find('/') == std::string::npos;
     int rc = search ? posix_spawnp(&pid, program.c_str(), &fa, nullptr, argv.data(), envp.data())
