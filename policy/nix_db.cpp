@@ -72,7 +72,15 @@ void NixDb::fail(const std::string& what, int rc) const {
     // A WAL database whose -shm file we cannot create (read-only directory,
     // no daemon running) fails only when first read: still "unavailable".
     const int primary = rc & 0xff;
-    const std::string msg = path_ + ": " + what + ": " + sqlite3_errmsg(db_);
+    std::string why = sqlite3_errmsg(db_);
+    // SQLite's own words ("attempt to write a readonly database") would
+    // suggest we tried to write; we did not.
+    if (rc == SQLITE_READONLY_CANTINIT || rc == SQLITE_READONLY_CANTLOCK ||
+        rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_READONLY_RECOVERY)
+        why = "it is in WAL mode and this user may not create or lock its -shm file "
+              "(" +
+              why + ")";
+    const std::string msg = path_ + ": " + what + ": " + why;
     if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_AUTH ||
         (primary == SQLITE_READONLY && rc != SQLITE_READONLY))
         throw DbUnavailable(msg);

@@ -6,6 +6,14 @@
 // the WAL and never creates a journal; immutable stays off, because the
 // daemon may commit while we read and immutable=1 would read torn pages.
 // A writer's lock is waited for (busy timeout), then reported.
+//
+// WAL side files: while some process has the database open, its -shm file
+// exists and we only map it read-only. When none does, SQLite creates an
+// empty -wal and the -shm index beside the database if the directory is
+// writable for us (root on a single-user install), and leaves them, as
+// Nix's own connections do; if it is not writable, the database cannot be
+// read (DbUnavailable) and the automatic reader asks nix-store instead.
+// The database file itself is never written.
 #pragma once
 
 #include <sqlite3.h>
