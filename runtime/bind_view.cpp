@@ -10,6 +10,13 @@
 //    so no per-entry remount is needed (measured: bench/nix_bench.cpp);
 //  - the view's tmpfs is made read-only last.
 // The staging mounts live in the staging tmpfs, which is detached with it.
+//
+// Measured alternatives (kernel 6.18, 2,000 entries, perf stat task-clock of
+// the whole start, 25 runs): this scheme 31-35 ms; mount(2) MS_BIND by path
+// instead of open_tree+move_mount 35-40 ms (and it would follow a symlink
+// entry); the view built as a detached tmpfs (fsmount) and attached once
+// 31-33 ms, no gain; ramfs instead of tmpfs, no gain. The rest is kernel
+// work per mount: mkdirat ~22%, open_tree ~24%, move_mount ~14% (perf).
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
