@@ -26,7 +26,10 @@ if [ -f "$out/daemon.pid" ]; then kill "$(cat "$out/daemon.pid")" 2>/dev/null ||
 rm -rf "$out"
 mkdir -p "$out/db"
 build() {
-    nix-build --option sandbox false --option substituters '' --no-out-link \
+    # No build users: Debian's nixbld group comes with nix-setup-systemd, a
+    # recommendation that install-deps.sh does not install.
+    nix-build --option sandbox false --option substituters '' --option build-users-group '' \
+        --no-out-link \
         "$here/nix/closure.nix" -A "$1"
 }
 app=$(build app)
