@@ -94,3 +94,34 @@ BOOST_AUTO_TEST_CASE(files_and_closure_info_directories) {
     }
     ::rmdir(dir.c_str());
 }
+
+BOOST_AUTO_TEST_CASE(random_and_mutated_input_is_parsed_or_refused) {
+    // Whatever the bytes, the parser returns store entries or throws
+    // NixError; it never crashes, loops or accepts a non-entry.
+    const std::string graph =
+        A + "\n\n2\n" + A + "\n" + L + "\n" + L + "\n\n1\n" + D + "\n" + D + "\n\n0\n";
+    const std::string alphabet = std::string("/nix/store-0123456789\n\n\n") + '\0';
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    auto next = [&] {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        return seed;
+    };
+    for (int round = 0; round < 20000; ++round) {
+        std::string text;
+        if (round % 2) {
+            text = graph;
+            for (int k = 0; k < 3; ++k)
+                text[next() % text.size()] = alphabet[next() % alphabet.size()];
+        } else {
+            const size_t n = next() % 200;
+            for (size_t k = 0; k < n; ++k) text += alphabet[next() % alphabet.size()];
+        }
+        try {
+            for (const auto& p : parse_closure_text(text, "F", S))
+                BOOST_REQUIRE_MESSAGE(is_store_entry(p, S), "accepted " << p);
+        } catch (const NixError&) {
+        }
+    }
+}
