@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launcher/bwrap_mode.hpp"
+#include "launcher/nix_cmd.hpp"
 #include "launcher/seccomp_cmd.hpp"
 
 namespace {
@@ -47,11 +48,13 @@ int main(int argc, char** argv) {
     app.add_subcommand("bwrap", "Run a bubblewrap command line (see burrow-bwrap(1))")
         ->allow_extras();
     burrow::add_seccomp_subcommand(app);
+    burrow::add_nix_subcommand(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 125;
     }
     if (int rc = burrow::dispatch_seccomp_subcommand(app); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_nix_subcommand(app); rc >= 0) return rc;
     return 0;
 }

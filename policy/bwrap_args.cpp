@@ -30,6 +30,7 @@
 
 #include "policy/bwrap_env.hpp"
 #include "policy/caps_names.hpp"
+#include "policy/nix_closure.hpp"
 #include "policy/read_fd.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_profile_file.hpp"
@@ -171,6 +172,7 @@ class Parser {
     std::size_t opt_perms(const std::string&, Argv, std::size_t);
     std::size_t opt_size(const std::string&, Argv, std::size_t);
     std::size_t opt_chmod(const std::string&, Argv, std::size_t);
+    std::size_t opt_nix(const std::string&, Argv, std::size_t);
 
     const HostFacts& host_;
     BwrapInvocation::Action action_ = BwrapInvocation::Action::run;
@@ -202,6 +204,9 @@ class Parser {
     std::optional<uint32_t> next_perms_;
     unsigned long long next_size_ = 0;
     std::vector<std::string> pending_overlay_src_;
+    // burrow extension --nix-*: resolved once all options are known.
+    nix::ClosureRequest nix_;
+    bool nix_used_ = false;
 };
 
 const std::unordered_map<std::string_view, Parser::Handler>& Parser::handlers() {
@@ -272,6 +277,11 @@ const std::unordered_map<std::string_view, Parser::Handler>& Parser::handlers() 
         {"--perms", &Parser::opt_perms},
         {"--size", &Parser::opt_size},
         {"--chmod", &Parser::opt_chmod},
+        {"--nix-closure", &Parser::opt_nix},
+        {"--nix-closure-file", &Parser::opt_nix},
+        {"--nix-daemon", &Parser::opt_nix},
+        {"--nix-db", &Parser::opt_nix},
+        {"--nix-reader", &Parser::opt_nix},
         // bubblewrap 0.12
         {"--not-a-security-boundary", &Parser::opt_flag},
     };
@@ -584,6 +594,34 @@ std::size_t Parser::opt_seccomp_profile(const std::string&, Argv argv, std::size
     return 1;
 }
 
+// burrow extensions: the Nix store view (burrow-nix(1)). Collected here and
+// resolved in finish(), so the view is appended after every other
+// filesystem operation and a later --ro-bind of / cannot cover it.
+std::size_t Parser::opt_nix(const std::string& opt, Argv argv, std::size_t argc) {
+    nix_used_ = true;
+    if (opt == "--nix-daemon") {
+        nix_.daemon = true;
+        return 0;
+    }
+    need(argc, 2, opt + " takes an argument");
+    if (opt == "--nix-closure") {
+        nix_.roots.push_back(argv[1]);
+    } else if (opt == "--nix-closure-file") {
+        nix_.closure_files.push_back(argv[1]);
+    } else if (opt == "--nix-db") {
+        nix_.db_path = argv[1];
+    } else if (argv[1] == "auto") {
+        nix_.reader = nix::Reader::automatic;
+    } else if (argv[1] == "sqlite") {
+        nix_.reader = nix::Reader::sqlite;
+    } else if (argv[1] == "nix-store") {
+        nix_.reader = nix::Reader::nix_store;
+    } else {
+        die("--nix-reader: unknown reader \"" + argv[1] + "\" (auto, sqlite or nix-store)");
+    }
+    return 1;
+}
+
 std::size_t Parser::opt_ns_fd(const std::string& opt, Argv argv, std::size_t argc) {
     need(argc, 2, opt + " takes an argument");
     int& slot = opt == "--userns" ? userns_fd_ : opt == "--userns2" ? userns2_fd_ : pidns_fd_;
@@ -768,6 +806,16 @@ void Parser::finish(BwrapInvocation& inv, std::vector<std::string> command) {
     sb.diag.not_a_security_boundary = not_a_security_boundary_;
 
     sb.seccomp_programs = std::move(seccomp_programs_);
+
+    if (nix_used_) {
+        if (nix_.roots.empty() && nix_.closure_files.empty())
+            die("--nix-daemon, --nix-db and --nix-reader need --nix-closure or --nix-closure-file");
+        try {
+            nix::append_store_view(nix_, nix::compute_closure(nix_), sb);
+        } catch (const nix::NixError& e) {
+            die(e.what());
+        }
+    }
 }
 
 BwrapInvocation Parser::run(const std::vector<std::string>& args) {

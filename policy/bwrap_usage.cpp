@@ -101,7 +101,17 @@ constexpr const char* kBurrowExtensions =
     "burrow extensions (not in bubblewrap 0.11.1):\n"
     "    --not-a-security-boundary    Make setup failures that only weaken isolation (such as\n"
     "                                 an unreachable automount) warnings (from bubblewrap "
-    "0.12)\n";
+    "0.12)\n"
+    "\n"
+    "burrow extensions: Nix store closures (see burrow-nix(1)):\n"
+    "    --nix-closure PATH           Show only the closure of store path PATH (or a symlink\n"
+    "                                 into the store) at the store directory, read-only\n"
+    "                                 (repeatable)\n"
+    "    --nix-closure-file FILE      Also show the store paths listed in FILE (closureInfo\n"
+    "                                 store-paths or exportReferencesGraph; repeatable)\n"
+    "    --nix-daemon                 Expose the nix-daemon socket and set NIX_REMOTE=daemon\n"
+    "    --nix-db FILE                Read references from this Nix database\n"
+    "    --nix-reader READER          auto (default), sqlite or nix-store\n";
 
 } // namespace
 

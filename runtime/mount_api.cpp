@@ -92,6 +92,12 @@ int attach(int tree_fd, int target_fd) {
     return rc < 0 ? -1 : 0;
 }
 
+int attach_at(int tree_fd, int dirfd, const char* name) {
+    long rc = ::syscall(SYS_move_mount, tree_fd, "", dirfd, name, MOVE_MOUNT_F_EMPTY_PATH);
+    note(g_open_tree, rc);
+    return rc < 0 ? -1 : 0;
+}
+
 Fd new_fs(const char* fstype, const char* source,
           const std::vector<std::pair<std::string, std::string>>& options, unsigned attrs) {
     if (g_fsopen == 0) {

@@ -40,6 +40,10 @@ int set_attr(int fd, unsigned attr_set, bool recursive, unsigned propagation = 0
 // move_mount of a detached tree onto the object `target_fd` refers to.
 int attach(int tree_fd, int target_fd);
 
+// move_mount of a detached tree onto `name` below the directory fd `dirfd`
+// (no absolute path is resolved); 0 or -1 with errno.
+int attach_at(int tree_fd, int dirfd, const char* name);
+
 // A new filesystem instance (fsopen, fsconfig per option, fsmount). Options
 // are (key, value) pairs; an empty value sets a flag. attrs: MOUNT_ATTR_*.
 // On failure returns an invalid Fd with errno set.

@@ -26,6 +26,7 @@ struct MountCtx {
     bool pid_ns = false;  // proc gets a fresh instance (else the host's is bound)
     std::string host_tty; // ttyname(1) when stdout is a tty: /dev/console
     int tmp_overlay_idx = 0;
+    int view_idx = 0; // staging mounts of bind_view sources
 
     explicit MountCtx(const Sandbox& s) : sb(s) {}
 
@@ -76,7 +77,20 @@ struct Source {
     mode_t type = 0; // S_IFDIR, S_IFREG... of the source
     bool skip = false;
     std::vector<std::string> layers; // overlays: "/oldroot<realpath>" of each
+    // bind_view: one read-only recursive clone (or, on old kernels, an O_PATH
+    // fd) per distinct parent directory of the sources, and the entries
+    // taken from it.
+    struct ViewGroup {
+        std::string parent; // host path, for messages
+        Fd tree;
+        std::vector<std::string> names;
+    };
+    std::vector<ViewGroup> view;
 };
+
+// bind_view (bind_view.cpp): the host side before the pivot, then the view.
+void open_view_sources(const FsOp& op, Source& src);
+void setup_bind_view(MountCtx& ctx, const FsOp& op, Source& src, mode_t parent_mode);
 
 // Applies one FsOp (mount_ops.cpp); throws SetupError.
 void apply_op(MountCtx& ctx, const FsOp& op, Source& src);

@@ -44,6 +44,7 @@ int effective_perms(const FsOp& op) {
     switch (op.kind) {
     case FsOpKind::tmpfs:
     case FsOpKind::dir:
+    case FsOpKind::bind_view:
         return 0755;
     case FsOpKind::file:
         return 0666;
@@ -287,6 +288,8 @@ void apply(MountCtx& ctx, const FsOp& op, Source& src) {
     case FsOpKind::tmp_overlay:
     case FsOpKind::ro_overlay:
         return do_overlay(ctx, op, src, pm);
+    case FsOpKind::bind_view:
+        return setup_bind_view(ctx, op, src, pm);
     case FsOpKind::lock_file:
         return; // taken later, by take_lock_files()
     }

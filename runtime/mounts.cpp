@@ -91,6 +91,7 @@ bool open_bind_source(const FsOp& op, Source& src) {
 }
 
 bool weakens_isolation_only(FsOpKind k) {
+    // bind_view is not here: skipping it would expose what it covers.
     return k == FsOpKind::bind || k == FsOpKind::bind_fd || k == FsOpKind::remount_ro;
 }
 
@@ -103,6 +104,9 @@ std::vector<Source> open_sources(const Sandbox& sb) {
             case FsOpKind::bind:
             case FsOpKind::bind_fd:
                 out[i].skip = !open_bind_source(op, out[i]);
+                break;
+            case FsOpKind::bind_view:
+                open_view_sources(op, out[i]);
                 break;
             case FsOpKind::overlay:
                 out[i].layers.push_back(oldroot_realpath(op.overlay_upper));

@@ -50,6 +50,11 @@ enum class FsOpKind {
     tmp_overlay, // overlayfs at dest, lowers = overlay_sources, upper on a tmpfs
     ro_overlay,  // overlayfs at dest, lowers only (read-only)
     lock_file,   // after setup, open dest inside the sandbox and hold a lock on it
+    bind_view,   // dest becomes a read-only directory (a fresh tmpfs, perms default 0755)
+                 // holding exactly one entry per view_sources path, named by its last
+                 // component: directories and files bind-mounted read-only (nosuid, nodev,
+                 // recursively), symlinks recreated with the same text. Nothing else of
+                 // the sources' parent directories is visible.
 };
 
 struct FsOp {
@@ -67,6 +72,8 @@ struct FsOp {
     std::vector<std::string> overlay_sources;
     std::string overlay_upper; // overlay: host path of the writable layer
     std::string overlay_work;  // overlay: host path of the work dir
+    // bind_view: absolute host paths; their last components must differ.
+    std::vector<std::string> view_sources;
 };
 
 struct Namespaces {

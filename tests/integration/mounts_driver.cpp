@@ -9,7 +9,7 @@
 //             "ops": [{"kind": "bind", "source": ..., "dest": ..., "fd": N,
 //                      "readonly": bool, "dev": bool, "optional": bool,
 //                      "perms": N, "size": N, "sources": [...],
-//                      "upper": ..., "work": ...}, ...]}
+//                      "upper": ..., "work": ..., "view": [...]}, ...]}
 // Setup errors are printed as "bwrap: <message>" and exit 1, like bwrap.
 #include <fcntl.h>
 #include <sched.h>
@@ -49,7 +49,8 @@ FsOpKind kind_of(const std::string& s) {
                                                           {"overlay", FsOpKind::overlay},
                                                           {"tmp_overlay", FsOpKind::tmp_overlay},
                                                           {"ro_overlay", FsOpKind::ro_overlay},
-                                                          {"lock_file", FsOpKind::lock_file}};
+                                                          {"lock_file", FsOpKind::lock_file},
+                                                          {"bind_view", FsOpKind::bind_view}};
     return kinds.at(s);
 }
 
@@ -102,6 +103,7 @@ int main(int argc, char** argv) {
         op.overlay_sources = j.value("sources", std::vector<std::string>{});
         op.overlay_upper = j.value("upper", "");
         op.overlay_work = j.value("work", "");
+        op.view_sources = j.value("view", std::vector<std::string>{});
         sb.fs.push_back(op);
     }
 
