@@ -12,7 +12,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "policy/seccomp_bpf_eval.hpp"
+#include "runtime/seccomp_bpf_eval.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_groups.hpp"
 #include "policy/seccomp_profile_file.hpp"

@@ -101,7 +101,12 @@ constexpr const char* kBurrowExtensions =
     "burrow extensions (not in bubblewrap 0.11.1):\n"
     "    --not-a-security-boundary    Make setup failures that only weaken isolation (such as\n"
     "                                 an unreachable automount) warnings (from bubblewrap "
-    "0.12)\n";
+    "0.12)\n"
+    "    --seccomp-profile NAME|FILE  Compile and install a seccomp profile (default, strict,\n"
+    "                                 ci, none, or a TOML file; repeatable)\n"
+    "    --seccomp-log-denials        Report each call the first profile refuses with an errno\n"
+    "                                 (stderr, or JSON on --json-status-fd); same result for\n"
+    "                                 the payload\n";
 
 } // namespace
 

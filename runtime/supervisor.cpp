@@ -16,6 +16,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/seccomp_notify.hpp"
 #include "runtime/status.hpp"
 
 #ifndef P_PIDFD
@@ -144,11 +145,18 @@ int monitor(const MonitorFds& fds, const Signals& signals, bool new_session) {
         sigfd.reset(::signalfd(-1, &signals.forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
         if (!sigfd) fail_errno("Can't create signalfd");
     }
-    struct pollfd pfds[3];
+    struct pollfd pfds[4];
     nfds_t n = 0;
     pfds[n++] = {fds.pidfd, POLLIN, 0};
     if (fds.event_fd >= 0) pfds[n++] = {fds.event_fd, POLLIN, 0};
     if (sigfd) pfds[n++] = {sigfd.get(), POLLIN, 0};
+    // Last, and its fd changes (socket, then listener, then none).
+    const nfds_t log_slot = n;
+    auto poll_count = [&] {
+        if (!fds.denial_log || fds.denial_log->fd() < 0) return n;
+        pfds[log_slot] = {fds.denial_log->fd(), POLLIN, 0};
+        return n + 1;
+    };
 
     // pid 1 writes the payload's status before it exits itself: always look
     // there first, or pid 1's own exit would hide the real status.
@@ -173,10 +181,13 @@ int monitor(const MonitorFds& fds, const Signals& signals, bool new_session) {
     };
 
     for (;;) {
-        if (::poll(pfds, n, -1) < 0) {
+        const nfds_t polled = poll_count();
+        if (::poll(pfds, polled, -1) < 0) {
             if (errno == EINTR) continue;
             fail_errno("poll");
         }
+        // First: a payload waiting for its answer cannot exit meanwhile.
+        if (polled > n && pfds[log_slot].revents) fds.denial_log->on_ready(pfds[log_slot].revents);
         int code = 0;
         if (payload_status(code)) return finish(code);
         if (pfds[0].revents) {

@@ -9,6 +9,10 @@
 
 #include <vector>
 
+namespace burrow::seccomp_notify {
+class DenialLog;
+}
+
 namespace burrow::supervisor {
 
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 are forwarded to the
@@ -52,6 +56,8 @@ struct MonitorFds {
     int event_fd = -1;
     int setup_finished_fd = -1;
     int json_status_fd = -1;
+    // Sandbox::seccomp_log: polled with the rest, answered in between.
+    seccomp_notify::DenialLog* denial_log = nullptr;
 };
 int monitor(const MonitorFds& fds, const Signals& signals, bool new_session);
 
