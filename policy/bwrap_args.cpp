@@ -33,6 +33,7 @@
 #include "policy/read_fd.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_log.hpp"
+#include "policy/seccomp_precompiled.hpp"
 #include "policy/seccomp_profile_file.hpp"
 
 namespace burrow {
@@ -586,7 +587,7 @@ std::size_t Parser::opt_seccomp_profile(const std::string&, Argv argv, std::size
     if (argv[1] == "none") return 1; // an allow-everything filter would only cost time
     try {
         if (!first_profile_program_) first_profile_program_ = seccomp_programs_.size();
-        seccomp_programs_.push_back(seccomp::compile_profile(seccomp::load_profile(argv[1])));
+        seccomp_programs_.push_back(seccomp::compile_named_profile(argv[1]));
     } catch (const seccomp::ProfileError& e) {
         die(std::string("--seccomp-profile: ") + e.what());
     }
