@@ -259,8 +259,8 @@ void child_setup_and_exec(Launch& l) {
     // Last, so that the filters need not allow anything burrow needs.
     if (l.seclog_payload)
         seccomp_notify::install_programs_with_listener(sb.seccomp_programs, sb.seccomp_log.program,
-                                                       l.seclog_program,
-                                                       l.seclog_payload.release(), sb.diag);
+                                                       l.seclog_program, l.seclog_payload.release(),
+                                                       sb.diag);
     else
         install_seccomp_programs(sb.seccomp_programs);
     if (l.setup_done_write) write_one_byte(l.setup_done_write.get());
@@ -326,7 +326,8 @@ int run_monitor(const Sandbox& sb) {
     const bool seclog =
         sb.seccomp_log.enabled && sb.seccomp_log.program < sb.seccomp_programs.size();
     if (seclog) {
-        l.seclog_program = seccomp_notify::notifying_variant(sb.seccomp_programs[sb.seccomp_log.program]);
+        l.seclog_program =
+            seccomp_notify::notifying_variant(sb.seccomp_programs[sb.seccomp_log.program]);
         if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) != 0)
             fail_errno("socketpair()");
         l.seclog_monitor.reset(p[0]);
@@ -386,9 +387,8 @@ int run_monitor(const Sandbox& sb) {
     std::optional<seccomp_notify::DenialLog> denial_log;
     if (l.seclog_monitor) {
         const int json = sb.status.json_status_fd;
-        denial_log.emplace(sb.seccomp_programs[sb.seccomp_log.program],
-                           std::move(l.seclog_monitor), json >= 0 ? json : STDERR_FILENO,
-                           json >= 0);
+        denial_log.emplace(sb.seccomp_programs[sb.seccomp_log.program], std::move(l.seclog_monitor),
+                           json >= 0 ? json : STDERR_FILENO, json >= 0);
     }
 
     supervisor::MonitorFds fds;
