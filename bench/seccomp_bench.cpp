@@ -2,7 +2,11 @@
 //  - per-syscall overhead of the default and strict profiles: a getppid()
 //    loop in a child with the filter installed, against the same loop with
 //    no filter (interleaved rounds, median per call);
-//  - time to compile each built-in profile to BPF (median).
+//  - time to get each built-in profile's program: compiled by libseccomp
+//    (as at every start before) and looked up precompiled (now), and the
+//    time to compile a few profile files (always at run time);
+//  - the same loop under a filter that allows everything (the kernel's
+//    fixed cost of any filter) and with libseccomp's linear dispatch.
 // The filter is installed in a plain forked child (NO_NEW_PRIVS + seccomp),
 // exactly as the runtime does as its last step; namespaces do not change
 // the per-call cost of a filter.
@@ -19,10 +23,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policy/seccomp_builtin.hpp"
 #include "policy/seccomp_compile.hpp"
+#include "policy/seccomp_precompiled.hpp"
 
 namespace {
 
@@ -67,42 +73,95 @@ double median(std::vector<double> v) {
     return v[v.size() / 2];
 }
 
+// Median microseconds of f() over n runs; f returns the program it made.
+template <class F>
+double median_us(int n, F f, std::size_t* insns) {
+    std::vector<double> us;
+    for (int i = 0; i < n; ++i) {
+        const auto t0 = Clock::now();
+        const BpfProgram p = f();
+        us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        *insns = p.size();
+    }
+    return median(us);
+}
+
+std::string write_temp(const std::string& name, const std::string& text) {
+    const char* dir = std::getenv("TMPDIR");
+    const std::string path = std::string(dir && *dir ? dir : "/tmp") + "/burrow-bench-" +
+                             std::to_string(getpid()) + "-" + name;
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f || std::fputs(text.c_str(), f) < 0 || std::fclose(f) != 0) std::exit(1);
+    return path;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    using namespace burrow::seccomp;
     const long iterations = argc > 1 ? std::atol(argv[1]) : 2'000'000;
     const int rounds = argc > 2 ? std::atoi(argv[2]) : 9;
 
-    std::printf("profile compile time (median of 50, plan + libseccomp + export):\n");
-    for (auto name : burrow::seccomp::builtin_profile_names()) {
-        std::vector<double> us;
+    std::printf("profile compile time (median of 20; libseccomp = plan + libseccomp + export,\n"
+                "as every start paid before; precompiled = what --seccomp-profile NAME costs now):\n");
+    for (auto name : builtin_profile_names()) {
         std::size_t insns = 0;
-        for (int i = 0; i < 50; ++i) {
-            const auto t0 = Clock::now();
-            const BpfProgram p =
-                burrow::seccomp::compile_profile(*burrow::seccomp::builtin_profile(name));
-            us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-            insns = p.size();
-        }
-        std::printf("  %-8s %8.0f us  (%zu BPF instructions)\n", std::string(name).c_str(),
-                    median(us), insns);
+        const std::string n(name);
+        const double lib = median_us(20, [&] { return compile_profile(*builtin_profile(name)); },
+                                     &insns);
+        const double pre = median_us(20, [&] { return compile_named_profile(n); }, &insns);
+        std::printf("  %-8s libseccomp %8.0f us   precompiled %6.2f us   (%zu BPF instructions)\n",
+                    n.c_str(), lib, pre, insns);
+    }
+    // Profile files are compiled at run time: the precompiled table cannot
+    // know them.
+    const std::string small = write_temp("small.toml",
+                                         "default_action = \"allow\"\n"
+                                         "[[rule]]\nsyscalls = [\"@mount\", \"ptrace\", \"keyctl\"]\n"
+                                         "action = \"errno:EPERM\"\n");
+    const std::string on_default = write_temp("on-default.toml", "base = \"default\"\n"
+                                                                 "[[rule]]\nsyscalls = [\"ptrace\"]\n"
+                                                                 "action = \"errno:EPERM\"\n");
+    const std::string on_strict = write_temp("on-strict.toml", "base = \"strict\"\n"
+                                                               "[[rule]]\nsyscalls = [\"ptrace\"]\n"
+                                                               "action = \"errno:EPERM\"\n");
+    for (const auto& [label, path] : {std::pair{"file: 3 rules", small},
+                                      std::pair{"file: default + 1", on_default},
+                                      std::pair{"file: strict + 1", on_strict}}) {
+        std::size_t insns = 0;
+        const double us = median_us(20, [&] { return compile_named_profile(path); }, &insns);
+        std::printf("  %-18s %8.0f us   (%zu BPF instructions)\n", label, us, insns);
+        std::remove(path.c_str());
     }
 
-    const std::vector<BpfProgram> none;
-    const std::vector<BpfProgram> def{
-        burrow::seccomp::compile_profile(*burrow::seccomp::builtin_profile("default"))};
-    const std::vector<BpfProgram> strict{
-        burrow::seccomp::compile_profile(*burrow::seccomp::builtin_profile("strict"))};
-    std::vector<double> t_none, t_def, t_strict;
-    for (int r = 0; r < rounds; ++r) { // interleaved so drift hits all three
-        t_none.push_back(loop_ns(none, iterations));
-        t_def.push_back(loop_ns(def, iterations));
-        t_strict.push_back(loop_ns(strict, iterations));
+    auto linear = [](const char* name) {
+        return compile_plan(plan_profile(*builtin_profile(name)), 1);
+    };
+    struct Variant {
+        const char* label;
+        std::vector<BpfProgram> progs;
+        std::vector<double> ns;
+    };
+    std::vector<Variant> v = {
+        {"no filter", {}, {}},
+        // The kernel's fixed cost of having any filter at all.
+        {"allow-all filter", {compile_profile(*builtin_profile("none"))}, {}},
+        {"default", {compile_named_profile("default")}, {}},
+        {"default (linear)", {linear("default")}, {}},
+        {"ci", {compile_named_profile("ci")}, {}},
+        {"strict", {compile_named_profile("strict")}, {}},
+        {"strict (linear)", {linear("strict")}, {}},
+    };
+    for (int r = 0; r < rounds; ++r) // interleaved so drift hits every variant
+        for (auto& x : v) x.ns.push_back(loop_ns(x.progs, iterations));
+    const double base = median(v[0].ns);
+    std::printf("getppid() per call (median of %d rounds x %ld calls; binary-tree dispatch\n"
+                "unless \"linear\"):\n",
+                rounds, iterations);
+    for (auto& x : v) {
+        const double m = median(x.ns);
+        std::printf("  %-18s %7.1f ns  overhead %+6.1f ns  ratio %.2f\n", x.label, m, m - base,
+                    m / base);
     }
-    const double n = median(t_none), d = median(t_def), s = median(t_strict);
-    std::printf("getppid() per call (median of %d rounds x %ld calls):\n", rounds, iterations);
-    std::printf("  no filter %7.1f ns\n", n);
-    std::printf("  default   %7.1f ns  overhead %+6.1f ns\n", d, d - n);
-    std::printf("  strict    %7.1f ns  overhead %+6.1f ns\n", s, s - n);
     return 0;
 }
