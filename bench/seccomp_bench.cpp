@@ -36,7 +36,17 @@ using Clock = std::chrono::steady_clock;
 using burrow::seccomp::BpfProgram;
 
 // ns per getppid() in a child with `progs` installed.
-double loop_ns(const std::vector<BpfProgram>& progs, long iterations) {
+// The measured call: getppid() (no rule looks at its arguments, so the
+// kernel's per-syscall action cache can skip the program), or
+// ioctl(-1, TCGETS) (ioctl has argument rules: the program runs every time).
+enum class Call { getppid, ioctl };
+
+long make_call(Call c) {
+    return c == Call::getppid ? syscall(SYS_getppid)
+                              : syscall(SYS_ioctl, -1, 0x5401 /* TCGETS */, 0);
+}
+
+double loop_ns(const std::vector<BpfProgram>& progs, long iterations, Call call) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) std::exit(1);
     const pid_t pid = fork();
@@ -47,9 +57,9 @@ double loop_ns(const std::vector<BpfProgram>& progs, long iterations) {
             sock_fprog f{static_cast<unsigned short>(p.size()), const_cast<sock_filter*>(p.data())};
             if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &f) != 0) _exit(3);
         }
-        for (long i = 0; i < iterations / 10; ++i) syscall(SYS_getppid); // warm up
+        for (long i = 0; i < iterations / 10; ++i) make_call(call); // warm up
         const auto t0 = Clock::now();
-        for (long i = 0; i < iterations; ++i) syscall(SYS_getppid);
+        for (long i = 0; i < iterations; ++i) make_call(call);
         const double ns =
             std::chrono::duration<double, std::nano>(Clock::now() - t0).count() / iterations;
         if (write(fds[1], &ns, sizeof ns) != sizeof ns) _exit(4);
@@ -74,8 +84,7 @@ double median(std::vector<double> v) {
 }
 
 // Median microseconds of f() over n runs; f returns the program it made.
-template <class F>
-double median_us(int n, F f, std::size_t* insns) {
+template <class F> double median_us(int n, F f, std::size_t* insns) {
     std::vector<double> us;
     for (int i = 0; i < n; ++i) {
         const auto t0 = Clock::now();
@@ -102,34 +111,38 @@ int main(int argc, char** argv) {
     const long iterations = argc > 1 ? std::atol(argv[1]) : 2'000'000;
     const int rounds = argc > 2 ? std::atoi(argv[2]) : 9;
 
-    std::printf("profile compile time (median of 20; libseccomp = plan + libseccomp + export,\n"
-                "as every start paid before; precompiled = what --seccomp-profile NAME costs now):\n");
+    std::printf(
+        "profile compile time (median of 20; libseccomp = plan + libseccomp + export,\n"
+        "as every start paid before; precompiled = what --seccomp-profile NAME costs now):\n");
     for (auto name : builtin_profile_names()) {
         std::size_t insns = 0;
         const std::string n(name);
-        const double lib = median_us(20, [&] { return compile_profile(*builtin_profile(name)); },
-                                     &insns);
-        const double pre = median_us(20, [&] { return compile_named_profile(n); }, &insns);
+        const double lib = median_us(
+            20, [&] { return compile_profile(*builtin_profile(name)); }, &insns);
+        const double pre = median_us(
+            20, [&] { return compile_named_profile(n); }, &insns);
         std::printf("  %-8s libseccomp %8.0f us   precompiled %6.2f us   (%zu BPF instructions)\n",
                     n.c_str(), lib, pre, insns);
     }
     // Profile files are compiled at run time: the precompiled table cannot
     // know them.
-    const std::string small = write_temp("small.toml",
-                                         "default_action = \"allow\"\n"
-                                         "[[rule]]\nsyscalls = [\"@mount\", \"ptrace\", \"keyctl\"]\n"
-                                         "action = \"errno:EPERM\"\n");
-    const std::string on_default = write_temp("on-default.toml", "base = \"default\"\n"
-                                                                 "[[rule]]\nsyscalls = [\"ptrace\"]\n"
-                                                                 "action = \"errno:EPERM\"\n");
+    const std::string small =
+        write_temp("small.toml", "default_action = \"allow\"\n"
+                                 "[[rule]]\nsyscalls = [\"@mount\", \"ptrace\", \"keyctl\"]\n"
+                                 "action = \"errno:EPERM\"\n");
+    const std::string on_default =
+        write_temp("on-default.toml", "base = \"default\"\n"
+                                      "[[rule]]\nsyscalls = [\"ptrace\"]\n"
+                                      "action = \"errno:EPERM\"\n");
     const std::string on_strict = write_temp("on-strict.toml", "base = \"strict\"\n"
                                                                "[[rule]]\nsyscalls = [\"ptrace\"]\n"
                                                                "action = \"errno:EPERM\"\n");
-    for (const auto& [label, path] : {std::pair{"file: 3 rules", small},
-                                      std::pair{"file: default + 1", on_default},
-                                      std::pair{"file: strict + 1", on_strict}}) {
+    for (const auto& [label, path] :
+         {std::pair{"file: 3 rules", small}, std::pair{"file: default + 1", on_default},
+          std::pair{"file: strict + 1", on_strict}}) {
         std::size_t insns = 0;
-        const double us = median_us(20, [&] { return compile_named_profile(path); }, &insns);
+        const double us = median_us(
+            20, [&] { return compile_named_profile(path); }, &insns);
         std::printf("  %-18s %8.0f us   (%zu BPF instructions)\n", label, us, insns);
         std::remove(path.c_str());
     }
@@ -152,16 +165,19 @@ int main(int argc, char** argv) {
         {"strict", {compile_named_profile("strict")}, {}},
         {"strict (linear)", {linear("strict")}, {}},
     };
-    for (int r = 0; r < rounds; ++r) // interleaved so drift hits every variant
-        for (auto& x : v) x.ns.push_back(loop_ns(x.progs, iterations));
-    const double base = median(v[0].ns);
-    std::printf("getppid() per call (median of %d rounds x %ld calls; binary-tree dispatch\n"
-                "unless \"linear\"):\n",
-                rounds, iterations);
-    for (auto& x : v) {
-        const double m = median(x.ns);
-        std::printf("  %-18s %7.1f ns  overhead %+6.1f ns  ratio %.2f\n", x.label, m, m - base,
-                    m / base);
+    for (Call call : {Call::getppid, Call::ioctl}) {
+        for (auto& x : v) x.ns.clear();
+        for (int r = 0; r < rounds; ++r) // interleaved so drift hits every variant
+            for (auto& x : v) x.ns.push_back(loop_ns(x.progs, iterations, call));
+        const double base = median(v[0].ns);
+        std::printf("%s per call (median of %d rounds x %ld calls; binary-tree dispatch\n"
+                    "unless \"linear\"):\n",
+                    call == Call::getppid ? "getppid()" : "ioctl(-1, TCGETS)", rounds, iterations);
+        for (auto& x : v) {
+            const double m = median(x.ns);
+            std::printf("  %-18s %7.1f ns  overhead %+6.1f ns  ratio %.2f\n", x.label, m, m - base,
+                        m / base);
+        }
     }
     return 0;
 }
