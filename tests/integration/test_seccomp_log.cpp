@@ -204,3 +204,29 @@ BOOST_AUTO_TEST_CASE(payload_dies_with_the_monitor) {
     BOOST_TEST((std::chrono::steady_clock::now() - t0 < 10s));
     run.finish();
 }
+
+BOOST_AUTO_TEST_CASE(fallback_when_a_listener_exists) {
+    // burrow in burrow, both logging: the inner payload's filter chain
+    // already has the outer listener, so the kernel refuses a second one
+    // (EBUSY). The inner burrow warns and installs its program with
+    // SECCOMP_FILTER_FLAG_LOG: same errno for the payload, no hang.
+    TempDir dir;
+    const std::string outer = dir / "outer.toml";
+    write_file(outer, "default_action = \"allow\"\n[[rule]]\nsyscalls = [\"keyctl\"]\n"
+                      "action = \"errno:EACCES\"\n");
+    auto inner = cat({burrow_bin(), "bwrap", "--ro-bind", "/", "/", "--seccomp-profile", "default",
+                      "--seccomp-log-denials", sc_payload},
+                     call("x86_64", 250));
+    auto r =
+        run_bwrap(burrow_front(), cat({"--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+                                       "--seccomp-profile", outer, "--seccomp-log-denials"},
+                                      inner));
+    BOOST_TEST(r.code() == 0, r.describe());
+    // The inner errno program wins over the outer notification (the
+    // kernel ranks errno above user-notif): EPERM, and no report of it.
+    BOOST_TEST(r.out == "-1\n", r.describe());
+    BOOST_TEST(contains(r.err, "seccomp: cannot report denials here (user notification: "
+                               "Device or resource busy)"),
+               r.describe());
+    BOOST_TEST(denial_lines(r.err).empty(), r.describe());
+}
