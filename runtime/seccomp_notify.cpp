@@ -63,6 +63,22 @@ std::string json_string(const std::string& s) {
     return out + "\"";
 }
 
+// comm is whatever the payload set (PR_SET_NAME): on the one-line report,
+// control characters and backslashes are escaped so it cannot forge lines.
+std::string printable(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c != 0x7f && c != '\\') {
+            out += static_cast<char>(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        }
+    }
+    return out;
+}
+
 std::string read_comm(uint32_t pid) {
     const std::string path = "/proc/" + std::to_string(pid) + "/comm";
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -121,8 +137,8 @@ void install_programs_with_listener(const std::vector<std::vector<sock_filter>>&
 
 std::string denial_line(const Denial& d) {
     return "burrow: seccomp: denied " + seccomp_decode::describe_call(d.data) + " = -" +
-           seccomp_decode::errno_name(d.err) + " pid=" + std::to_string(d.pid) + " comm=" + d.comm +
-           " abi=" + seccomp_decode::abi_name(d.data);
+           seccomp_decode::errno_name(d.err) + " pid=" + std::to_string(d.pid) +
+           " comm=" + printable(d.comm) + " abi=" + seccomp_decode::abi_name(d.data);
 }
 
 std::string denial_json(const Denial& d) {
