@@ -30,7 +30,7 @@ std::vector<std::string> call(const std::string& abi, long nr, const std::string
     return {abi, std::to_string(nr), a0, a1, "0", "0", "0", "0"};
 }
 
-// Refused by `default` (and `ci`): keyctl natively and through i386, ioctl
+// Refused by `default` (and `ci`): keyctl natively, through i386 and x32, ioctl
 // TIOCSTI, socket(AF_PACKET); one allowed call (close(-1): -EBADF) in between.
 std::vector<std::string> default_calls() {
     auto v = call("x86_64", 250);                  // keyctl
@@ -38,6 +38,7 @@ std::vector<std::string> default_calls() {
     v = cat(v, call("x86_64", 3, "0xffffffff"));   // close(-1): allowed
     v = cat(v, call("x86_64", 41, "17", "3"));     // socket(AF_PACKET, SOCK_RAW)
     v = cat(v, call("i386", 288));                 // keyctl on i386
+    v = cat(v, call("x32", 250));                  // keyctl on x32
     return v;
 }
 
@@ -87,9 +88,9 @@ BOOST_AUTO_TEST_CASE(same_errno_and_a_line_per_denial) {
             auto [plain, logged] = both("default", extra, cat({sc_payload}, default_calls()));
             BOOST_TEST(plain.code() == 0, plain.describe());
             // keyctl: EPERM, ioctl: EPERM, close: EBADF, socket: EAFNOSUPPORT, i386 keyctl: EPERM
-            BOOST_TEST(plain.out == "-1\n-1\n-9\n-97\n-1\n", plain.describe());
+            BOOST_TEST(plain.out == "-1\n-1\n-9\n-97\n-1\n-1\n", plain.describe());
             const auto lines = denial_lines(logged.err);
-            BOOST_TEST_REQUIRE(lines.size() == 4u, logged.describe());
+            BOOST_TEST_REQUIRE(lines.size() == 5u, logged.describe());
             BOOST_TEST(contains(lines[0], "denied keyctl(0x0, 0x0"), lines[0]);
             BOOST_TEST(contains(lines[0], "= -EPERM"), lines[0]);
             BOOST_TEST(contains(lines[0], "abi=x86_64"), lines[0]);
@@ -100,6 +101,8 @@ BOOST_AUTO_TEST_CASE(same_errno_and_a_line_per_denial) {
             BOOST_TEST(contains(lines[2], "= -EAFNOSUPPORT"), lines[2]);
             BOOST_TEST(contains(lines[3], "denied keyctl("), lines[3]);
             BOOST_TEST(contains(lines[3], "abi=i386"), lines[3]);
+            BOOST_TEST(contains(lines[4], "denied keyctl("), lines[4]);
+            BOOST_TEST(contains(lines[4], "abi=x32"), lines[4]);
             for (const auto& l : lines) {
                 BOOST_TEST(contains(l, " comm=sc_payload "), l);
                 const auto at = l.find(" pid=");
@@ -129,7 +132,7 @@ BOOST_AUTO_TEST_CASE(json_objects_on_the_status_fd) {
     std::vector<nlohmann::json> denials;
     for (const auto& d : docs)
         if (d.contains("seccomp-denied")) denials.push_back(d["seccomp-denied"]);
-    BOOST_TEST_REQUIRE(denials.size() == 4u, logged.captured[3]);
+    BOOST_TEST_REQUIRE(denials.size() == 5u, logged.captured[3]);
     BOOST_TEST(denials[0]["syscall"] == "keyctl");
     BOOST_TEST(denials[0]["errno"] == "EPERM");
     BOOST_TEST(denials[0]["errno-value"] == 1);
@@ -138,12 +141,13 @@ BOOST_AUTO_TEST_CASE(json_objects_on_the_status_fd) {
     BOOST_TEST(denials[1]["args"][1] == 0x5412);
     BOOST_TEST(denials[2]["errno"] == "EAFNOSUPPORT");
     BOOST_TEST(denials[3]["abi"] == "i386");
+    BOOST_TEST(denials[4]["abi"] == "x32");
     for (const auto& d : denials) {
         BOOST_TEST(d["comm"] == "sc_payload");
         BOOST_TEST(d["pid"].get<long>() > 1);
     }
     // bwrap's documents are still there, first and last.
-    BOOST_TEST_REQUIRE(docs.size() == 6u, logged.captured[3]);
+    BOOST_TEST_REQUIRE(docs.size() == 7u, logged.captured[3]);
     BOOST_TEST(docs.front().contains("child-pid"));
     BOOST_TEST(docs.back()["exit-code"] == 0);
 }
