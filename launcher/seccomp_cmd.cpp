@@ -12,9 +12,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include "policy/seccomp_bpf_eval.hpp"
+#include "runtime/seccomp_bpf_eval.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_groups.hpp"
+#include "policy/seccomp_precompiled.hpp"
 #include "policy/seccomp_profile_file.hpp"
 
 namespace burrow {
@@ -78,7 +79,8 @@ std::string region_text(const TermSet& terms) {
 }
 
 int do_export() {
-    const BpfProgram prog = compile_profile(load_profile(opts.profile));
+    // Built-ins: the precompiled program, the very bytes --seccomp-profile installs.
+    const BpfProgram prog = compile_named_profile(opts.profile);
     if (!write_all(STDOUT_FILENO, prog.data(), prog.size() * sizeof(sock_filter)))
         throw ProfileError(std::string("writing the program: ") + std::strerror(errno));
     return 0;
@@ -133,7 +135,7 @@ uint64_t parse_arg(const std::string& s) {
 
 int do_check() {
     if (opts.args.size() > 6) throw ProfileError("check: too many arguments (at most 6)");
-    const std::vector<BpfProgram> progs{compile_profile(load_profile(opts.profile))};
+    const std::vector<BpfProgram> progs{compile_named_profile(opts.profile)};
     if (!syscall_known(opts.syscall)) throw ProfileError("unknown system call: " + opts.syscall);
     seccomp_data data{};
     for (std::size_t i = 0; i < opts.args.size(); ++i) data.args[i] = parse_arg(opts.args[i]);

@@ -33,6 +33,8 @@
 #include "policy/nix_closure.hpp"
 #include "policy/read_fd.hpp"
 #include "policy/seccomp_compile.hpp"
+#include "policy/seccomp_log.hpp"
+#include "policy/seccomp_precompiled.hpp"
 #include "policy/seccomp_profile_file.hpp"
 
 namespace burrow {
@@ -199,6 +201,10 @@ class Parser {
     std::vector<FsOp> fs_;
     std::vector<std::vector<sock_filter>> seccomp_programs_;
     bool add_seccomp_fd_seen_ = false; // --seccomp-profile programs may share the list
+    bool log_denials_ = false;
+    // --seccomp-log-denials logs the first --seccomp-profile's denials, else
+    // those of the first program (one listener per process: one program).
+    std::optional<std::size_t> first_profile_program_;
     // One-shot modifiers for the next option (bwrap's next_perms,
     // next_size_arg, next_overlay_src_count).
     std::optional<uint32_t> next_perms_;
@@ -272,6 +278,7 @@ const std::unordered_map<std::string_view, Parser::Handler>& Parser::handlers() 
         {"--new-session", &Parser::opt_flag},
         {"--die-with-parent", &Parser::opt_flag},
         {"--as-pid-1", &Parser::opt_flag},
+        {"--seccomp-log-denials", &Parser::opt_flag},
         {"--cap-add", &Parser::opt_cap},
         {"--cap-drop", &Parser::opt_cap},
         {"--perms", &Parser::opt_perms},
@@ -413,6 +420,8 @@ std::size_t Parser::opt_flag(const std::string& opt, Argv, std::size_t) {
         as_pid_1_ = true;
     } else if (opt == "--not-a-security-boundary") {
         not_a_security_boundary_ = true;
+    } else if (opt == "--seccomp-log-denials") {
+        log_denials_ = true;
     }
     return 0;
 }
@@ -587,7 +596,8 @@ std::size_t Parser::opt_seccomp_profile(const std::string&, Argv argv, std::size
     need(argc, 2, "--seccomp-profile takes an argument");
     if (argv[1] == "none") return 1; // an allow-everything filter would only cost time
     try {
-        seccomp_programs_.push_back(seccomp::compile_profile(seccomp::load_profile(argv[1])));
+        if (!first_profile_program_) first_profile_program_ = seccomp_programs_.size();
+        seccomp_programs_.push_back(seccomp::compile_named_profile(argv[1]));
     } catch (const seccomp::ProfileError& e) {
         die(std::string("--seccomp-profile: ") + e.what());
     }
@@ -814,6 +824,16 @@ void Parser::finish(BwrapInvocation& inv, std::vector<std::string> command) {
             nix::append_store_view(nix_, nix::compute_closure(nix_), sb);
         } catch (const nix::NixError& e) {
             die(e.what());
+        }
+    }
+
+    // Nothing installed (no filter, or only "--seccomp-profile none"):
+    // nothing can be denied, nothing to log.
+    if (log_denials_ && !sb.seccomp_programs.empty()) {
+        try {
+            seccomp::log_denials(sb, first_profile_program_.value_or(0));
+        } catch (const seccomp::ProfileError& e) {
+            die(std::string("--seccomp-log-denials: ") + e.what());
         }
     }
 }

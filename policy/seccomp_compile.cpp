@@ -67,7 +67,7 @@ std::vector<std::string> names_of(const std::string& entry, const std::string& o
     return {entry};
 }
 
-Ctx new_ctx(const Abi& abi, const Plan& plan) {
+Ctx new_ctx(const Abi& abi, const Plan& plan, int optimize) {
     Ctx ctx{seccomp_init(to_ret(plan.default_action))};
     if (!ctx) throw ProfileError("libseccomp: cannot create a filter");
     int rc;
@@ -83,7 +83,7 @@ Ctx new_ctx(const Abi& abi, const Plan& plan) {
     if ((rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0)) < 0) lib_fail("nnp", rc);
     // Binary-tree dispatch on the syscall number: O(log n) per call for
     // long allow/deny lists instead of a linear scan.
-    if ((rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
+    if ((rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, optimize)) < 0)
         lib_fail("optimize", rc);
     return ctx;
 }
@@ -295,10 +295,10 @@ Plan plan_profile(const Profile& profile) {
     return plan;
 }
 
-BpfProgram compile_plan(const Plan& plan) {
+BpfProgram compile_plan(const Plan& plan, int optimize) {
     Ctx merged;
     for (const Abi& abi : abis) {
-        Ctx ctx = new_ctx(abi, plan);
+        Ctx ctx = new_ctx(abi, plan, optimize);
         for (const SyscallPlan& sp : plan.syscalls) {
             // Rules are added exactly (no libseccomp rewriting onto
             // socketcall/ipc, which would drop the argument conditions), only

@@ -50,7 +50,10 @@ struct Plan {
 Plan plan_profile(const Profile& profile);
 
 using BpfProgram = std::vector<sock_filter>;
-BpfProgram compile_plan(const Plan& plan);
+// optimize: libseccomp's SCMP_FLTATR_CTL_OPTIMIZE; 2 (binary-tree syscall
+// dispatch) is what burrow installs, 1 (a linear list) is kept for the
+// benchmark's comparison.
+BpfProgram compile_plan(const Plan& plan, int optimize = 2);
 inline BpfProgram compile_profile(const Profile& profile) {
     return compile_plan(plan_profile(profile));
 }

@@ -21,7 +21,9 @@
 //                                              pid 1: close fds, drop caps,
 //                                              seccomp, reap + forward
 //                                            payload: mask, PDEATHSIG, rlimits,
-//                                              ambient caps, seccomp (last), exec
+//                                              ambient caps, seccomp (last; the
+//                                              denial log's listener -> monitor),
+//                                              exec
 //
 //  Before clone the monitor also plans landlock (ABI check), creates the
 //  cgroup; after clone it moves the child into the cgroup before "go"; while
@@ -32,6 +34,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,6 +44,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +58,7 @@
 #include "runtime/namespaces.hpp"
 #include "runtime/rlimits.hpp"
 #include "runtime/seccomp_install.hpp"
+#include "runtime/seccomp_notify.hpp"
 #include "runtime/status.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -86,7 +91,16 @@ struct Launch {
     // (supervisor::report_exec_*); close-on-exec, so EOF after a good exec.
     Fd setup_done_read, setup_done_write;
     landlock::Plan landlock; // decided by the monitor, applied by the child
+    // Sandbox::seccomp_log: the payload sends its listener over this pair.
+    Fd seclog_monitor, seclog_payload;
+    std::vector<sock_filter> seclog_program; // the notifying variant
 };
+
+// Who answers the payload's denied calls must not leave it waiting: with the
+// denial log on, the processes the monitor starts die with it.
+bool dies_with_monitor(const Sandbox& sb) {
+    return sb.proc.die_with_parent || sb.seccomp_log.enabled;
+}
 
 bool has_lock_files(const Sandbox& sb) {
     for (const auto& op : sb.fs)
@@ -167,13 +181,14 @@ bool hide_exe(uid_t real_uid) {
 [[noreturn]] void init_main(Launch& l, pid_t payload, std::vector<Fd>& locks) {
     const Sandbox& sb = l.sb;
     l.setup_done_write.reset();
+    l.seclog_payload.reset(); // pid 1 runs the original programs, no listener
     // pid 1 keeps stdio, its reports and what must live as long as the
     // sandbox; every other fd was passed on to the payload already.
     std::vector<int> keep = {l.event_fd.get(), l.link_read.get(), sb.status.sync_fd};
     for (const auto& fd : locks) keep.push_back(fd.get());
     supervisor::close_fds_except(keep);
     caps::drop_all();
-    if (sb.proc.die_with_parent) {
+    if (dies_with_monitor(sb)) {
         supervisor::set_parent_death_signal();
         supervisor::die_if_pipe_hung_up(l.link_read.get());
     }
@@ -188,7 +203,8 @@ void child_setup_and_exec(Launch& l) {
     supervisor::scrub_process_strings(l.strings);
     l.link_write.reset();
     l.setup_done_read.reset();
-    if (sb.proc.die_with_parent) supervisor::set_parent_death_signal();
+    l.seclog_monitor.reset();
+    if (dies_with_monitor(sb)) supervisor::set_parent_death_signal();
     // bwrap keeps these from the payload.
     if (sb.status.info_fd >= 0) ::close(sb.status.info_fd);
     if (sb.status.json_status_fd >= 0) ::close(sb.status.json_status_fd);
@@ -258,7 +274,7 @@ void child_setup_and_exec(Launch& l) {
     // The payload. Lock fds are close-on-exec; the locks stay with pid 1.
     if (!sb.proc.as_pid_1 && sb.status.sync_fd >= 0) ::close(sb.status.sync_fd);
     supervisor::restore_mask_for_exec(l.signals);
-    if (sb.proc.die_with_parent) {
+    if (dies_with_monitor(sb)) {
         supervisor::set_parent_death_signal();
         if (init_pid != 0)
             supervisor::die_if_parent_gone(init_pid);
@@ -274,7 +290,12 @@ void child_setup_and_exec(Launch& l) {
     // must not be taken for a failed setup (its status would be lost).
     supervisor::report_exec_starting(l.setup_done_write.get());
     try {
-        install_seccomp_programs(sb.seccomp_programs);
+        if (l.seclog_payload)
+            seccomp_notify::install_programs_with_listener(sb.seccomp_programs,
+                                                           sb.seccomp_log.program, l.seclog_program,
+                                                           l.seclog_payload.release(), sb.diag);
+        else
+            install_seccomp_programs(sb.seccomp_programs);
     } catch (...) {
         supervisor::report_setup_failed_late(l.setup_done_write.get());
         throw;
@@ -396,6 +417,17 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) fail_errno("pipe2()");
     l.setup_done_read.reset(p[0]);
     l.setup_done_write.reset(p[1]);
+    // A denial log with nothing to log (no such program) is no log at all.
+    const bool seclog =
+        sb.seccomp_log.enabled && sb.seccomp_log.program < sb.seccomp_programs.size();
+    if (seclog) {
+        l.seclog_program =
+            seccomp_notify::notifying_variant(sb.seccomp_programs[sb.seccomp_log.program]);
+        if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) != 0)
+            fail_errno("socketpair()");
+        l.seclog_monitor.reset(p[0]);
+        l.seclog_payload.reset(p[1]);
+    }
 
     if (sb.ns.join_user_fd >= 0) ns::join_user(sb.ns.join_user_fd);
     // setns(CLONE_NEWPID) affects only our children: the child is born in
@@ -417,6 +449,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     r.child_pid = pid;
     l.link_read.reset();
     l.setup_done_write.reset();
+    l.seclog_payload.reset();
     supervisor::scrub_process_strings(l.strings);
     // Before "go": the child has done nothing yet that a limit should cover.
     if (cg.active()) cg.attach(pid);
@@ -459,13 +492,21 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     }
     write_one_byte(l.link_write.get());
     supervisor::close_fds_except({pidfd.get(), l.event_fd.get(), l.setup_done_read.get(),
-                                  sb.status.json_status_fd, l.link_write.get()});
+                                  sb.status.json_status_fd, l.link_write.get(),
+                                  l.seclog_monitor.get()});
     guard.pidfd = -1;
+    std::optional<seccomp_notify::DenialLog> denial_log;
+    if (l.seclog_monitor) {
+        const int json = sb.status.json_status_fd;
+        denial_log.emplace(sb.seccomp_programs[sb.seccomp_log.program], std::move(l.seclog_monitor),
+                           json >= 0 ? json : STDERR_FILENO, json >= 0);
+    }
 
     supervisor::MonitorFds fds;
     fds.pidfd = pidfd.get();
     fds.event_fd = l.event_fd.get();
     fds.setup_finished_fd = l.setup_done_read.get();
+    fds.denial_log = denial_log ? &*denial_log : nullptr;
     const supervisor::Outcome o =
         supervisor::monitor(fds, l.signals, sb.proc.new_session, deadline);
     const int status = final_status(sb, o, r);

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -219,6 +220,22 @@ struct ExitCodes {
     int timeout = 124;
 };
 
+// Denials made visible (bwrap --seccomp-log-denials, seccomp::log_denials()).
+// The errno returns of seccomp_programs[program] become
+// SECCOMP_RET_USER_NOTIF; the payload hands the listener to the monitor
+// before exec, and the monitor answers every notification with the errno
+// the original program returns for that call (so the payload sees the same
+// result) and reports the call: a JSON object per line on
+// status.json_status_fd when set, else one "burrow: seccomp: denied" line on
+// stderr. The kernel allows one listener per process, hence one program.
+// Kill/trap returns stay as they are. With this on, the processes the
+// monitor and pid 1 start die with them (PR_SET_PDEATHSIG), so nothing waits
+// on a listener that is gone.
+struct SeccompLog {
+    bool enabled = false;
+    std::size_t program = 0; // index into Sandbox::seccomp_programs
+};
+
 struct Sandbox {
     Namespaces ns;
     Ids ids;
@@ -229,6 +246,7 @@ struct Sandbox {
     // Classic BPF programs installed in order as the last step before exec
     // (bwrap --seccomp / --add-seccomp-fd, and compiled profiles).
     std::vector<std::vector<sock_filter>> seccomp_programs;
+    SeccompLog seccomp_log;
     Landlock landlock;
     Limits limits;
     ExitCodes exit_codes;

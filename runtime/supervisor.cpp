@@ -18,6 +18,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/seccomp_notify.hpp"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -235,13 +236,20 @@ Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
         if (!timer) fail_errno("timerfd_create");
         arm(timer.get(), plus_ms(deadline.start, deadline.timeout_ms));
     }
-    struct pollfd pfds[4];
+    struct pollfd pfds[5];
     nfds_t n = 0;
     pfds[n++] = {fds.pidfd, POLLIN, 0};
     if (fds.event_fd >= 0) pfds[n++] = {fds.event_fd, POLLIN, 0};
     const nfds_t timer_i = n;
     if (timer) pfds[n++] = {timer.get(), POLLIN, 0};
     if (sigfd) pfds[n++] = {sigfd.get(), POLLIN, 0};
+    // Last, and its fd changes (socket, then listener, then none).
+    const nfds_t log_slot = n;
+    auto poll_count = [&] {
+        if (!fds.denial_log || fds.denial_log->fd() < 0) return n;
+        pfds[log_slot] = {fds.denial_log->fd(), POLLIN, 0};
+        return n + 1;
+    };
 
     // pid 1 writes the payload's status before it exits itself: always look
     // there first, or pid 1's own exit would hide the real status.
@@ -273,10 +281,13 @@ Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
 
     int stage = 0; // timeout: 0 running, 1 grace signal sent, 2 SIGKILL sent
     for (;;) {
-        if (::poll(pfds, n, -1) < 0) {
+        const nfds_t polled = poll_count();
+        if (::poll(pfds, polled, -1) < 0) {
             if (errno == EINTR) continue;
             fail_errno("poll");
         }
+        // First: a payload waiting for its answer cannot exit meanwhile.
+        if (polled > n && pfds[log_slot].revents) fds.denial_log->on_ready(pfds[log_slot].revents);
         // After a timeout (or with a timeout set at all) the payload's end
         // is not enough: the monitor waits for pid 1, whose exit means the
         // whole namespace is gone. With a timeout, what the payload left

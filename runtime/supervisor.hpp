@@ -11,6 +11,10 @@
 #include <ctime>
 #include <vector>
 
+namespace burrow::seccomp_notify {
+class DenialLog;
+}
+
 namespace burrow::supervisor {
 
 // SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 are forwarded to the
@@ -64,6 +68,8 @@ struct MonitorFds {
     int pidfd = -1;
     int event_fd = -1;
     int setup_finished_fd = -1;
+    // Sandbox::seccomp_log: polled with the rest, answered in between.
+    seccomp_notify::DenialLog* denial_log = nullptr;
 };
 // With a timeout, the monitor returns only once pid 1 is gone: on expiry
 // after the grace signal (and SIGKILL), and when the payload ends in time,

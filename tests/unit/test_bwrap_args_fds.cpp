@@ -251,6 +251,38 @@ BOOST_AUTO_TEST_CASE(seccomp_length_is_validated) {
     expect_error({"--seccomp", "1000000", "true"}, "Can't read seccomp data: Bad file descriptor");
 }
 
+BOOST_AUTO_TEST_CASE(log_denials_picks_the_first_profile) {
+    // Off unless asked.
+    auto inv = parse({"--seccomp-profile", "default", "true"});
+    BOOST_TEST(!inv.sandbox.seccomp_log.enabled);
+    // The first --seccomp-profile, even after an --add-seccomp-fd program.
+    FedPipe a(program_bytes(kAllow));
+    inv = parse({"--add-seccomp-fd", a.arg(), "--seccomp-profile", "ci", "--seccomp-profile",
+                 "default", "--seccomp-log-denials", "true"});
+    a.expect_consumed();
+    BOOST_TEST_REQUIRE(inv.sandbox.seccomp_programs.size() == 3u);
+    BOOST_TEST(inv.sandbox.seccomp_log.enabled);
+    BOOST_TEST(inv.sandbox.seccomp_log.program == 1u);
+    // No profile: the first program (--seccomp's, read at the end).
+    FedPipe s(program_bytes(kTwo));
+    inv = parse({"--seccomp-log-denials", "--seccomp", s.arg(), "true"});
+    s.expect_consumed();
+    BOOST_TEST(inv.sandbox.seccomp_log.enabled);
+    BOOST_TEST(inv.sandbox.seccomp_log.program == 0u);
+    // Nothing installed: nothing to log.
+    inv = parse({"--seccomp-profile", "none", "--seccomp-log-denials", "true"});
+    BOOST_TEST(inv.sandbox.seccomp_programs.empty());
+    BOOST_TEST(!inv.sandbox.seccomp_log.enabled);
+    // A program that computes its return value cannot be rewritten.
+    const std::vector<sock_filter> ret_a = {BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+                                            BPF_STMT(BPF_RET | BPF_A, 0)};
+    FedPipe r(program_bytes(ret_a));
+    expect_error({"--seccomp-log-denials", "--add-seccomp-fd", r.arg(), "true"},
+                 "--seccomp-log-denials: seccomp denial log: the program computes its return "
+                 "values");
+    r.expect_consumed();
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(reading_fds)

@@ -15,7 +15,7 @@
 #include <fstream>
 #include <map>
 
-#include "policy/seccomp_bpf_eval.hpp"
+#include "runtime/seccomp_bpf_eval.hpp"
 #include "policy/seccomp_builtin.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_profile_file.hpp"

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "policy/bwrap_args.hpp"
-#include "policy/seccomp_bpf_eval.hpp"
+#include "runtime/seccomp_bpf_eval.hpp"
 #include "policy/seccomp_builtin.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_groups.hpp"

@@ -1,4 +1,4 @@
-#include "policy/seccomp_bpf_eval.hpp"
+#include "runtime/seccomp_bpf_eval.hpp"
 
 #include <cstring>
 
