@@ -30,6 +30,7 @@ struct RunOptions {
     std::vector<std::pair<std::string, std::string>> binds, ro_binds;
     std::string status_file;
     bool verbose = false;
+    int json_status_fd = -1, info_fd = -1;
 };
 RunOptions opts;
 std::vector<std::string> after_dashes;
@@ -104,6 +105,14 @@ void add_run_subcommand(CLI::App& app) {
         ->allow_extra_args(false);
     opts.cmd->add_option("--status-file", opts.status_file,
                          "write one JSON document about the run to PATH");
+    opts.cmd
+        ->add_option("--json-status-fd", opts.json_status_fd,
+                     "write bwrap's JSON status objects to FD (as bwrap --json-status-fd)")
+        ->check(CLI::NonNegativeNumber);
+    opts.cmd
+        ->add_option("--info-fd", opts.info_fd,
+                     "write bwrap's info JSON (child pid, namespaces) to FD")
+        ->check(CLI::NonNegativeNumber);
     opts.cmd->add_flag("--verbose", opts.verbose,
                        "report what was enforced and what was unavailable");
     // Everything from the command on is the payload's, options included.
@@ -135,6 +144,8 @@ int dispatch_run_subcommand() {
     }
     for (const auto& w : res.warnings) std::fprintf(stderr, "burrow: warning: %s\n", w.c_str());
     res.sandbox.diag.verbose = opts.verbose;
+    res.sandbox.status.json_status_fd = opts.json_status_fd;
+    res.sandbox.status.info_fd = opts.info_fd;
     const RunResult r = run_sandbox_report(res.sandbox);
     if (opts.verbose) {
         for (const auto& e : r.enforced) std::fprintf(stderr, "burrow: enforced: %s\n", e.c_str());

@@ -28,11 +28,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string burrow_bin() {
-    const char* b = std::getenv("BURROW_BIN");
-    return b ? b : BURROW_BIN_DEFAULT;
-}
-
 struct Scratch {
     fs::path path;
     Scratch() {
@@ -53,7 +48,7 @@ struct Scratch {
 
 Result burrow(std::vector<std::string> args) {
     Command c;
-    c.argv = {burrow_bin()};
+    c.argv = {btest::burrow_bin()};
     c.argv.insert(c.argv.end(), args.begin(), args.end());
     c.timeout = std::chrono::milliseconds(120000);
     return run(c);
@@ -189,6 +184,30 @@ BOOST_AUTO_TEST_CASE(status_file_json) {
                             "enforced", "unavailable"})
         BOOST_TEST(j.contains(key), key);
     BOOST_TEST((d.entries() == std::set<std::string>{"status.json"})); // no temp file left
+}
+
+// --json-status-fd and --info-fd behave as in bwrap mode.
+BOOST_AUTO_TEST_CASE(json_status_fd_and_info_fd) {
+    Command c;
+    c.argv = {btest::burrow_bin(),
+              "run",
+              "--policy",
+              "minimal",
+              "--json-status-fd",
+              "3",
+              "--info-fd",
+              "4",
+              "--",
+              "sh",
+              "-c",
+              "exit 5"};
+    c.fds = {capture_fd(3), capture_fd(4)};
+    const Result r = run(c);
+    BOOST_TEST(r.code() == 5, r.describe());
+    BOOST_TEST(r.captured.at(3).find("\"exit-code\": 5") != std::string::npos, r.captured.at(3));
+    const auto info = nlohmann::json::parse(r.captured.at(4));
+    BOOST_TEST(info["child-pid"].get<int>() > 0);
+    BOOST_TEST(info.contains("net-namespace"));
 }
 
 BOOST_AUTO_TEST_CASE(status_file_reports_payload_and_wall_time,
