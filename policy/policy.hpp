@@ -72,6 +72,7 @@ struct Policy {
     std::vector<std::string> env_unset;
     std::vector<std::string> caps_add, caps_drop;
     std::optional<std::string> seccomp_profile;
+    Pos seccomp_profile_pos; // where the profile was named (load errors point there)
     std::vector<SeccompRule> seccomp_rules;
     bool landlock = false;
     int landlock_min_abi = 0;

@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <string>
 
+#include <strings.h>
+
+#include "policy/caps_names.hpp"
 #include "policy/policy.hpp"
 #include "policy/policy_schema.hpp"
 
@@ -360,11 +363,26 @@ Policy Decoder::decode(const Node& root) {
             fail(*n, "env.inherit: only meaningful with env.clear = true");
     }
     if (const Node* c = root.get("capabilities")) {
-        if (const Node* n = c->get("add")) p.caps_add = strings(*n);
-        if (const Node* n = c->get("drop")) p.caps_drop = strings(*n);
+        // Checked here, where the position is known (resolve would say it
+        // through the bwrap front end without one).
+        auto caps = [&](const char* key, std::vector<std::string>& out) {
+            const Node* n = c->get(key);
+            if (n == nullptr) return;
+            for (const auto& e : n->array) {
+                if (::strcasecmp(e.str.c_str(), "ALL") != 0 && !capability_from_name(e.str))
+                    fail(e, std::string("capabilities.") + key + ": unknown capability \"" + e.str +
+                                "\"");
+                out.push_back(e.str);
+            }
+        };
+        caps("add", p.caps_add);
+        caps("drop", p.caps_drop);
     }
     if (const Node* s = root.get("seccomp")) {
-        if (const Node* n = s->get("profile")) p.seccomp_profile = subst(*n);
+        if (const Node* n = s->get("profile")) {
+            p.seccomp_profile = subst(*n);
+            p.seccomp_profile_pos = n->pos;
+        }
         if (const Node* rules = s->get("rules"))
             for (const auto& r : rules->array) {
                 SeccompRule rule;

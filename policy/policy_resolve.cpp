@@ -94,7 +94,12 @@ seccomp::CmpOp cmp_op(const SeccompRule& r, const std::string& op) {
 void add_seccomp(const Policy& p, Sandbox& sb) {
     if (!p.seccomp_profile) return;
     try {
-        seccomp::Profile prof = seccomp::load_profile(*p.seccomp_profile);
+        seccomp::Profile prof;
+        try {
+            prof = seccomp::load_profile(*p.seccomp_profile);
+        } catch (const seccomp::ProfileError& e) {
+            throw PolicyError(p.seccomp_profile_pos, std::string("seccomp.profile: ") + e.what());
+        }
         // The policy's rules come first: the first matching rule decides.
         std::vector<seccomp::Rule> rules;
         for (const auto& r : p.seccomp_rules) {

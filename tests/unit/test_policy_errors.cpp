@@ -112,3 +112,9 @@ BOOST_AUTO_TEST_CASE(ten_megabyte_policy) {
     BOOST_TEST(error_of(big) ==
                "p.toml:1:1: policy is too large (10485777 bytes, the limit is 1 MiB)");
 }
+
+BOOST_AUTO_TEST_CASE(unknown_capability) {
+    BOOST_TEST(error_of("[capabilities]\nadd = [\"CAP_NET_RAW\", \"CAP_FLY\"]\n") ==
+               "p.toml:2:23: capabilities.add: unknown capability \"CAP_FLY\"");
+    BOOST_TEST(error_of("[capabilities]\ndrop = [\"ALL\"]\n") == "");
+}

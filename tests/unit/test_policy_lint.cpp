@@ -77,3 +77,15 @@ BOOST_AUTO_TEST_CASE(policy_findings_name_positions) {
     BOOST_TEST(r.warnings[0] == "order.toml:1:1: --proc /proc is hidden by the later --ro-bind / / "
                                 "(move it after that operation) (order.toml:4:1)");
 }
+
+BOOST_AUTO_TEST_CASE(unknown_seccomp_profile_points_at_the_key) {
+    const auto p = policy_test::decode("\n[seccomp]\nprofile = \"nosuch\"\n", "sc.toml");
+    HostFacts host;
+    std::string err;
+    try {
+        policy::resolve_policy(p, {"true"}, host);
+    } catch (const policy::PolicyError& e) {
+        err = e.what();
+    }
+    BOOST_TEST(err == "sc.toml:3:11: seccomp.profile: unknown seccomp profile: nosuch");
+}
