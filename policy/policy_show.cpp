@@ -116,6 +116,14 @@ json to_json(const Policy& p) {
     return j;
 }
 
+// Bare keys where TOML allows them, quoted otherwise (env.set names).
+std::string toml_key(const std::string& k) {
+    if (!k.empty() && k.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789_-") == std::string::npos)
+        return k;
+    return json(k).dump();
+}
+
 // Strings are written as TOML basic strings with JSON escapes, which TOML
 // accepts except for \/ (nlohmann does not produce it).
 std::string toml_value(const json& v) {
@@ -128,7 +136,7 @@ std::string toml_value(const json& v) {
         std::string s = "{ ";
         bool first = true;
         for (auto it = v.begin(); it != v.end(); ++it) {
-            s += (first ? "" : ", ") + json(it.key()).dump() + " = " + toml_value(it.value());
+            s += (first ? "" : ", ") + toml_key(it.key()) + " = " + toml_value(it.value());
             first = false;
         }
         return s + (first ? "}" : " }");
@@ -145,7 +153,7 @@ void emit_table(std::string& out, const std::string& name, const json& t) {
     std::string body;
     for (auto it = t.begin(); it != t.end(); ++it) {
         if ((it.value().is_object() && it.key() != "set") || is_table_array(it.value())) continue;
-        body += json(it.key()).dump() + " = " + toml_value(it.value()) + "\n";
+        body += toml_key(it.key()) + " = " + toml_value(it.value()) + "\n";
     }
     if (!name.empty()) out += "\n[" + name + "]\n";
     out += body;
@@ -157,7 +165,7 @@ void emit_table(std::string& out, const std::string& name, const json& t) {
             for (const auto& e : it.value()) {
                 out += "\n[[" + sub + "]]\n";
                 for (auto f = e.begin(); f != e.end(); ++f)
-                    out += json(f.key()).dump() + " = " + toml_value(f.value()) + "\n";
+                    out += toml_key(f.key()) + " = " + toml_value(f.value()) + "\n";
             }
         }
     }
