@@ -121,6 +121,25 @@ BOOST_AUTO_TEST_CASE(ci_compile_and_test_job) {
     BOOST_TEST(fs::exists(ws.path / "t"));
 }
 
+// A JSON policy and command-line binds (after the policy's operations).
+BOOST_AUTO_TEST_CASE(json_policy_with_cli_binds) {
+    Scratch d;
+    fs::create_directory(d.path / "rw");
+    fs::create_directory(d.path / "ro");
+    d.write("ro/in", "data\n");
+    const std::string pol = d.write(
+        "p.json",
+        "{ \"extends\": \"minimal\",\n  \"env\": { \"set\": { \"X\": \"from json\" } } }\n");
+    const Result r = burrow(
+        {"run", "--policy", pol, "--bind", (d.path / "rw").string(), "/rw", "--ro-bind",
+         (d.path / "ro").string(), "/ro", "--", "sh", "-c",
+         "echo \"$X\"; cat /ro/in; echo out > /rw/out; echo x > /ro/new 2>/dev/null || echo ro"});
+    BOOST_TEST(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "from json\ndata\nro\n", r.describe());
+    BOOST_TEST(fs::exists(d.path / "rw" / "out"));
+    BOOST_TEST(!fs::exists(d.path / "ro" / "new"));
+}
+
 BOOST_AUTO_TEST_CASE(network_modes_observed) {
     const std::string lo = "ip -o link show lo | grep -c LOWER_UP || true";
     BOOST_TEST(sh_in("minimal", {"network=none"}, lo).out == "0\n");

@@ -2,6 +2,8 @@
 #define BOOST_TEST_MODULE policy_errors
 #include <boost/test/unit_test.hpp>
 
+#include <random>
+
 #include "policy_test_support.hpp"
 
 using policy_test::error_of;
@@ -117,4 +119,46 @@ BOOST_AUTO_TEST_CASE(unknown_capability) {
     BOOST_TEST(error_of("[capabilities]\nadd = [\"CAP_NET_RAW\", \"CAP_FLY\"]\n") ==
                "p.toml:2:23: capabilities.add: unknown capability \"CAP_FLY\"");
     BOOST_TEST(error_of("[capabilities]\ndrop = [\"ALL\"]\n") == "");
+}
+
+// Mutated policies (bytes flipped, inserted, cut) either decode or fail
+// with a PolicyError whose message starts with the file name: never another
+// exception or a crash.
+BOOST_AUTO_TEST_CASE(mutated_policies_fail_cleanly) {
+    const std::string toml =
+        "network = \"loopback\"\n[[fs]]\ntype = \"tmpfs\"\ndest = \"/tmp\"\n"
+        "size = \"64M\"\n[limits]\nnofile = [1, 2]\ntimeout = \"5s\"\n[env]\nset = { A = "
+        "\"${home}\" }\n";
+    const std::string json =
+        "{\"network\": \"host\", \"fs\": [{\"type\": \"dir\", \"dest\": \"/d\","
+        " \"mode\": \"0755\"}], \"limits\": {\"core\": 0}}";
+    std::mt19937 rng(4242);
+    const std::string alphabet = "{}[]\",=:.\\/$ \n#0123456789abcdefxyz\x00\xff";
+    int failed_cleanly = 0;
+    for (int i = 0; i < 4000; ++i) {
+        const bool is_json = i % 2;
+        std::string text = is_json ? json : toml;
+        for (int m = 0; m < 1 + static_cast<int>(rng() % 4); ++m) {
+            const std::size_t at = rng() % (text.size() + 1);
+            switch (rng() % 3) {
+            case 0:
+                text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+                break;
+            case 1:
+                if (at < text.size()) text.erase(at, 1 + rng() % 5);
+                break;
+            default:
+                if (at < text.size()) text[at] = alphabet[rng() % alphabet.size()];
+            }
+        }
+        const std::string name = is_json ? "m.json" : "m.toml";
+        try {
+            policy_test::decode(text, name);
+        } catch (const burrow::policy::PolicyError& e) {
+            ++failed_cleanly;
+            if (!std::string(e.what()).starts_with(name + ":"))
+                BOOST_TEST(e.what() == "starts with " + name);
+        }
+    }
+    BOOST_TEST(failed_cleanly > 1000); // the mutations do reach the error paths
 }
