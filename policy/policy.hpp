@@ -93,6 +93,7 @@ struct Policy {
     std::string nix_store_dir;
     bool nix_daemon = false;
     bool has_nix = false;
+    Pos nix_pos; // the [nix] table
 };
 
 // Host facts used for ${...} variables; filled from the process by default.

@@ -494,6 +494,7 @@ Policy Decoder::decode(const Node& root) {
         if (const Node* n = s->get("file")) p.status_file = path(*n, "status.file");
     if (const Node* nx = root.get("nix")) {
         p.has_nix = true;
+        p.nix_pos = nx->pos;
         if (const Node* n = nx->get("packages")) p.nix_packages = strings(*n);
         if (const Node* n = nx->get("closures")) p.nix_closures = strings(*n);
         if (const Node* n = nx->get("store_dir")) p.nix_store_dir = path(*n, "nix.store_dir");

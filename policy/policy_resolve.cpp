@@ -138,7 +138,7 @@ void add_seccomp(const Policy& p, Sandbox& sb) {
 // (catch nix::NixError and rethrow as PolicyError).
 void add_nix_store_view(const Policy& p, Sandbox&) {
     if (!p.has_nix) return;
-    throw PolicyError("[nix]: nix closures are not built in yet");
+    throw PolicyError(p.nix_pos, "[nix]: nix closures are not built in yet");
 }
 
 } // namespace
