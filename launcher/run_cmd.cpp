@@ -1,6 +1,7 @@
 #include "launcher/run_cmd.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -75,12 +76,15 @@ void write_status_file(const std::string& path, const RunResult& r) {
     j["enforced"] = r.enforced;
     j["unavailable"] = r.unavailable;
     const std::string text = j.dump(2) + "\n";
-    const std::string tmp = path + ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
+    // A fresh name next to the target (mkstemp: O_EXCL, never through a
+    // planted symlink), renamed over it.
+    std::string tmp = path + ".XXXXXX";
+    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (!fd || ::fchmod(fd.get(), 0644) != 0 ||
+        ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
         ::rename(tmp.c_str(), path.c_str()) != 0) {
         std::fprintf(stderr, "burrow: --status-file %s: %s\n", path.c_str(), std::strerror(errno));
-        ::unlink(tmp.c_str());
+        if (fd) ::unlink(tmp.c_str());
     }
 }
 

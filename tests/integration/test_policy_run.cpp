@@ -119,6 +119,10 @@ BOOST_AUTO_TEST_CASE(ci_compile_and_test_job) {
     // No network: only the header lines and lo.
     BOOST_TEST(r.out == "tests ok\n3\n", r.describe());
     BOOST_TEST(fs::exists(ws.path / "t"));
+    // ci writes its JSON status into the workspace.
+    std::ifstream f(ws.path / "burrow-status.json");
+    BOOST_REQUIRE(f.good());
+    BOOST_TEST(nlohmann::json::parse(f)["exit_code"].get<int>() == 0);
 }
 
 // A JSON policy and command-line binds (after the policy's operations).
