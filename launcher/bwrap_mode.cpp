@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "policy/bwrap_args.hpp"
+#include "policy/policy_lint.hpp"
 #include "runtime/error.hpp"
 #include "runtime/runtime.hpp"
 
@@ -46,10 +48,39 @@ std::string program_name(char** argv, int first_arg) {
     return "burrow bwrap";
 }
 
+// "burrow bwrap --lint ARGS...": parse a bwrap command line, print the
+// operations a later mount hides, run nothing. Exit 0 when clean, 1 with
+// findings, 125 when the command line itself is wrong.
+int lint_main(std::vector<std::string> args) {
+    BwrapInvocation inv;
+    try {
+        try {
+            inv = parse_bwrap_args(args, host_facts_from_process());
+        } catch (const BwrapUsageError& e) {
+            // A command line to lint need not name a command.
+            // (bwrap answers a missing command with its usage text).
+            if (!e.show_usage) throw;
+            args.push_back("true");
+            inv = parse_bwrap_args(args, host_facts_from_process());
+        }
+    } catch (const BwrapUsageError& e) {
+        std::fprintf(stderr, "burrow: bwrap --lint: %s\n",
+                     e.show_usage ? "invalid command line (see bwrap --help)" : e.what());
+        return 125;
+    }
+    const auto findings = lint_fs(inv.sandbox.fs);
+    for (const auto& f : findings)
+        std::fprintf(stderr, "burrow: warning: operation %zu: %s\n", f.hidden + 1,
+                     f.message.c_str());
+    return findings.empty() ? 0 : 1;
+}
+
 } // namespace
 
 int bwrap_main(int argc, char** argv, int first_arg) {
     std::vector<std::string> args(argv + first_arg, argv + argc);
+    if (first_arg == 2 && !args.empty() && args[0] == "--lint")
+        return lint_main(std::vector<std::string>(args.begin() + 1, args.end()));
     const std::string prog = program_name(argv, first_arg);
     BwrapInvocation inv;
     try {

@@ -5,11 +5,14 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "launcher/bwrap_mode.hpp"
 #include "launcher/nix_cmd.hpp"
+#include "launcher/policy_cmd.hpp"
+#include "launcher/run_cmd.hpp"
 #include "launcher/seccomp_cmd.hpp"
 
 namespace {
@@ -49,6 +52,18 @@ int main(int argc, char** argv) {
         ->allow_extras();
     burrow::add_seccomp_subcommand(app);
     burrow::add_nix_subcommand(app);
+    burrow::add_run_subcommand(app);
+    burrow::add_policy_subcommand(app);
+    // "burrow run ... -- COMMAND": everything after the first "--" is the
+    // payload's, untouched by CLI11 (which would treat it as stray arguments).
+    if (argc > 1 && std::strcmp(argv[1], "run") == 0) {
+        for (int i = 2; i < argc; ++i)
+            if (std::strcmp(argv[i], "--") == 0) {
+                burrow::set_run_command(std::vector<std::string>(argv + i + 1, argv + argc));
+                argc = i;
+                break;
+            }
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -56,5 +71,7 @@ int main(int argc, char** argv) {
     }
     if (int rc = burrow::dispatch_seccomp_subcommand(app); rc >= 0) return rc;
     if (int rc = burrow::dispatch_nix_subcommand(app); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_run_subcommand(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_policy_subcommand(); rc >= 0) return rc;
     return 0;
 }

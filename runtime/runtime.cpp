@@ -217,7 +217,7 @@ void child_setup_and_exec(Launch& l) {
     if (r != 1) ::_exit(1);
 
     switch_ids(l);
-    if (sb.ns.net) ns::bring_up_loopback();
+    if (sb.ns.net && sb.ns.net_loopback) ns::bring_up_loopback();
     if (sb.proc.hostname) ns::set_hostname(*sb.proc.hostname);
     // The nested user namespace steps need the host's /proc after pivot.
     Fd proc_fd;

@@ -83,6 +83,9 @@ struct Namespaces {
     bool ipc = false;
     bool pid = false;
     bool net = false; // when true the runtime brings up "lo" inside
+    // With net: bring "lo" up (bwrap always does). Policies with
+    // network = "none" clear it: no interface at all is up.
+    bool net_loopback = true;
     bool uts = false;
     bool cgroup = false;
 

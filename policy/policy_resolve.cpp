@@ -1,0 +1,242 @@
+#include "policy/policy_resolve.hpp"
+
+#include <linux/landlock.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "policy/nix_closure.hpp"
+#include "policy/policy_lint.hpp"
+#include "policy/policy_to_bwrap.hpp"
+#include "policy/seccomp_compile.hpp"
+#include "policy/seccomp_profile_file.hpp"
+
+// Rights newer than the installed kernel headers (Debian 12 ships 6.1's).
+#ifndef LANDLOCK_ACCESS_FS_REFER
+#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
+#endif
+#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
+#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
+#endif
+#ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#endif
+
+namespace burrow::policy {
+
+namespace {
+
+constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+constexpr uint64_t kWrite = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
+                            LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_MAKE_SOCK |
+                            LANDLOCK_ACCESS_FS_MAKE_FIFO;
+constexpr uint64_t kRemove = LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE;
+constexpr uint64_t kAllFs = (LANDLOCK_ACCESS_FS_IOCTL_DEV << 1) - 1;
+
+uint64_t fs_right(const std::string& name) {
+    static const std::map<std::string, uint64_t> m{
+        {"read", kRead},
+        {"write", kWrite},
+        {"execute", LANDLOCK_ACCESS_FS_EXECUTE},
+        {"make-dir", LANDLOCK_ACCESS_FS_MAKE_DIR},
+        {"remove", kRemove},
+        {"truncate", LANDLOCK_ACCESS_FS_TRUNCATE},
+        {"refer", LANDLOCK_ACCESS_FS_REFER},
+        {"ioctl-dev", LANDLOCK_ACCESS_FS_IOCTL_DEV},
+        {"ro", kRead | LANDLOCK_ACCESS_FS_EXECUTE},
+        {"rw", kRead | kWrite | kRemove | LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_DIR |
+                   LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_REFER |
+                   LANDLOCK_ACCESS_FS_IOCTL_DEV},
+    };
+    return m.at(name); // decode accepted only these names
+}
+
+int rlimit_resource(const std::string& name) {
+    static const std::map<std::string, int> m{
+        {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"as", RLIMIT_AS},
+        {"data", RLIMIT_DATA},     {"stack", RLIMIT_STACK}, {"cpu", RLIMIT_CPU},
+        {"fsize", RLIMIT_FSIZE},   {"core", RLIMIT_CORE},   {"memlock", RLIMIT_MEMLOCK}};
+    return m.at(name);
+}
+
+int signal_number(const std::string& name) {
+    static const std::map<std::string, int> m{
+        {"TERM", SIGTERM}, {"INT", SIGINT},   {"HUP", SIGHUP},  {"KILL", SIGKILL},
+        {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}};
+    return m.at(name);
+}
+
+seccomp::CmpOp cmp_op(const SeccompRule& r, const std::string& op) {
+    using seccomp::CmpOp;
+    static const std::map<std::string, CmpOp> m{{"eq", CmpOp::eq},
+                                                {"ne", CmpOp::ne},
+                                                {"lt", CmpOp::lt},
+                                                {"le", CmpOp::le},
+                                                {"gt", CmpOp::gt},
+                                                {"ge", CmpOp::ge},
+                                                {"masked_eq", CmpOp::masked_eq}};
+    auto it = m.find(op);
+    if (it == m.end())
+        throw PolicyError(r.pos, "seccomp.rules.args.op: unknown operator \"" + op + "\"");
+    return it->second;
+}
+
+void add_seccomp(const Policy& p, Sandbox& sb) {
+    if (!p.seccomp_profile) return;
+    try {
+        seccomp::Profile prof;
+        try {
+            prof = seccomp::load_profile(*p.seccomp_profile);
+        } catch (const seccomp::ProfileError& e) {
+            throw PolicyError(p.seccomp_profile_pos, std::string("seccomp.profile: ") + e.what());
+        }
+        // The policy's rules come first: the first matching rule decides.
+        std::vector<seccomp::Rule> rules;
+        for (const auto& r : p.seccomp_rules) {
+            seccomp::Rule rule;
+            rule.syscalls = r.syscalls;
+            auto act = seccomp::parse_action(r.action);
+            if (!act)
+                throw PolicyError(r.pos,
+                                  "seccomp.rules.action: unknown action \"" + r.action + "\"");
+            rule.action = *act;
+            rule.origin = r.pos.str();
+            for (const auto& a : r.args) {
+                seccomp::ArgCondition c;
+                c.index = a.index;
+                c.op = cmp_op(r, a.op);
+                c.value = a.value;
+                if (a.mask) c.mask = *a.mask;
+                rule.args.push_back(c);
+            }
+            rules.push_back(std::move(rule));
+        }
+        rules.insert(rules.end(), prof.rules.begin(), prof.rules.end());
+        prof.rules = std::move(rules);
+        if (prof.rules.empty() && prof.default_action == seccomp::allow_action) return;
+        sb.seccomp_programs.push_back(seccomp::compile_profile(prof));
+    } catch (const seccomp::ProfileError& e) {
+        throw PolicyError(std::string("seccomp: ") + e.what());
+    }
+}
+
+// The one place [nix] meets the Nix closure code: the closure's entries,
+// read-only at the store directory, after every other filesystem operation
+// (so a bind of / or /nix cannot cover the view).
+void add_nix_store_view(const Policy& p, Sandbox& sb) {
+    if (!p.has_nix) return;
+    nix::ClosureRequest req;
+    req.roots = p.nix_packages;
+    req.closure_files = p.nix_closures;
+    req.store_dir = p.nix_store_dir;
+    req.daemon = p.nix_daemon;
+    if (req.roots.empty() && req.closure_files.empty()) {
+        if (!req.daemon) return;
+        throw PolicyError(p.nix_pos, "[nix]: daemon = true needs packages or closure files");
+    }
+    try {
+        nix::append_store_view(req, nix::compute_closure(req), sb);
+    } catch (const nix::NixError& e) {
+        throw PolicyError(p.nix_pos, std::string("[nix]: ") + e.what());
+    }
+}
+
+} // namespace
+
+Resolved resolve_policy(const Policy& p, const std::vector<std::string>& command,
+                        const HostFacts& host) {
+    Resolved out;
+    BwrapPlan plan = policy_to_bwrap(p, host.env, [&](const std::string& content) {
+        Fd fd(::memfd_create("burrow-policy-data", MFD_CLOEXEC));
+        if (!fd) throw PolicyError(std::string("memfd_create: ") + std::strerror(errno));
+        std::size_t done = 0;
+        while (done < content.size()) {
+            const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0)
+                throw PolicyError(std::string("writing inline content: ") + std::strerror(errno));
+            done += static_cast<std::size_t>(n);
+        }
+        ::lseek(fd.get(), 0, SEEK_SET);
+        const int num = fd.get();
+        out.data_fds.push_back(std::move(fd));
+        return num;
+    });
+    std::vector<std::string> args = plan.args;
+    args.push_back("--");
+    args.insert(args.end(), command.begin(), command.end());
+    try {
+        BwrapInvocation inv = parse_bwrap_args(args, host);
+        out.sandbox = std::move(inv.sandbox);
+    } catch (const BwrapUsageError& e) {
+        throw PolicyError(std::string("policy cannot be applied: ") + e.what());
+    }
+    Sandbox& sb = out.sandbox;
+    sb.diag.prog = "burrow";
+    sb.ns.net_loopback = p.network != "none";
+    add_seccomp(p, sb);
+    if (p.landlock) {
+        Landlock& ll = sb.landlock;
+        ll.enabled = true;
+        ll.min_abi = p.landlock_min_abi;
+        ll.handled_fs = kAllFs;
+        for (const auto& lp : p.landlock_paths) {
+            LandlockPathRule r;
+            r.path = lp.path;
+            r.optional = lp.optional;
+            for (const auto& a : lp.access) r.access |= fs_right(a);
+            ll.paths.push_back(r);
+        }
+        if (!p.landlock_ports.empty())
+            ll.handled_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+        for (const auto& lp : p.landlock_ports) {
+            LandlockPortRule r;
+            r.port = lp.port;
+            for (const auto& a : lp.access)
+                r.access |=
+                    a == "bind" ? LANDLOCK_ACCESS_NET_BIND_TCP : LANDLOCK_ACCESS_NET_CONNECT_TCP;
+            ll.ports.push_back(r);
+        }
+    }
+    for (const auto& r : p.rlimits) {
+        burrow::Rlimit rl;
+        rl.resource = rlimit_resource(r.name);
+        rl.soft = r.soft == UINT64_MAX ? RLIM_INFINITY : r.soft;
+        rl.hard = r.hard == UINT64_MAX ? RLIM_INFINITY : r.hard;
+        sb.limits.rlimits.push_back(rl);
+    }
+    sb.limits.timeout_ms = p.timeout_ms;
+    sb.limits.timeout_grace_ms = p.grace_ms;
+    sb.limits.timeout_signal = signal_number(p.timeout_signal);
+    sb.limits.memory_max = p.memory_max;
+    sb.limits.pids_max = p.pids_max;
+    sb.limits.cpu_max = p.cpu_max;
+    sb.limits.cgroup_required = p.cgroup_required;
+    sb.exit_codes.setup_failed = 125;
+    sb.exit_codes.cannot_execute = 126;
+    sb.exit_codes.not_found = 127;
+    sb.exit_codes.timeout = 124;
+    add_nix_store_view(p, sb);
+    for (const auto& f : lint_fs(sb.fs)) {
+        const std::size_t entry =
+            f.hidden < plan.fs_entry_of_op.size() ? plan.fs_entry_of_op[f.hidden] : 0;
+        const std::size_t by = f.by < plan.fs_entry_of_op.size() ? plan.fs_entry_of_op[f.by] : 0;
+        std::string where = entry < p.fs.size() ? p.fs[entry].pos.str() + ": " : "";
+        std::string by_where = by < p.fs.size() ? " (" + p.fs[by].pos.str() + ")" : "";
+        out.warnings.push_back(where + f.message + by_where);
+    }
+    return out;
+}
+
+} // namespace burrow::policy
