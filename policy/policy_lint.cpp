@@ -91,6 +91,9 @@ std::string describe_fs_op(const FsOp& op) {
         return "--ro-overlay " + op.dest;
     case FsOpKind::lock_file:
         return "--lock-file " + op.dest;
+    case FsOpKind::bind_view:
+        return "--nix-closure view at " + op.dest + " (" + std::to_string(op.view_sources.size()) +
+               " entries)";
     }
     return op.dest;
 }
