@@ -69,10 +69,11 @@ void write_status_file(const std::string& path, const RunResult& r) {
     j["signal"] = r.signal ? nlohmann::ordered_json(*r.signal) : nullptr;
     j["timed_out"] = r.timed_out;
     j["setup_failed"] = r.setup_failed;
-    j["exec_failed"] =
-        !r.setup_failed && !r.exit_code && !r.signal && (r.status == 126 || r.status == 127);
+    j["exec_failed"] = r.exec_errno.has_value();
+    j["exec_errno"] = r.exec_errno ? nlohmann::ordered_json(*r.exec_errno) : nullptr;
     j["wall_ms"] = r.wall_ms;
     j["peak_rss_kib"] = r.peak_rss_kib;
+    j["landlock_abi"] = r.landlock_abi;
     j["enforced"] = r.enforced;
     j["unavailable"] = r.unavailable;
     const std::string text = j.dump(2) + "\n";
@@ -150,12 +151,9 @@ int dispatch_run_subcommand() {
     res.sandbox.diag.verbose = opts.verbose;
     res.sandbox.status.json_status_fd = opts.json_status_fd;
     res.sandbox.status.info_fd = opts.info_fd;
+    // With diag.verbose the runtime itself reports what it enforced and
+    // what was unavailable, before the payload starts.
     const RunResult r = run_sandbox_report(res.sandbox);
-    if (opts.verbose) {
-        for (const auto& e : r.enforced) std::fprintf(stderr, "burrow: enforced: %s\n", e.c_str());
-        for (const auto& u : r.unavailable)
-            std::fprintf(stderr, "burrow: unavailable: %s\n", u.c_str());
-    }
     if (!status_file.empty()) write_status_file(status_file, r);
     return r.status;
 }
