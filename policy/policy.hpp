@@ -74,6 +74,8 @@ struct Policy {
     std::optional<std::string> seccomp_profile;
     Pos seccomp_profile_pos; // where the profile was named (load errors point there)
     std::vector<SeccompRule> seccomp_rules;
+    bool seccomp_log_denials = false; // report refused calls (seccomp::log_denials)
+    Pos seccomp_log_denials_pos;
     bool landlock = false;
     int landlock_min_abi = 0;
     std::vector<LandlockPath> landlock_paths;

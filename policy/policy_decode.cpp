@@ -383,6 +383,10 @@ Policy Decoder::decode(const Node& root) {
             p.seccomp_profile = subst(*n);
             p.seccomp_profile_pos = n->pos;
         }
+        if (const Node* n = s->get("log_denials")) {
+            p.seccomp_log_denials = n->boolean;
+            p.seccomp_log_denials_pos = n->pos;
+        }
         if (const Node* rules = s->get("rules"))
             for (const auto& r : rules->array) {
                 SeccompRule rule;
@@ -410,6 +414,8 @@ Policy Decoder::decode(const Node& root) {
                     }
                 p.seccomp_rules.push_back(std::move(rule));
             }
+        if (p.seccomp_log_denials && !p.seccomp_profile)
+            fail(*s, "seccomp: log_denials needs a \"profile\"");
         if (!p.seccomp_rules.empty() && !p.seccomp_profile)
             fail(*s,
                  "seccomp: rules need a \"profile\" to fall back on (\"none\" allows the rest)");

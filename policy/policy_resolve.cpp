@@ -14,6 +14,7 @@
 #include "policy/policy_lint.hpp"
 #include "policy/policy_to_bwrap.hpp"
 #include "policy/seccomp_compile.hpp"
+#include "policy/seccomp_log.hpp"
 #include "policy/seccomp_profile_file.hpp"
 
 // Rights newer than the installed kernel headers (Debian 12 ships 6.1's).
@@ -126,6 +127,8 @@ void add_seccomp(const Policy& p, Sandbox& sb) {
         prof.rules = std::move(rules);
         if (prof.rules.empty() && prof.default_action == seccomp::allow_action) return;
         sb.seccomp_programs.push_back(seccomp::compile_profile(prof));
+        // The policy's profile is the only program: the one logged.
+        if (p.seccomp_log_denials) seccomp::log_denials(sb, sb.seccomp_programs.size() - 1);
     } catch (const seccomp::ProfileError& e) {
         throw PolicyError(std::string("seccomp: ") + e.what());
     }

@@ -60,6 +60,9 @@ constexpr std::array kSchema{
     KeyDoc{"seccomp", K::table, "", "System call filter."},
     KeyDoc{"seccomp.profile", K::string, "",
            "Built-in profile (default, strict, ci, none) or profile file (see burrow-seccomp(7))."},
+    KeyDoc{"seccomp.log_denials", K::boolean, "false",
+           "Report each call the filter refuses with an errno (stderr, or the JSON status fd); "
+           "the payload gets the same errno."},
     KeyDoc{"seccomp.rules", K::tables, "[]", "Rules checked before the profile's."},
     KeyDoc{"seccomp.rules[].syscalls", K::strings, "", "System call names and @groups."},
     KeyDoc{"seccomp.rules[].action", K::string, "",

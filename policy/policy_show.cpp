@@ -57,6 +57,7 @@ json to_json(const Policy& p) {
     if (p.seccomp_profile) {
         json s;
         s["profile"] = *p.seccomp_profile;
+        if (p.seccomp_log_denials) s["log_denials"] = true;
         json rules = json::array();
         for (const auto& r : p.seccomp_rules) {
             json o{{"syscalls", r.syscalls}, {"action", r.action}};

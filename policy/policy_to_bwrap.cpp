@@ -105,6 +105,8 @@ BwrapPlan policy_to_bwrap(const Policy& p, const std::vector<std::string>& host_
             "export " +
             *p.seccomp_profile + ")" +
             (p.seccomp_rules.empty() ? "" : " (the policy's extra rules are lost)"));
+    if (p.seccomp_log_denials)
+        plan.unexpressed.push_back("seccomp.log_denials: burrow bwrap --seccomp-log-denials only");
     if (p.landlock) plan.unexpressed.push_back("landlock rules");
     if (!p.rlimits.empty())
         plan.unexpressed.push_back("limits (rlimits): use prlimit(1) or ulimit");

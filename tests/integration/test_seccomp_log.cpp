@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -233,4 +236,38 @@ BOOST_AUTO_TEST_CASE(fallback_when_a_listener_exists) {
                                "Device or resource busy)"),
                r.describe());
     BOOST_TEST(denial_lines(r.err).empty(), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(policy_key_log_denials) {
+    // The policy key seccomp.log_denials reaches the same machinery through
+    // burrow run: same errno as without it, one line per refused call.
+    char dir[] = "/tmp/burrow-seclog-policy.XXXXXX";
+    BOOST_REQUIRE(::mkdtemp(dir) != nullptr);
+    const std::string pol = std::string(dir) + "/p.toml";
+    {
+        std::ofstream f(pol);
+        f << "extends = \"minimal\"\n[seccomp]\nprofile = \"default\"\nlog_denials = true\n";
+    }
+    ::chmod(dir, 0755);
+    const auto payload = cat({sc_payload}, call("x86_64", 250)); // keyctl
+    Command with_log, without_log;
+    // "minimal" shows only a /usr-style host view: bind the payload in.
+    const std::string bin_dir = sc_payload.substr(0, sc_payload.rfind('/'));
+    with_log.argv =
+        cat({burrow_bin(), "run", "--policy", pol, "--ro-bind", bin_dir, bin_dir, "--"}, payload);
+    without_log.argv = cat({burrow_bin(), "run", "--policy", pol, "--ro-bind", bin_dir, bin_dir,
+                            "--set", "seccomp.log_denials=false", "--"},
+                           payload);
+    const Result logged = run(with_log);
+    const Result plain = run(without_log);
+    ::unlink(pol.c_str());
+    ::rmdir(dir);
+    BOOST_TEST(logged.code() == plain.code(), logged.describe() << plain.describe());
+    BOOST_TEST(logged.out == plain.out, logged.describe() << plain.describe());
+    BOOST_TEST(logged.out == "-1\n", logged.describe());
+    const auto lines = denial_lines(logged.err);
+    BOOST_TEST_REQUIRE(lines.size() == 1u, logged.describe());
+    BOOST_TEST(contains(lines[0], "denied keyctl("), lines[0]);
+    BOOST_TEST(contains(lines[0], "= -EPERM"), lines[0]);
+    BOOST_TEST(denial_lines(plain.err).empty(), plain.describe());
 }
