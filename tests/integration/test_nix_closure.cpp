@@ -357,3 +357,28 @@ BOOST_AUTO_TEST_CASE(nix_closure_subcommand) {
     BOOST_TEST(r.code() == 125);
     BOOST_TEST(r.err == "burrow: nix closure: /etc: not in the Nix store /nix/store\n");
 }
+
+// The same view from a policy file's [nix] table, through burrow run.
+BOOST_AUTO_TEST_CASE(policy_nix_table_shows_exactly_the_closure) {
+    REQUIRE_FIXTURE();
+    TempDir d;
+    const std::string pol = d / "p.toml";
+    write_file(pol, "extends = \"minimal\"\n\n[nix]\npackages = [\"" + fx()["APP"] + "\"]\n", 0644);
+    const std::string vars = "APP='" + fx()["APP"] + "' LIB='" + fx()["LIB"] + "' DATA='" +
+                             fx()["DATA"] + "' UNRELATED='" + fx()["UNRELATED"] + "'\n";
+    Command c;
+    c.argv = {burrow_bin(), "run", "--policy", pol, "--", "/bin/sh", "-c", vars + kProbe};
+    c.env = test_env();
+    check_view(run(c));
+
+    // An unregistered path: exit 125, one line at the [nix] table's position.
+    write_file(pol, "extends = \"minimal\"\n\n[nix]\npackages = [\"" + fx()["UNREGISTERED"] + "\"]\n",
+               0644);
+    c.argv = {burrow_bin(), "run", "--policy", pol, "--", "/bin/true"};
+    const Result r = run(c);
+    BOOST_TEST_INFO(r.describe());
+    BOOST_TEST(r.code() == 125);
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    BOOST_TEST(contains(r.err, pol + ":3:"));
+    BOOST_TEST(contains(r.err, fx()["UNREGISTERED"]));
+}
