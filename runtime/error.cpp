@@ -10,7 +10,9 @@ void fail_errno(const std::string& what, int err) {
     throw SetupError(what + ": " + std::strerror(err));
 }
 
-void fail(const std::string& message) { throw SetupError(message); }
+void fail(const std::string& message) {
+    throw SetupError(message);
+}
 
 namespace {
 void emit(const Diagnostics& diag, const char* level, const std::string& message) {

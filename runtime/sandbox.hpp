@@ -33,21 +33,21 @@ struct IdMapEntry {
 
 // One filesystem operation, applied in list order on the new root.
 enum class FsOpKind {
-    bind,       // source (host path) -> dest; readonly/allow_dev/optional flags apply
-    bind_fd,    // fd (an O_PATH or normal fd of the caller) -> dest; readonly applies
-    remount_ro, // dest only: make that one mount point read-only (not its submounts)
-    proc,       // fresh procfs at dest (falls back when nested in a masked /proc)
-    dev,        // minimal /dev at dest (null zero full random urandom tty, pts, shm...)
-    mqueue,     // mqueue fs at dest
-    tmpfs,      // tmpfs at dest; perms (default 0755) and size apply
-    dir,        // mkdir dest (and parents); perms (default 0755) apply
-    file,       // copy the contents of fd into a new file dest; perms (default 0666) apply
-    bind_data,  // contents of fd into a hidden file bind-mounted at dest; readonly, perms
-                // (default 0600) apply
-    symlink,    // dest becomes a symlink to source (source is the link text, verbatim)
-    chmod,      // chmod dest to perms (perms always set)
-    overlay,    // overlayfs at dest: lowers = overlay_sources, upper/work from
-                // overlay_upper/overlay_work (bwrap --overlay)
+    bind,        // source (host path) -> dest; readonly/allow_dev/optional flags apply
+    bind_fd,     // fd (an O_PATH or normal fd of the caller) -> dest; readonly applies
+    remount_ro,  // dest only: make that one mount point read-only (not its submounts)
+    proc,        // fresh procfs at dest (falls back when nested in a masked /proc)
+    dev,         // minimal /dev at dest (null zero full random urandom tty, pts, shm...)
+    mqueue,      // mqueue fs at dest
+    tmpfs,       // tmpfs at dest; perms (default 0755) and size apply
+    dir,         // mkdir dest (and parents); perms (default 0755) apply
+    file,        // copy the contents of fd into a new file dest; perms (default 0666) apply
+    bind_data,   // contents of fd into a hidden file bind-mounted at dest; readonly, perms
+                 // (default 0600) apply
+    symlink,     // dest becomes a symlink to source (source is the link text, verbatim)
+    chmod,       // chmod dest to perms (perms always set)
+    overlay,     // overlayfs at dest: lowers = overlay_sources, upper/work from
+                 // overlay_upper/overlay_work (bwrap --overlay)
     tmp_overlay, // overlayfs at dest, lowers = overlay_sources, upper on a tmpfs
     ro_overlay,  // overlayfs at dest, lowers only (read-only)
     lock_file,   // after setup, open dest inside the sandbox and hold a lock on it
@@ -60,9 +60,9 @@ enum class FsOpKind {
 
 struct FsOp {
     FsOpKind kind = FsOpKind::bind;
-    std::string source; // host path (bind), link text (symlink)
-    std::string dest;   // path inside the sandbox
-    int fd = -1;        // caller's fd for bind_fd, file, bind_data
+    std::string source;     // host path (bind), link text (symlink)
+    std::string dest;       // path inside the sandbox
+    int fd = -1;            // caller's fd for bind_fd, file, bind_data
     bool readonly = false;  // bind, bind_fd, bind_data: make the mount (recursively) read-only
     bool allow_dev = false; // bind: keep device nodes usable (bwrap --dev-bind)
     bool optional = false;  // bind: a missing source is skipped (bwrap --*-bind-try)
@@ -89,10 +89,10 @@ struct Namespaces {
     bool uts = false;
     bool cgroup = false;
 
-    int join_user_fd = -1;  // bwrap --userns: setns into this user ns instead of creating one
-    int join_user2_fd = -1; // bwrap --userns2: switch to this user ns after setup
-    int join_pid_fd = -1;   // bwrap --pidns: setns into this pid ns before creating children
-    bool disable_userns = false;         // payload cannot create further user namespaces
+    int join_user_fd = -1;       // bwrap --userns: setns into this user ns instead of creating one
+    int join_user2_fd = -1;      // bwrap --userns2: switch to this user ns after setup
+    int join_pid_fd = -1;        // bwrap --pidns: setns into this pid ns before creating children
+    bool disable_userns = false; // payload cannot create further user namespaces
     bool assert_userns_disabled = false; // fail unless creating a user ns is already refused
 };
 
@@ -108,12 +108,12 @@ struct Ids {
 };
 
 struct Process {
-    std::vector<std::string> argv;  // argv[0] is the program to execute (PATH-searched
-                                    // inside the sandbox when it has no '/')
+    std::vector<std::string> argv;    // argv[0] is the program to execute (PATH-searched
+                                      // inside the sandbox when it has no '/')
     std::optional<std::string> argv0; // bwrap --argv0: argv[0] as the payload sees it
-    std::vector<std::string> env;   // the complete final environment, "NAME=VALUE"
-                                    // (bwrap then also sets PWD=<final cwd> before exec;
-                                    // only the runtime knows that cwd, so it adds PWD)
+    std::vector<std::string> env;     // the complete final environment, "NAME=VALUE"
+                                      // (bwrap then also sets PWD=<final cwd> before exec;
+                                      // only the runtime knows that cwd, so it adds PWD)
     std::optional<std::string> chdir; // default: same cwd if reachable, else $HOME, else /
                                       // ($HOME as found in env above, after --setenv etc.)
     std::optional<std::string> hostname;
@@ -183,8 +183,8 @@ struct Landlock {
 };
 
 struct Rlimit {
-    int resource = 0;     // RLIMIT_*
-    uint64_t soft = 0;    // RLIM_INFINITY for unlimited
+    int resource = 0;  // RLIMIT_*
+    uint64_t soft = 0; // RLIM_INFINITY for unlimited
     uint64_t hard = 0;
 };
 

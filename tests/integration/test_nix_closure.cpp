@@ -372,7 +372,8 @@ BOOST_AUTO_TEST_CASE(policy_nix_table_shows_exactly_the_closure) {
     check_view(run(c));
 
     // An unregistered path: exit 125, one line at the [nix] table's position.
-    write_file(pol, "extends = \"minimal\"\n\n[nix]\npackages = [\"" + fx()["UNREGISTERED"] + "\"]\n",
+    write_file(pol,
+               "extends = \"minimal\"\n\n[nix]\npackages = [\"" + fx()["UNREGISTERED"] + "\"]\n",
                0644);
     c.argv = {burrow_bin(), "run", "--policy", pol, "--", "/bin/true"};
     const Result r = run(c);

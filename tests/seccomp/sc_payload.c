@@ -47,9 +47,12 @@ int main(int argc, char** argv) {
         unsigned long a[6];
         for (int k = 0; k < 6; ++k) a[k] = strtoul(argv[i + 2 + k], NULL, 0);
         long ret;
-        if (strcmp(abi, "i386") == 0) ret = i386_call(nr, a);
-        else if (strcmp(abi, "x32") == 0) ret = native_call(nr | 0x40000000L, a);
-        else ret = native_call(nr, a);
+        if (strcmp(abi, "i386") == 0)
+            ret = i386_call(nr, a);
+        else if (strcmp(abi, "x32") == 0)
+            ret = native_call(nr | 0x40000000L, a);
+        else
+            ret = native_call(nr, a);
         printf("%ld\n", ret);
     }
     fflush(stdout);
