@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "policy/nix_closure.hpp"
+#include "runtime/status.hpp"
 
 namespace burrow {
 
@@ -24,25 +25,6 @@ struct Options {
     bool json = false;
 };
 Options opts;
-
-// Store paths hold only [+-._?=a-zA-Z0-9]; escape anyway, the store
-// directory itself is configurable.
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out + "\"";
-}
 
 bool write_all(const std::string& text) {
     const char* p = text.data();
@@ -72,7 +54,7 @@ int do_closure() {
         out = "[";
         for (size_t i = 0; i < closure.size(); ++i) {
             out += i ? ",\n " : "\n ";
-            out += "{\"path\": " + json_string(closure[i].path) +
+            out += "{\"path\": " + status::json_quote(closure[i].path) +
                    ", \"narSize\": " + std::to_string(closure[i].nar_size) + "}";
         }
         out += closure.empty() ? "]\n" : "\n]\n";

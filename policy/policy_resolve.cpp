@@ -79,18 +79,9 @@ int signal_number(const std::string& name) {
 }
 
 seccomp::CmpOp cmp_op(const SeccompRule& r, const std::string& op) {
-    using seccomp::CmpOp;
-    static const std::map<std::string, CmpOp> m{{"eq", CmpOp::eq},
-                                                {"ne", CmpOp::ne},
-                                                {"lt", CmpOp::lt},
-                                                {"le", CmpOp::le},
-                                                {"gt", CmpOp::gt},
-                                                {"ge", CmpOp::ge},
-                                                {"masked_eq", CmpOp::masked_eq}};
-    auto it = m.find(op);
-    if (it == m.end())
-        throw PolicyError(r.pos, "seccomp.rules.args.op: unknown operator \"" + op + "\"");
-    return it->second;
+    const auto parsed = seccomp::parse_cmp_op(op);
+    if (!parsed) throw PolicyError(r.pos, "seccomp.rules.args.op: unknown operator \"" + op + "\"");
+    return *parsed;
 }
 
 void add_seccomp(const Policy& p, Sandbox& sb) {

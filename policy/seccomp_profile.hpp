@@ -7,8 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/seccomp_action.hpp"
@@ -55,5 +57,7 @@ struct ProfileError : std::runtime_error {
 };
 
 const char* to_string(CmpOp op);
+// The inverse of to_string; nullopt for an unknown operator name.
+std::optional<CmpOp> parse_cmp_op(std::string_view name);
 
 } // namespace burrow::seccomp

@@ -85,20 +85,9 @@ class Reader {
             fail(idx, "malformed condition: argument index out of range 0-5", node_text(*idx));
         c.index = static_cast<unsigned>(index);
         const std::string op_text = string_of(*op, "op");
-        static const std::pair<const char*, CmpOp> ops[] = {{"eq", CmpOp::eq},
-                                                            {"ne", CmpOp::ne},
-                                                            {"lt", CmpOp::lt},
-                                                            {"le", CmpOp::le},
-                                                            {"gt", CmpOp::gt},
-                                                            {"ge", CmpOp::ge},
-                                                            {"masked_eq", CmpOp::masked_eq}};
-        bool found = false;
-        for (auto& [name, o] : ops)
-            if (op_text == name) {
-                c.op = o;
-                found = true;
-            }
-        if (!found) fail(op, "malformed condition: unknown operator", op_text);
+        const auto parsed = parse_cmp_op(op_text);
+        if (!parsed) fail(op, "malformed condition: unknown operator", op_text);
+        c.op = *parsed;
         c.value = number_of(*value, "value");
         if (const toml::node* mask = t->get("mask")) {
             if (c.op != CmpOp::masked_eq)
@@ -242,6 +231,13 @@ const char* to_string(CmpOp op) {
         return "masked_eq";
     }
     return "?";
+}
+
+std::optional<CmpOp> parse_cmp_op(std::string_view name) {
+    for (CmpOp op :
+         {CmpOp::eq, CmpOp::ne, CmpOp::lt, CmpOp::le, CmpOp::gt, CmpOp::ge, CmpOp::masked_eq})
+        if (name == to_string(op)) return op;
+    return std::nullopt;
 }
 
 } // namespace burrow::seccomp
