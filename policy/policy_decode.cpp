@@ -14,6 +14,7 @@
 #include "policy/caps_names.hpp"
 #include "policy/policy.hpp"
 #include "policy/policy_schema.hpp"
+#include "runtime/rlimits.hpp"
 
 namespace burrow::policy {
 
@@ -463,8 +464,7 @@ Policy Decoder::decode(const Node& root) {
             }
     }
     if (const Node* l = root.get("limits")) {
-        for (const char* r :
-             {"nofile", "nproc", "as", "data", "stack", "cpu", "fsize", "core", "memlock"})
+        for (const std::string& r : rlimits::names())
             if (const Node* n = l->get(r)) rlimit(r, *n, p);
         if (const Node* n = l->get("timeout")) {
             p.timeout_ms = duration_ms(*n, "limits.timeout");

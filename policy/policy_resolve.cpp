@@ -1,6 +1,5 @@
 #include "policy/policy_resolve.hpp"
 
-#include <linux/landlock.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -16,59 +15,36 @@
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_log.hpp"
 #include "policy/seccomp_profile_file.hpp"
-
-// Rights newer than the installed kernel headers (Debian 12 ships 6.1's).
-#ifndef LANDLOCK_ACCESS_FS_REFER
-#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
-#endif
-#ifndef LANDLOCK_ACCESS_NET_BIND_TCP
-#define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
-#endif
-#ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
-#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
-#endif
+#include "runtime/landlock.hpp"
+#include "runtime/rlimits.hpp"
 
 namespace burrow::policy {
 
 namespace {
 
-constexpr uint64_t kRead = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
-constexpr uint64_t kWrite = LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
-                            LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_MAKE_SOCK |
-                            LANDLOCK_ACCESS_FS_MAKE_FIFO;
-constexpr uint64_t kRemove = LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE;
-constexpr uint64_t kAllFs = (LANDLOCK_ACCESS_FS_IOCTL_DEV << 1) - 1;
+// The policy's access groups, in runtime/landlock's bits (the kernel's values,
+// which Debian 12's <linux/landlock.h> does not have all of).
+namespace lfs = landlock::fs;
+constexpr uint64_t kRead = lfs::read_file | lfs::read_dir;
+constexpr uint64_t kWrite =
+    lfs::write_file | lfs::make_reg | lfs::make_sym | lfs::make_sock | lfs::make_fifo;
+constexpr uint64_t kRemove = lfs::remove_dir | lfs::remove_file;
 
 uint64_t fs_right(const std::string& name) {
     static const std::map<std::string, uint64_t> m{
         {"read", kRead},
         {"write", kWrite},
-        {"execute", LANDLOCK_ACCESS_FS_EXECUTE},
-        {"make-dir", LANDLOCK_ACCESS_FS_MAKE_DIR},
+        {"execute", lfs::execute},
+        {"make-dir", lfs::make_dir},
         {"remove", kRemove},
-        {"truncate", LANDLOCK_ACCESS_FS_TRUNCATE},
-        {"refer", LANDLOCK_ACCESS_FS_REFER},
-        {"ioctl-dev", LANDLOCK_ACCESS_FS_IOCTL_DEV},
-        {"ro", kRead | LANDLOCK_ACCESS_FS_EXECUTE},
-        {"rw", kRead | kWrite | kRemove | LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_MAKE_DIR |
-                   LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_REFER |
-                   LANDLOCK_ACCESS_FS_IOCTL_DEV},
+        {"truncate", lfs::truncate},
+        {"refer", lfs::refer},
+        {"ioctl-dev", lfs::ioctl_dev},
+        {"ro", kRead | lfs::execute},
+        {"rw", kRead | kWrite | kRemove | lfs::execute | lfs::make_dir | lfs::truncate |
+                   lfs::refer | lfs::ioctl_dev},
     };
     return m.at(name); // decode accepted only these names
-}
-
-int rlimit_resource(const std::string& name) {
-    static const std::map<std::string, int> m{
-        {"nofile", RLIMIT_NOFILE}, {"nproc", RLIMIT_NPROC}, {"as", RLIMIT_AS},
-        {"data", RLIMIT_DATA},     {"stack", RLIMIT_STACK}, {"cpu", RLIMIT_CPU},
-        {"fsize", RLIMIT_FSIZE},   {"core", RLIMIT_CORE},   {"memlock", RLIMIT_MEMLOCK}};
-    return m.at(name);
 }
 
 int signal_number(const std::string& name) {
@@ -184,7 +160,7 @@ Resolved resolve_policy(const Policy& p, const std::vector<std::string>& command
         Landlock& ll = sb.landlock;
         ll.enabled = true;
         ll.min_abi = p.landlock_min_abi;
-        ll.handled_fs = kAllFs;
+        ll.handled_fs = landlock::fs_rights_for_abi(landlock::known_abi);
         for (const auto& lp : p.landlock_paths) {
             LandlockPathRule r;
             r.path = lp.path;
@@ -193,19 +169,18 @@ Resolved resolve_policy(const Policy& p, const std::vector<std::string>& command
             ll.paths.push_back(r);
         }
         if (!p.landlock_ports.empty())
-            ll.handled_net = LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP;
+            ll.handled_net = landlock::net::bind_tcp | landlock::net::connect_tcp;
         for (const auto& lp : p.landlock_ports) {
             LandlockPortRule r;
             r.port = lp.port;
             for (const auto& a : lp.access)
-                r.access |=
-                    a == "bind" ? LANDLOCK_ACCESS_NET_BIND_TCP : LANDLOCK_ACCESS_NET_CONNECT_TCP;
+                r.access |= a == "bind" ? landlock::net::bind_tcp : landlock::net::connect_tcp;
             ll.ports.push_back(r);
         }
     }
     for (const auto& r : p.rlimits) {
         burrow::Rlimit rl;
-        rl.resource = rlimit_resource(r.name);
+        rl.resource = *rlimits::from_name(r.name); // decode checked the name
         rl.soft = r.soft == UINT64_MAX ? RLIM_INFINITY : r.soft;
         rl.hard = r.hard == UINT64_MAX ? RLIM_INFINITY : r.hard;
         sb.limits.rlimits.push_back(rl);
