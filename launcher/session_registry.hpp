@@ -1,0 +1,56 @@
+// The registry of running project sandboxes (one per project): what
+// `burrow launch` joins, `burrow enter`/`stop` act on and `burrow ps` lists.
+//
+// It lives in the launcher's run dir (ProjectSandbox::run_dir's parent,
+// mode 0700, never shared into any sandbox), one JSON file per project,
+// written by rename. An entry is trusted only while its process is the one
+// recorded: same pid, same start time (/proc/PID/stat field 22) and the same
+// namespace inodes; anything else is stale and removed, so a recycled pid is
+// never mistaken for a sandbox.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace burrow::session {
+
+struct Entry {
+    std::string project_id;  // ProjectSandbox::project_id (the file name)
+    std::string project_dir;
+    std::string backend;     // "namespace", "container", "vm"
+    pid_t pid = 0;           // namespace/container: a process inside the sandbox whose
+                             // namespaces a join enters; vm: the qemu process
+    uint64_t start_time = 0; // of pid, clock ticks since boot
+    std::map<std::string, uint64_t> ns; // "mnt", "pid", "user", "net", ... inodes of pid
+    pid_t launcher_pid = 0;  // the burrow that launched it (gets SIGTERM on stop)
+    int64_t started = 0;     // unix seconds
+    std::vector<std::pair<std::string, std::string>> env; // replayed on join
+    std::string cwd;         // inside
+    uid_t uid = 0;           // ids inside (container: the caller's)
+    gid_t gid = 0;
+    std::string control;     // backend-specific endpoint in run_dir (vm: console socket)
+};
+
+// Root of the registry for the calling user:
+// ${XDG_RUNTIME_DIR:-/run/user/UID (if it exists)}/burrow, else
+// ${XDG_STATE_HOME:-~/.local/state}/burrow/run. Created 0700.
+std::string registry_dir();
+
+// Records e (replacing a stale entry). Fails (throws std::runtime_error)
+// when a live entry for the project exists.
+void add(const Entry& e);
+// The live entry of a project, or nothing (a stale one is removed).
+std::optional<Entry> find(const std::string& project_id);
+// Every live entry (stale ones removed).
+std::vector<Entry> list();
+void remove(const std::string& project_id);
+// pid still is the recorded process (start time and namespaces match).
+bool alive(const Entry& e);
+
+} // namespace burrow::session
