@@ -207,8 +207,10 @@ struct Builder {
         }
     }
 
-    void state() {
-        share(Share::Kind::bind, ps.state_dir + "/tmp", "/tmp", "state-tmp");
+    // /tmp before the home: a home under /tmp stays visible.
+    void state_tmp() { share(Share::Kind::bind, ps.state_dir + "/tmp", "/tmp", "state-tmp"); }
+
+    void state_local() {
         for (const char* d : {"bin", "lib", "share"})
             share(Share::Kind::bind, ps.state_dir + "/local/" + d, ps.home + "/.local/" + d,
                   "state-local");
@@ -418,8 +420,9 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
 
     Builder b{o, h, ps, {}, {}};
     b.system();
+    b.state_tmp();
     b.home();
-    b.state();
+    b.state_local();
     b.environment(); // also adds the forwarded sockets, in order after state
     // The project last but user binds, so nothing above (home tmpfs, /tmp)
     // covers it when it lives under home or /tmp.
