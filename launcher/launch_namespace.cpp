@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,9 +177,28 @@ std::vector<std::string> payload_command(const project::ProjectSandbox& ps) {
     return c;
 }
 
+// The parent pid of pid from /proc/PID/stat, or 0.
+pid_t parent_of(pid_t pid) {
+    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return 0;
+    char buf[512];
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    const char* p = std::strrchr(buf, ')');
+    char state = 0;
+    int ppid = 0;
+    return p && std::sscanf(p + 1, " %c %d", &state, &ppid) == 2 ? ppid : 0;
+}
+
 // The first child of pid 1 is the payload (runtime: pid 1 forks it after
-// the mount tree is complete). Found by its parent pid, in /proc.
-pid_t find_child_of(pid_t parent) {
+// the mount tree is complete). Found by its parent pid: usually one of the
+// next few pids (cheap to look at), else by a scan of /proc.
+pid_t find_child_of(pid_t parent, bool full_scan) {
+    for (pid_t p = parent + 1; p < parent + 8; ++p)
+        if (parent_of(p) == parent) return p;
+    if (!full_scan) return 0;
     DIR* d = ::opendir("/proc");
     if (!d) return 0;
     pid_t found = 0;
@@ -211,6 +231,8 @@ pid_t find_child_of(pid_t parent) {
     int code = 1;
     try {
         ::signal(SIGINT, SIG_IGN);
+        // Bookkeeping: never in the way of the sandbox's own start.
+        ::setpriority(PRIO_PROCESS, 0, 10);
         ::signal(SIGQUIT, SIG_IGN);
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != launcher) ::_exit(1);
         std::string text;
@@ -228,7 +250,7 @@ pid_t find_child_of(pid_t parent) {
         session::Entry e;
         for (int i = 0; i < 1000; ++i) {                            // up to ~10 s for a slow setup
             if (session::process_start_time(init) == 0) ::_exit(1); // sandbox gone
-            const pid_t payload = find_child_of(init);
+            const pid_t payload = find_child_of(init, i % 10 == 9);
             if (payload > 0) {
                 auto ns = session::process_namespaces(payload);
                 if (ns.count("mnt") && ns["mnt"] != own_mnt && ns.count("pid")) {
@@ -238,7 +260,7 @@ pid_t find_child_of(pid_t parent) {
                     break;
                 }
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            std::this_thread::sleep_for(std::chrono::milliseconds(i < 200 ? 2 : 10));
         }
         if (e.pid == 0) ::_exit(1);
         // Cross-check with what the runtime reported for pid 1.
@@ -256,6 +278,10 @@ pid_t find_child_of(pid_t parent) {
         e.uid = ps.uid;
         e.gid = ps.gid;
         if (ps.tmux) e.control = ps.run_dir + "/tmux/tmux.sock";
+        sigset_t term;
+        sigemptyset(&term);
+        sigaddset(&term, SIGTERM);
+        ::sigprocmask(SIG_BLOCK, &term, nullptr); // never a half-written entry
         session::add(e);
         code = 0;
     } catch (const std::exception& ex) {
@@ -322,18 +348,12 @@ int launch_namespace(const project::ProjectSandbox& ps) {
     res.sandbox.status.info_fd = info_write.release(); // the runtime closes it
     const RunResult r = run_sandbox_report(res.sandbox);
 
-    // The registrar is normally long done; give it a moment to finish a
-    // write in progress (it also gives up by itself once pid 1 is gone).
+    // The registrar is over, or can stop: SIGTERM ends it at once unless it
+    // is writing the entry (it blocks SIGTERM around that), then we remove
+    // what it wrote.
+    ::kill(registrar, SIGTERM);
     int ws = 0;
-    pid_t done = 0;
-    for (int i = 0; i < 100 && done == 0; ++i) {
-        done = ::waitpid(registrar, &ws, WNOHANG);
-        if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (done == 0) {
-        ::kill(registrar, SIGKILL);
-        while (::waitpid(registrar, &ws, 0) < 0 && errno == EINTR) {
-        }
+    while (::waitpid(registrar, &ws, 0) < 0 && errno == EINTR) {
     }
     try {
         if (auto e = session::find(ps.project_id); !e || e->launcher_pid == launcher)

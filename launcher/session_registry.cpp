@@ -150,7 +150,9 @@ uint64_t process_start_time(pid_t pid) {
     // comm may hold anything, ')' included: fields restart after the last ')'.
     const char* p = std::strrchr(buf, ')');
     if (!p) return 0;
-    // Field 3 (state) follows ") "; start time is field 22.
+    // Field 3 (state) follows ") "; a zombie is a process that is over.
+    if (p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X')) return 0;
+    // Start time is field 22.
     int field = 2;
     for (++p; *p && field < 22; ++p)
         if (*p == ' ') ++field;

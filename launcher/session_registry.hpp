@@ -57,7 +57,8 @@ bool alive(const Entry& e);
 // A pidfd (O_CLOEXEC) of e.pid, opened before the identity check so that
 // what was checked is what the fd refers to; -1 when e is not alive.
 int open_verified_pidfd(const Entry& e);
-// Start time (clock ticks since boot) of pid, 0 if it does not exist.
+// Start time (clock ticks since boot) of pid, 0 if it does not exist or
+// is a zombie (over, not yet reaped).
 uint64_t process_start_time(pid_t pid);
 // Namespace inodes of pid: every entry of /proc/PID/ns that can be read.
 std::map<std::string, uint64_t> process_namespaces(pid_t pid);

@@ -407,6 +407,19 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     if (o.shell && !o.command.empty())
         throw LaunchError("--shell: a command was given too (after \"--\")");
 
+    // Option errors before anything is created on the host.
+    for (const auto& b : o.binds) split_bind(b, "--bind");
+    for (const auto& b : o.ro_binds) split_bind(b, "--ro-bind");
+    for (const auto& n : o.env_names)
+        if (!valid_env_name(n)) throw LaunchError("--env " + n + ": not a variable name");
+    if (o.gh_token && env_or(h, "GH_TOKEN", env_or(h, "GITHUB_TOKEN")).empty())
+        throw LaunchError("--gh-token: neither GH_TOKEN nor GITHUB_TOKEN is set");
+    if (o.agent_dir && (o.agent_dir->empty() || (*o.agent_dir)[0] != '/'))
+        throw LaunchError("--agent-dir " + *o.agent_dir + ": must be an absolute path");
+    for (const auto& f : o.no_seed ? std::vector<std::string>{} : o.seeds)
+        if (f.empty() || f[0] != '/' || !(h.exists ? h.exists(f) : real_exists(f)))
+            throw LaunchError("--seed " + f + ": must be an existing file, by absolute path");
+
     make_private_dir(state_root(h));
     make_private_dir(ps.state_dir);
     for (const char* d : {"/tmp", "/local", "/local/bin", "/local/lib", "/local/share"}) {
