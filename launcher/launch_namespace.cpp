@@ -325,6 +325,12 @@ int launch_namespace(const project::ProjectSandbox& ps) {
     for (const auto& w : res.warnings)
         std::fprintf(stderr, "burrow: launch: warning: %s\n", w.c_str());
 
+    try {
+        (void)session::registry_dir(); // fixed now, before the runtime scrubs the environment
+    } catch (const std::exception& ex) {
+        std::fprintf(stderr, "burrow: launch: session registry: %s\n", ex.what());
+        return 125;
+    }
     // The registrar gets the read end of the info pipe; the runtime writes
     // pid 1 and the namespace ids to the other end and closes it.
     int p[2];
@@ -360,7 +366,11 @@ int launch_namespace(const project::ProjectSandbox& ps) {
             session::remove(ps.project_id);
         // The run dir holds nothing once the sandbox is over (the tmux
         // socket went with the server); another launch may be using it.
-        if (ps.tmux) ::rmdir((ps.run_dir + "/tmux").c_str());
+        if (ps.tmux) {
+            // The server died with the pid namespace: its socket stays.
+            ::unlink((ps.run_dir + "/tmux/tmux.sock").c_str());
+            ::rmdir((ps.run_dir + "/tmux").c_str());
+        }
         ::rmdir(ps.run_dir.c_str());
     } catch (const std::exception& ex) {
         std::fprintf(stderr, "burrow: launch: session registry: %s\n", ex.what());

@@ -133,8 +133,15 @@ uint64_t ino_of(const std::string& path) {
 } // namespace
 
 std::string registry_dir() {
-    const std::string dir = project::run_root(project::host_from_process());
-    ensure_private_dir(dir);
+    // Decided once per process, from the environment as burrow started:
+    // the runtime's monitor scrubs the environment strings in memory
+    // (what /proc/PID/environ shows), so a later getenv() sees none.
+    static std::string dir;
+    if (dir.empty()) {
+        std::string d = project::run_root(project::host_from_process());
+        ensure_private_dir(d);
+        dir = std::move(d);
+    }
     return dir;
 }
 

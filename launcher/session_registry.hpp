@@ -39,7 +39,9 @@ struct Entry {
 
 // Root of the registry for the calling user:
 // ${XDG_RUNTIME_DIR:-/run/user/UID (if it exists)}/burrow, else
-// ${XDG_STATE_HOME:-~/.local/state}/burrow/run. Created 0700.
+// ${XDG_STATE_HOME:-~/.local/state}/burrow/run. Created 0700. Decided at the
+// first call and kept: call it before running a sandbox in process (the
+// runtime scrubs the environment strings).
 std::string registry_dir();
 
 // Records e (replacing a stale entry). Fails (throws std::runtime_error)

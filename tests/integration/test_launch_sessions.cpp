@@ -113,9 +113,12 @@ BOOST_AUTO_TEST_CASE(join_enter_ps_stop) {
     BOOST_TEST(s.code() == 0, s.describe());
     Result fr = first->finish();
     BOOST_TEST(fr.code() == 128 + SIGTERM, fr.describe());
+    // The launching burrow removed its entry and run dir itself (before
+    // any ps could clean them as stale).
+    const std::string id = entry.at("project_id");
+    BOOST_TEST(!fs::exists(h.registry() + "/" + id + ".json"));
+    BOOST_TEST(!fs::exists(h.registry() + "/" + id));
     BOOST_TEST(wait_unlisted(h));
-    BOOST_TEST(
-        !fs::exists(h.registry() + "/" + entry.at("project_id").get<std::string>() + ".json"));
 
     Result s2 = h.run({"stop", h.project});
     BOOST_TEST(s2.code() == 125, s2.describe());
@@ -206,6 +209,33 @@ BOOST_AUTO_TEST_CASE(forged_entry_is_refused) {
     BOOST_TEST(l.out != read_text("/proc/self/ns/mnt"));
     ::kill(vp, SIGKILL);
     victim.finish();
+}
+
+BOOST_AUTO_TEST_CASE(tmux_session_is_attachable_from_the_host) {
+    Host h;
+    if (::access("/usr/bin/tmux", X_OK) != 0) {
+        BOOST_TEST_MESSAGE("tmux not installed: skipped");
+        return;
+    }
+    // No terminal: the session starts detached and lasts as long as it runs.
+    Command c =
+        h.command(h.launch_args({"--tmux"}, {"sh", "-c", "echo in-tmux > tmux-out; sleep 30"}));
+    Running first(c);
+    const auto entry = wait_listed(h);
+    const std::string sock =
+        h.registry() + "/" + entry.at("project_id").get<std::string>() + "/tmux/tmux.sock";
+    for (int i = 0; i < 100 && !fs::exists(h.project + "/tmux-out"); ++i)
+        std::this_thread::sleep_for(50ms);
+    BOOST_TEST(read_text(h.project + "/tmux-out") == "in-tmux\n");
+    Command ls;
+    ls.argv = {"/usr/bin/tmux", "-S", sock, "list-sessions", "-F", "#{session_name}"};
+    Result r = run(ls);
+    BOOST_TEST(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "burrow\n", r.describe());
+    BOOST_TEST(h.run({"stop", "--grace", "1", h.project}).code() == 0);
+    first.finish();
+    BOOST_TEST(!fs::exists(sock));
+    BOOST_TEST(!fs::exists(h.registry() + "/" + entry.at("project_id").get<std::string>()));
 }
 
 BOOST_AUTO_TEST_CASE(bad_input) {
