@@ -72,20 +72,31 @@ let
       evalModules' modules specialArgs nixosDefaults // { inherit system modules; };
   };
 
-  # Definitions and option defaults as leaves { path, value, priority, conds }.
-  flatten = prefix: prio: conds: v:
-    if isAttrs v && v ? _type then
-      if v._type == "if" then flatten prefix prio (conds ++ [ v.condition ]) v.content
-      else if v._type == "merge" then concatMap (flatten prefix prio conds) v.contents
-      else if v._type == "override" then flatten prefix v.priority conds v.content
-      else [{ path = prefix; value = v; inherit prio conds; }]
+  # Definitions and option defaults as leaves { path, value, prio, conds }.
+  # At a declared option path the value is kept as it is (`raw`) and only
+  # unwrapped (mkIf, mkMerge, mkOverride) when the option is read: forcing
+  # it earlier could need the very config being built.
+  flatten = isDecl: prefix: prio: conds: v:
+    if isDecl prefix then [{ path = prefix; raw = v; inherit prio conds; }]
+    else if isAttrs v && v ? _type then
+      if v._type == "if" then flatten isDecl prefix prio (conds ++ [ v.condition ]) v.content
+      else if v._type == "merge" then concatMap (flatten isDecl prefix prio conds) v.contents
+      else if v._type == "override" then flatten isDecl prefix v.priority conds v.content
+      else [{ path = prefix; raw = v; inherit prio conds; }]
     else if isAttrs v && !(v ? outPath) then
-      concatMap (n: flatten (prefix ++ [ n ]) prio conds v.${n}) (attrNames v)
-    else [{ path = prefix; value = v; inherit prio conds; }];
-  optionDefaults = prefix: v:
-    if isAttrs v && (v._type or "") == "option" then
-      (if v ? default then [{ path = prefix; value = v.default; prio = 1500; conds = [ ]; }] else [ ])
-    else if isAttrs v then concatMap (n: optionDefaults (prefix ++ [ n ]) v.${n}) (attrNames v)
+      concatMap (n: flatten isDecl (prefix ++ [ n ]) prio conds v.${n}) (attrNames v)
+    else [{ path = prefix; raw = v; inherit prio conds; }];
+  unwrap = prio: conds: v:
+    if isAttrs v && v ? _type then
+      if v._type == "if" then unwrap prio (conds ++ [ v.condition ]) v.content
+      else if v._type == "merge" then concatMap (unwrap prio conds) v.contents
+      else if v._type == "override" then unwrap v.priority conds v.content
+      else [{ value = v; inherit prio conds; }]
+    else [{ value = v; inherit prio conds; }];
+  # Declared options: [ { path, option } ].
+  optionDecls = prefix: v:
+    if isAttrs v && (v._type or "") == "option" then [{ path = prefix; option = v; }]
+    else if isAttrs v then concatMap (n: optionDecls (prefix ++ [ n ]) v.${n}) (attrNames v)
     else [ ];
 
   modulesPath = "/stub/nixpkgs/nixos/modules";
@@ -109,22 +120,36 @@ let
           };
       all = map load modules;
       loaded = concatMap (a: a.loaded) all;
-      leaves = concatMap (m: optionDefaults [ ] m.options) loaded
-        ++ concatMap (m: flatten [ ] 100 [ ] m.config) loaded
-        ++ flatten [ ] 1500 [ ] (defaults config);
-      grouped = builtins.groupBy (l: builtins.concatStringsSep "." l.path) leaves;
+      decls = concatMap (m: optionDecls [ ] m.options) loaded;
+      defaultLeaves = flatten (_: false) [ ] 1500 [ ] (defaults config);
+      declared = listToAttrs (map (l: { name = builtins.concatStringsSep "." l.path; value = true; })
+        (decls ++ defaultLeaves));
+      isDecl = path: declared ? ${builtins.concatStringsSep "." path};
+      leaves = concatMap (d: if d.option ? default
+          then [{ inherit (d) path; raw = d.option.default; prio = 1500; conds = [ ]; }] else [ ]) decls
+        ++ concatMap (m: flatten isDecl [ ] 100 [ ] m.config) loaded
+        ++ defaultLeaves;
+      # The tree is built from the leaves' paths alone, so that no value (and
+      # no mkIf condition) is forced before someone reads it.
+      tree = depth: ls:
+        let
+          here = filter (l: length l.path == depth) ls;
+          deeper = filter (l: length l.path > depth) ls;
+        in
+        if deeper == [ ] then pick (builtins.concatStringsSep "." (head ls).path) here
+        else builtins.mapAttrs (n: tree (depth + 1))
+          (builtins.groupBy (l: builtins.elemAt l.path depth) deeper);
       pick = key: ls:
         let
-          active = filter (l: builtins.all (c: c) l.conds) ls;
+          active = filter (l: builtins.all (c: c) l.conds)
+            (concatMap (l: unwrap l.prio l.conds l.raw) ls);
           best = foldl' (a: l: if l.prio < a then l.prio else a) 100000 active;
           winners = filter (l: l.prio == best) active;
         in
         if active == [ ] then throw "stub nixos: no active definition of ${key}"
         else if builtins.all (l: isList l.value) winners then concatMap (l: l.value) winners
         else lib.last (map (l: l.value) winners);
-      config = foldl' (acc: key:
-        lib.recursiveUpdate acc (lib.setAttrByPath (head grouped.${key}).path (pick key grouped.${key})))
-        { } (attrNames grouped);
+      config = tree 0 leaves;
     in
     {
       inherit config;
