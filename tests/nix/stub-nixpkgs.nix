@@ -170,7 +170,7 @@ let
 
   toplevelFor = config: realDrv "nixos-system-${config.networking.hostName}" ''
     mkdir -p "$out/sw/bin"
-    for a in sh ls cat echo id env hostname; do ln -s "$busybox/bin/busybox" "$out/sw/bin/$a"; done
+    for a in sh ls cat echo id env hostname ip; do ln -s "$busybox/bin/busybox" "$out/sw/bin/$a"; done
     : > "$out/kernel"; : > "$out/initrd"; : > "$out/init"
     printf '%s\n' "$packages" > "$out/packages"
   '' {
@@ -210,7 +210,7 @@ let
       mkdir -p "$out/bin"
       for a in $applets; do ln -s "$busybox/bin/busybox" "$out/bin/$a"; done
       for s in $scripts; do
-        printf '#!%s/bin/sh\nexec %s/bin/sh -c '"'"'echo %s: stub "$*"'"'"' %s "$@"\n' \
+        printf '#!%s/bin/busybox sh\nexec %s/bin/busybox sh -c '"'"'echo %s: stub "$*"'"'"' %s "$@"\n' \
           "$busybox" "$busybox" "$s" "$s" > "$out/bin/$s"
         chmod 0555 "$out/bin/$s"
       done
@@ -292,8 +292,15 @@ let
       cp /bin/busybox "$out/bin/busybox"
     '' { };
 
-    bashInteractive = tool "bash" [ "sh" ] [ "bash" ];
-    coreutils = tool "coreutils" [ "ls" "cat" "echo" "id" "env" "mkdir" "rm" "true" "false" ] [ ];
+    # bash is busybox's sh under that name (a script: busybox has no bash applet).
+    bashInteractive = withPassthru (realDrv "bash-stub" ''
+      mkdir -p "$out/bin"
+      ln -s "$busybox/bin/busybox" "$out/bin/sh"
+      printf '#!%s/bin/busybox sh\nexec %s/bin/busybox sh "$@"\n' "$busybox" "$busybox" > "$out/bin/bash"
+      chmod 0555 "$out/bin/bash"
+    '' { inherit (pkgs) busybox; }) { } { mainProgram = "bash"; } // { pname = "bash"; };
+    # (ip: not coreutils, but the network checks of policy-run.sh need one.)
+    coreutils = tool "coreutils" [ "ls" "cat" "echo" "id" "env" "mkdir" "rm" "true" "false" "ip" ] [ ];
     findutils = tool "findutils" [ "find" "xargs" ] [ ];
     diffutils = tool "diffutils" [ "diff" "cmp" ] [ ];
     gnugrep = tool "gnugrep" [ "grep" ] [ ];
