@@ -20,6 +20,8 @@
 #    not loaded. The toplevel is a real derivation holding sw/bin (busybox),
 #    and empty kernel, initrd and init files.
 let
+  # Pure evaluation (flakes) has no builtins.currentSystem.
+  currentSystem = builtins.currentSystem or "x86_64-linux";
   inherit (builtins) isAttrs isList isFunction isPath isString attrNames concatMap
     filter foldl' head length listToAttrs elem;
 
@@ -68,7 +70,7 @@ let
     };
     evalModules = { modules, specialArgs ? { }, defaults ? _: { } }: evalModules' modules specialArgs defaults;
 
-    nixosSystem = { system ? builtins.currentSystem, modules, specialArgs ? { } }:
+    nixosSystem = { system ? currentSystem, modules, specialArgs ? { } }:
       evalModules' modules specialArgs nixosDefaults // { inherit system modules; };
   };
 
@@ -181,7 +183,7 @@ let
   # A real derivation built by /bin/sh with the host's tools.
   realDrv = name: script: env: derivation ({
     inherit name;
-    system = builtins.currentSystem;
+    system = currentSystem;
     builder = "/bin/sh";
     args = [ "-e" "-c" script ];
     PATH = "/usr/bin:/bin";
@@ -221,7 +223,7 @@ let
   pkgs = {
     inherit lib pkgs;
     path = "/stub/nixpkgs";
-    system = builtins.currentSystem;
+    system = currentSystem;
 
     callPackage = fn: overrides:
       let
@@ -233,7 +235,7 @@ let
 
     stdenv = {
       mkDerivation = fakeDrv;
-      hostPlatform = { isGnu = true; isLinux = true; system = builtins.currentSystem; };
+      hostPlatform = { isGnu = true; isLinux = true; system = currentSystem; };
       inherit (pkgs) cc;
     };
     mkShell = attrs: fakeDrv ({ name = "shell"; } // attrs);
