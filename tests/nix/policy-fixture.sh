@@ -3,8 +3,9 @@
 # policies that nix/backends generate (tests/nix/policies.nix, the stub
 # nixpkgs' real builders) with Debian's Nix, offline and without a build
 # sandbox, and writes OUTDIR/env: one NAME=/nix/store/...-policy.json a line
-# (SANDBOX NO_NETWORK CONTAINER CONTAINER_NO_NETWORK VM VM_NO_NETWORK) and
-# OUTSIDER, a built store path that is in none of their closures.
+# (SANDBOX NO_NETWORK CONTAINER CONTAINER_NO_NETWORK VM VM_NO_NETWORK),
+# LAUNCHER (the no-network launcher with a `burrow` that prints its
+# arguments) and OUTSIDER, a built store path in none of their closures.
 # Exits 77 (skip) when not root or when Nix is not installed.
 set -eu
 out=$1
@@ -36,6 +37,7 @@ build() {
     echo "CONTAINER_NO_NETWORK=$(build container-no-network)"
     echo "VM=$(build vm)"
     echo "VM_NO_NETWORK=$(build vm-no-network)"
+    echo "LAUNCHER=$(build launcher)"
     echo "OUTSIDER=$(build outsider)"
 } >"$out/env.tmp"
 mv "$out/env.tmp" "$out/env"

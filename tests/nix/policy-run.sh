@@ -77,5 +77,12 @@ expect "vm: boot files visible" "yes" \
     "$(run "$VM" sh -c 'test -f "$NIXOS_SYSTEM/kernel" && test -f "$NIXOS_SYSTEM/initrd" && echo yes')"
 expect "vm network=false: only lo" "lo " "$(links "$VM_NO_NETWORK")"
 
+# The launcher hands burrow its policy and the caller's arguments intact:
+# nothing is interpolated into the shell script.
+expect "launcher argv" \
+    "$(printf '[%s]\n' launch --backend namespace --policy "$NO_NETWORK" --no-network \
+        'a b' '$(echo injected)' "it's" '' '*')" \
+    "$("$LAUNCHER/bin/burrow-sandbox-no-network" 'a b' '$(echo injected)' "it's" '' '*')"
+
 echo "policy-run.sh: $checks checks, $failures failed (as uid $(id -u))"
 [ "$failures" = 0 ]
