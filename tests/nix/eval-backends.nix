@@ -130,6 +130,12 @@ a.report [
   (a.eq "burrow nativeBuildInputs" (names burrow.nativeBuildInputs) [ "cmake" "ninja" "pkg-config" ])
   (a.eq "burrow buildInputs" (names burrow.buildInputs)
     [ "libseccomp" "libcap" "util-linux" "boost" "tomlplusplus" "nlohmann_json" "cli11" "sqlite" "glibc-static" ])
+  (a.eq "burrow src: no build tree" (burrow.src.filter "${root}/build" "directory") false)
+  (a.eq "burrow src: no asan build tree" (burrow.src.filter "${root}/build-asan" "directory") false)
+  (a.eq "burrow src: no result link" (burrow.src.filter "${root}/result" "symlink") false)
+  (a.eq "burrow src: sources kept" (map (d: burrow.src.filter "${root}/${d}" "directory")
+    [ "runtime" "policy" "launcher" "man" "completions" "tests" ]) [ true true true true true true ])
+  (a.eq "burrow src: nested build dirs kept" (burrow.src.filter "${root}/tests/build" "directory") true)
   (a.eq "bwrap mainProgram" bwrap.meta.mainProgram "bwrap")
   (a.contains "bwrap links burrow" "ln -s ${str burrow}/bin/burrow $out/bin/bwrap" bwrap.buildCommand or (builtins.elemAt bwrap.args 2))
 ]

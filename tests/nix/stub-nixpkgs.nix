@@ -49,7 +49,9 @@ let
       a // builtins.mapAttrs (n: v:
         if isAttrs v && a ? ${n} && isAttrs a.${n} && !(v ? outPath) then recursiveUpdate a.${n} v else v) b;
     cleanSource = src: src;
-    cleanSourceWith = { src, filter ? _: _: true, name ? null }: src;
+    # Nothing is copied; the filter is kept for the tests to call.
+    cleanSourceWith = { src, filter ? _: _: true, name ? null }:
+      { outPath = toString src; inherit src filter; };
     literalExpression = text: { _type = "literalExpression"; inherit text; };
     licenses.lgpl2Plus = { spdxId = "LGPL-2.0-or-later"; };
     platforms.linux = [ "x86_64-linux" "aarch64-linux" ];
@@ -106,7 +108,8 @@ let
   evalModules' = modules: specialArgs: defaults:
     let
       args = { inherit config lib pkgs modulesPath; } // specialArgs;
-      # Each module as { imports, options, config } after calling it.
+      # A module (path, function or attribute set) and its imports as
+      # { ignored = nixpkgs module paths; loaded = [ { options, config } ]; }.
       load = m:
         if isString m then { ignored = [ m ]; loaded = [ ]; }
         else
