@@ -158,6 +158,23 @@ BOOST_AUTO_TEST_CASE(awkward_project_path_injects_nothing) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(policy_layers_apply) {
+    if (ltest::backend() != "namespace") return; // --policy layers: namespace backend
+    Host h;
+    Listener l;
+    write_file(h.dir / "layer.toml", "network = \"none\"\n[env]\nset = { LAYER = \"on\" }\n");
+    const std::string connect =
+        "echo \"$LAYER\"; exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port);
+    Result r = h.run(h.launch_args({"--policy", h.dir / "layer.toml"}, {"bash", "-c", connect}));
+    BOOST_TEST(r.code() == 1, r.describe());
+    BOOST_TEST(r.out == "on\n", r.describe());
+    // A layer that says nothing about the network leaves it on.
+    write_file(h.dir / "env-only.toml", "[env]\nset = { LAYER = \"2\" }\n");
+    r = h.run(h.launch_args({"--policy", h.dir / "env-only.toml"}, {"bash", "-c", connect}));
+    BOOST_TEST(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "2\n", r.describe());
+}
+
 BOOST_AUTO_TEST_CASE(missing_project_dir_fails_and_leaves_nothing) {
     Host h;
     Result r = h.launch({}, "true", "", h.dir / "does-not-exist");

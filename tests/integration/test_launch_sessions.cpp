@@ -238,7 +238,28 @@ BOOST_AUTO_TEST_CASE(tmux_session_is_attachable_from_the_host) {
     BOOST_TEST(!fs::exists(h.registry() + "/" + entry.at("project_id").get<std::string>()));
 }
 
+BOOST_AUTO_TEST_CASE(sigterm_to_burrow_ends_everything) {
+    Host h;
+    auto first = start_session(h);
+    const auto entry = wait_listed(h);
+    const pid_t payload = entry.at("pid").get<pid_t>();
+    ::kill(first->pid(), SIGTERM); // forwarded to the command
+    Result fr = first->finish();
+    BOOST_TEST(fr.code() == 128 + SIGTERM, fr.describe());
+    BOOST_TEST(::kill(payload, 0) != 0);
+    const std::string id = entry.at("project_id");
+    BOOST_TEST(!fs::exists(h.registry() + "/" + id + ".json"));
+    BOOST_TEST(!fs::exists(h.registry() + "/" + id));
+}
+
 BOOST_AUTO_TEST_CASE(bad_input) {
+    {
+        Host h;
+        Result r = h.run({"launch", "--bogus", h.project});
+        BOOST_TEST(r.code() == 125, r.describe());
+        BOOST_TEST(r.err == "burrow: launch: The following argument was not expected: --bogus\n",
+                   r.err);
+    }
     Host h;
     for (const char* sub : {"enter", "stop"}) {
         Result r = h.run({sub, h.dir / "missing"});
