@@ -37,9 +37,11 @@ std::string env_or(const HostInfo& h, const std::string& name, const std::string
     return it != h.env.end() && !it->second.empty() ? it->second : def;
 }
 
+// Followed: a dangling symlink (say ~/.gitconfig into an unmounted disk)
+// counts as absent rather than failing the bind later.
 bool real_exists(const std::string& path) {
     struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
+    return ::stat(path.c_str(), &st) == 0;
 }
 
 bool is_dir(const std::string& path) {

@@ -133,7 +133,7 @@ struct HostInfo {
     uid_t uid = 0;
     gid_t gid = 0;
     bool stdin_tty = false;
-    // Does this host path exist (lstat)? Used for every optional share
+    // Does this host path exist (stat: a dangling symlink does not)? Used for every optional share
     // (sockets, ~/.ssh, /dev/dri ...); the project dir, --bind sources and
     // the state dir always use the real filesystem.
     std::function<bool(const std::string&)> exists;

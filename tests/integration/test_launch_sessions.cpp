@@ -145,6 +145,7 @@ BOOST_AUTO_TEST_CASE(stale_entry_after_sigkill_is_cleaned) {
     BOOST_TEST(fs::exists(file));
     BOOST_TEST(ps_json(h).empty());
     BOOST_TEST(!fs::exists(file)); // ps removed it
+    BOOST_TEST(!fs::exists(h.registry() + "/" + entry.at("project_id").get<std::string>()));
     // A new launch is a fresh sandbox, not a join of the dead one.
     BOOST_TEST(h.launch({}, "exit 5").code() == 5);
 }
