@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(join_enter_ps_stop) {
 
     // A second launch joins: same namespaces, the first one's processes
     // visible, the recorded environment, cwd the project dir.
-    Result j = h.launch({}, "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; pwd; "
+    Result j = h.launch({}, "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; /bin/pwd -P; "
                             "echo $BURROW_SANDBOX; grep -l '^sleep$' /proc/[0-9]*/comm | wc -l; "
                             "grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status");
     BOOST_TEST_REQUIRE(j.code() == 0, j.describe());
