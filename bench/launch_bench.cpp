@@ -210,6 +210,84 @@ int main(int argc, char** argv) {
 
     // Warm-up (page cache, state dirs created).
     for (auto& v : variants) run_once(v.argv, env);
+    // The sandbox launch builds, written out as a bwrap command line (what
+    // burrow launch adds on top of it is its own cost: the description,
+    // the registry, the registrar).
+    std::string state;
+    for (const auto& d : fs::directory_iterator(root / "home/.local/state/burrow/projects"))
+        if (d.path().filename().string().rfind("proj-", 0) == 0) state = d.path().string();
+    const std::string home = (root / "home").string();
+    std::vector<std::string> same = {burrow,
+                                     "bwrap",
+                                     "--unshare-user",
+                                     "--unshare-ipc",
+                                     "--unshare-pid",
+                                     "--unshare-uts",
+                                     "--unshare-cgroup-try",
+                                     "--hostname",
+                                     "burrow-proj",
+                                     "--die-with-parent",
+                                     "--chdir",
+                                     proj,
+                                     "--clearenv",
+                                     "--setenv",
+                                     "HOME",
+                                     home,
+                                     "--cap-drop",
+                                     "ALL",
+                                     "--ro-bind",
+                                     "/usr",
+                                     "/usr",
+                                     "--symlink",
+                                     "usr/bin",
+                                     "/bin",
+                                     "--symlink",
+                                     "usr/sbin",
+                                     "/sbin",
+                                     "--symlink",
+                                     "usr/lib",
+                                     "/lib",
+                                     "--symlink",
+                                     "usr/lib64",
+                                     "/lib64",
+                                     "--ro-bind",
+                                     "/etc",
+                                     "/etc",
+                                     "--proc",
+                                     "/proc",
+                                     "--dev",
+                                     "/dev",
+                                     "--bind",
+                                     state + "/tmp",
+                                     "/tmp",
+                                     "--perms",
+                                     "0700",
+                                     "--tmpfs",
+                                     home,
+                                     "--ro-bind",
+                                     home + "/.ssh",
+                                     home + "/.ssh",
+                                     "--bind",
+                                     state + "/agent/.claude",
+                                     home + "/.claude",
+                                     "--bind",
+                                     state + "/local/bin",
+                                     home + "/.local/bin",
+                                     "--bind",
+                                     state + "/local/lib",
+                                     home + "/.local/lib",
+                                     "--bind",
+                                     state + "/local/share",
+                                     home + "/.local/share",
+                                     "--bind",
+                                     proj,
+                                     proj,
+                                     "--seccomp-profile",
+                                     "default",
+                                     "/bin/echo",
+                                     "x"};
+    variants.push_back({"burrow bwrap (launch's sandbox)", same, {}, 0});
+    run_once(same, env);
     for (int r = 0; r < runs; ++r) {
         std::vector<std::size_t> order(variants.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = (i + r) % order.size();
@@ -244,5 +322,6 @@ int main(int argc, char** argv) {
     ratio("launch / bare bwrap (<= 1.5x):", 1, 0);
     ratio("launch --no-network / --unshare-net:", 3, 2);
     ratio("join / bare bwrap:", 4, 0);
+    ratio("launch / same sandbox by bwrap:", 1, 5);
     return 0;
 }

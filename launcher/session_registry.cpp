@@ -30,6 +30,8 @@ constexpr const char* kNamespaces[] = {"user", "mnt", "pid", "ipc", "uts", "net"
 void ensure_private_dir(const std::string& path) {
     std::string cur;
     std::size_t pos = 0;
+    struct stat pre {};
+    if (::lstat(path.c_str(), &pre) == 0) pos = std::string::npos; // usual case: exists
     while (pos != std::string::npos) {
         pos = path.find('/', pos + 1);
         cur = path.substr(0, pos);

@@ -65,6 +65,8 @@ std::string basename_of(const std::string& path) {
 // mkdir -p for a directory burrow owns: each created component gets `mode`;
 // an existing one must be a directory (not a symlink planted there).
 void make_dirs(const std::string& path, mode_t mode) {
+    struct stat existing {};
+    if (::lstat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode)) return; // usual case
     std::string cur;
     std::size_t pos = 0;
     while (pos != std::string::npos) {
@@ -367,10 +369,15 @@ HostInfo host_from_process() {
     }
     h.uid = ::getuid();
     h.gid = ::getgid();
-    const passwd* pw = ::getpwuid(h.uid);
-    h.user = pw ? pw->pw_name : std::to_string(h.uid);
-    h.passwd_shell = pw && pw->pw_shell ? pw->pw_shell : "";
     const std::string home = env_or(h, "HOME");
+    const std::string user = env_or(h, "USER", env_or(h, "LOGNAME"));
+    // The password database only when the environment lacks something: in
+    // a static burrow, getpwuid() costs milliseconds (NSS set-up).
+    const passwd* pw = nullptr;
+    if (home.empty() || home[0] != '/' || user.empty() || env_or(h, "SHELL").empty())
+        pw = ::getpwuid(h.uid);
+    h.user = !user.empty() ? user : pw ? pw->pw_name : std::to_string(h.uid);
+    h.passwd_shell = pw && pw->pw_shell ? pw->pw_shell : "";
     h.home = !home.empty() && home[0] == '/' ? home : (pw ? pw->pw_dir : "/");
     h.stdin_tty = ::isatty(0) == 1;
     h.exists = real_exists;
