@@ -223,19 +223,9 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
     pid_t found = 0;
     while (dirent* de = ::readdir(d)) {
         if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
-        const std::string path = std::string("/proc/") + de->d_name + "/stat";
-        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) continue;
-        char buf[512];
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-        if (n <= 0) continue;
-        buf[n] = '\0';
-        const char* p = std::strrchr(buf, ')');
-        if (!p) continue;
-        char state = 0;
-        int ppid = 0;
-        if (std::sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == parent) {
-            found = static_cast<pid_t>(std::atoi(de->d_name));
+        const pid_t pid = static_cast<pid_t>(std::atoi(de->d_name));
+        if (pid > 0 && parent_of(pid) == parent) {
+            found = pid;
             break;
         }
     }
