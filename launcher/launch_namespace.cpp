@@ -293,6 +293,9 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
         sigemptyset(&term);
         sigaddset(&term, SIGTERM);
         ::sigprocmask(SIG_BLOCK, &term, nullptr); // never a half-written entry
+        // --new next to a running sandbox: that one stays the project's
+        // session, this one runs unregistered.
+        if (session::find(e.project_id)) ::_exit(0);
         session::add(e);
         code = 0;
     } catch (const std::exception& ex) {

@@ -96,6 +96,7 @@ BOOST_AUTO_TEST_CASE(join_enter_ps_stop) {
     Result n = h.launch({"--new"}, "readlink /proc/self/ns/pid");
     BOOST_TEST_REQUIRE(n.code() == 0, n.describe());
     BOOST_TEST(n.out != ns_pid);
+    BOOST_TEST(n.err.empty(), n.err);
 
     // enter: the user's shell (SHELL=/bin/sh), stdin from us.
     Result e = h.run({"enter", h.project}, "readlink /proc/self/ns/pid; exit 3\n");
