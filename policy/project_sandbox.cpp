@@ -401,6 +401,9 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     ps.shell = env_or(h, "SHELL", h.passwd_shell.empty() ? "/bin/sh" : h.passwd_shell);
     ps.state_dir = state_root(h) + "/projects/" + ps.project_id;
     ps.run_dir = run_root(h) + "/" + ps.project_id;
+    // --new may run next to the project's session: its own run dir, so its
+    // tmux socket never is the other sandbox's.
+    if (o.new_session) ps.run_dir += "-" + std::to_string(::getpid());
     ps.tmux = o.tmux;
     ps.network = !o.no_network;
     ps.new_session = o.new_session;

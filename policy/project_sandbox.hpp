@@ -68,7 +68,9 @@ struct ProjectSandbox {
                              // and nothing the sandbox may not write
     std::string run_dir;     // launcher metadata, never shared into the sandbox:
                              // ${XDG_RUNTIME_DIR or /run/user/UID or state}/burrow/<id>
-                             // (session registry entry, tmux socket dir, VM sockets)
+                             // (session registry entry, tmux socket dir, VM sockets);
+                             // with --new "<id>-<pid>", as it may run next to
+                             // the project's registered sandbox
     uid_t uid = 0;
     gid_t gid = 0;
     std::string user;  // login name of uid

@@ -244,6 +244,8 @@ BOOST_FIXTURE_TEST_CASE(user_binds_and_options, Fixture) {
     BOOST_TEST(d->kind == Share::Kind::bind);
     BOOST_TEST(find(ps, (root / "with:colon").string())->kind == Share::Kind::ro_bind);
     BOOST_TEST(ps.shares.back().dest == fs::canonical(root / "data").string());
+    BOOST_TEST(ps.run_dir == (root / "run/burrow" / ps.project_id).string() + "-" +
+                                 std::to_string(::getpid())); // --new
     const Share* t = find(ps, ps.run_dir + "/tmux");
     BOOST_REQUIRE(t);
     BOOST_TEST(fs::is_directory(ps.run_dir + "/tmux"));
