@@ -398,6 +398,20 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     if (h.home.empty() || h.home[0] != '/') throw LaunchError("HOME: not an absolute path");
     ps.home = h.home;
     while (ps.home.size() > 1 && ps.home.back() == '/') ps.home.pop_back();
+    // The project is bound after the fresh home: a project that is the home
+    // or holds it would bring all of the real home back, read-write, over
+    // the read-only ~/.ssh. The home itself must not be / either.
+    if (ps.home == "/") throw LaunchError("HOME is /: no home to replace");
+    {
+        char buf[PATH_MAX];
+        const std::string real_home = ::realpath(ps.home.c_str(), buf) ? buf : ps.home;
+        for (const std::string& hm : {ps.home, real_home})
+            if (ps.project_dir == "/" || hm == ps.project_dir ||
+                hm.rfind(ps.project_dir + "/", 0) == 0)
+                throw LaunchError("project directory " + ps.project_dir + ": it holds your home (" +
+                                  ps.home +
+                                  "), which would be shared whole; use a directory below it");
+    }
     ps.shell = env_or(h, "SHELL", h.passwd_shell.empty() ? "/bin/sh" : h.passwd_shell);
     ps.state_dir = state_root(h) + "/projects/" + ps.project_id;
     ps.run_dir = run_root(h) + "/" + ps.project_id;

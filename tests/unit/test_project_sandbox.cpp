@@ -274,6 +274,18 @@ BOOST_FIXTURE_TEST_CASE(missing_project_is_an_error_and_creates_nothing, Fixture
     BOOST_CHECK_THROW(build_project_sandbox(o, host), LaunchError);
 }
 
+BOOST_FIXTURE_TEST_CASE(project_holding_the_home_is_refused, Fixture) {
+    for (const std::string& p : {home(), root.string(), std::string("/")}) {
+        LaunchOptions o = opts();
+        o.project = p;
+        BOOST_CHECK_EXCEPTION(
+            build_project_sandbox(o, host), LaunchError, [](const LaunchError& e) {
+                return std::string(e.what()).find("holds your home") != std::string::npos;
+            });
+    }
+    BOOST_TEST(!fs::exists(root / "state"));
+}
+
 BOOST_FIXTURE_TEST_CASE(awkward_project_paths, Fixture) {
     const std::string name = "my proj 'q' \"dq\" $(touch pwned) `x`\nline2;rm -rf";
     fs::create_directories(root / name);
