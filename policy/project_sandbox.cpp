@@ -412,6 +412,13 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
                                   ps.home +
                                   "), which would be shared whole; use a directory below it");
     }
+    // Nor may it hold burrow's own state or the session registry: the
+    // sandbox could then rewrite the registry a join trusts.
+    for (const std::string& own : {state_root(h), run_root(h)})
+        if (own.rfind(ps.project_dir + "/", 0) == 0)
+            throw LaunchError(
+                "project directory " + ps.project_dir + ": it holds burrow's " + own +
+                " (XDG_STATE_HOME / XDG_RUNTIME_DIR), which a sandbox must not write");
     ps.shell = env_or(h, "SHELL", h.passwd_shell.empty() ? "/bin/sh" : h.passwd_shell);
     ps.state_dir = state_root(h) + "/projects/" + ps.project_id;
     ps.run_dir = run_root(h) + "/" + ps.project_id;

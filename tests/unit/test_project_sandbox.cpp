@@ -284,6 +284,12 @@ BOOST_FIXTURE_TEST_CASE(project_holding_the_home_is_refused, Fixture) {
             });
     }
     BOOST_TEST(!fs::exists(root / "state"));
+    // The registry inside the project: refused too.
+    host.env["XDG_RUNTIME_DIR"] = (root / "proj").string();
+    BOOST_CHECK_EXCEPTION(
+        build_project_sandbox(opts(), host), LaunchError, [](const LaunchError& e) {
+            return std::string(e.what()).find("must not write") != std::string::npos;
+        });
 }
 
 BOOST_FIXTURE_TEST_CASE(awkward_project_paths, Fixture) {
