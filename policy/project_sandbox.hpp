@@ -93,7 +93,9 @@ struct ProjectSandbox {
     // Namespace backend only: the layered --policy files, applied on top of
     // what the shares above say (their seccomp, landlock, limits, extra fs).
     // Container/VM apply the parts they can (fs binds, env) and name the rest
-    // as unsupported once on stderr.
+    // as unsupported once on stderr. A layer's `network` is empty when the
+    // file does not set it (Policy's default "none" would otherwise turn
+    // every layer into --no-network); set, it can only make things stricter.
     std::vector<policy::Policy> layers;
 };
 
