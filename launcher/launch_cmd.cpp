@@ -113,7 +113,17 @@ int run_launch() {
         } catch (const std::exception& e) {
             return fail("launch", std::string("session registry: ") + e.what());
         }
-        if (running) return launch::join_session(*running, ps.command, "launch");
+        if (running) {
+            // What shapes a sandbox cannot change a running one: say so.
+            const auto& o = opts.lo;
+            if (!o.binds.empty() || !o.ro_binds.empty() || !o.env_names.empty() || o.gh_token ||
+                o.no_network || o.tmux || !opts.policies.empty())
+                std::fprintf(stderr,
+                             "burrow: launch: joining the sandbox already running for %s; its "
+                             "options apply, not these (--new starts another)\n",
+                             ps.project_dir.c_str());
+            return launch::join_session(*running, ps.command, "launch");
+        }
     }
     switch (ps.backend) {
     case project::Backend::ns:
@@ -240,7 +250,7 @@ void add_launch_subcommands(CLI::App& app) {
         "launch",
         "Run COMMAND (default: your shell) in a sandbox for the project directory, or join "
         "the one already running (see burrow-launch(1))");
-    l->add_option("project", opts.project, "project directory, read-write inside (default: .)");
+    l->add_option("PROJECT_DIR", opts.project, "project directory, read-write inside (default: .)");
     l->add_option("--backend", opts.backend, "namespace (default), container or vm")
         ->check(CLI::IsMember({"namespace", "container", "vm"}));
     l->add_flag("--shell", opts.lo.shell, "an interactive shell instead of a command");
@@ -280,16 +290,22 @@ void add_launch_subcommands(CLI::App& app) {
 
     auto* e = opts.enter = app.add_subcommand(
         "enter", "Open your shell (or COMMAND after \"--\") in the project's running sandbox");
-    e->add_option("project", opts.project, "project directory (default: .)");
+    e->add_option("PROJECT_DIR", opts.project, "project directory (default: .)");
     e->footer("Exit status: the shell's; 125 when no sandbox runs for the project.");
 
     auto* s = opts.stop = app.add_subcommand("stop", "Stop the project's running sandbox");
-    s->add_option("project", opts.project, "project directory (default: .)");
+    s->add_option("PROJECT_DIR", opts.project, "project directory (default: .)");
     s->add_option("--grace", opts.grace_s, "seconds between SIGTERM and SIGKILL (default 5)");
     s->footer("Exit status: 0 once it is gone; 125 when no sandbox runs for the project.");
 
     auto* p = opts.ps = app.add_subcommand("ps", "List running project sandboxes");
     p->add_flag("--json", opts.json, "one JSON array");
+}
+
+bool is_launch_subcommand(const char* name) {
+    for (const char* s : {"launch", "enter", "stop", "ps"})
+        if (std::strcmp(name, s) == 0) return true;
+    return false;
 }
 
 int dispatch_launch_subcommands() {

@@ -18,5 +18,7 @@ void set_launch_command(std::vector<std::string> command);
 // After app.parse(): the exit status of launch/enter/stop/ps, or -1 if
 // another subcommand was given.
 int dispatch_launch_subcommands();
+// "launch", "enter", "stop" or "ps".
+bool is_launch_subcommand(const char* name);
 
 } // namespace burrow

@@ -27,6 +27,8 @@
 #include "launcher/session_registry.hpp"
 #include "policy/bwrap_args.hpp"
 #include "policy/policy_resolve.hpp"
+#include "policy/seccomp_precompiled.hpp"
+#include "policy/seccomp_profile.hpp"
 #include "runtime/fd.hpp"
 #include "runtime/runtime.hpp"
 
@@ -57,6 +59,15 @@ std::string read_seed(const std::string& path) {
     return out;
 }
 
+// The target of a symlink, or "" when path is not one.
+std::string link_text(const std::string& path) {
+    char buf[4096];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    return n > 0 && n < static_cast<ssize_t>(sizeof buf)
+               ? std::string(buf, static_cast<std::size_t>(n))
+               : "";
+}
+
 policy::FsEntry fs_entry(const char* type, const std::string& src, const std::string& dest,
                          const std::string& why) {
     policy::FsEntry e;
@@ -81,9 +92,17 @@ void add_shares(const project::ProjectSandbox& ps, policy::Policy& p) {
         case Share::Kind::bind:
             p.fs.push_back(fs_entry("bind", s.source, s.dest, s.why));
             break;
-        case Share::Kind::ro_bind:
-            p.fs.push_back(fs_entry("ro-bind", s.source, s.dest, s.why));
+        case Share::Kind::ro_bind: {
+            // merged-/usr hosts: /bin, /lib ... are symlinks into /usr; the
+            // same symlink inside costs no mount.
+            const std::string link = s.why == "system" ? link_text(s.source) : "";
+            if (!link.empty() && s.source == s.dest && link.find('/') != 0 &&
+                link.find("..") == std::string::npos)
+                p.fs.push_back(fs_entry("symlink", link, s.dest, s.why));
+            else
+                p.fs.push_back(fs_entry("ro-bind", s.source, s.dest, s.why));
             break;
+        }
         case Share::Kind::dev_bind:
             p.fs.push_back(fs_entry("dev-bind", s.source, s.dest, s.why));
             break;
@@ -204,19 +223,9 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
     pid_t found = 0;
     while (dirent* de = ::readdir(d)) {
         if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
-        const std::string path = std::string("/proc/") + de->d_name + "/stat";
-        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!fd) continue;
-        char buf[512];
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-        if (n <= 0) continue;
-        buf[n] = '\0';
-        const char* p = std::strrchr(buf, ')');
-        if (!p) continue;
-        char state = 0;
-        int ppid = 0;
-        if (std::sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == parent) {
-            found = static_cast<pid_t>(std::atoi(de->d_name));
+        const pid_t pid = static_cast<pid_t>(std::atoi(de->d_name));
+        if (pid > 0 && parent_of(pid) == parent) {
+            found = pid;
             break;
         }
     }
@@ -248,9 +257,9 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
         const pid_t init = info.at("child-pid").get<pid_t>();
         const auto own_mnt = session::process_namespaces(::getpid())["mnt"];
         session::Entry e;
-        for (int i = 0; i < 1000; ++i) {                            // up to ~10 s for a slow setup
+        for (int i = 0; i < 700; ++i) {                             // up to ~10 s for a slow setup
             if (session::process_start_time(init) == 0) ::_exit(1); // sandbox gone
-            const pid_t payload = find_child_of(init, i % 10 == 9);
+            const pid_t payload = find_child_of(init, i % 4 == 3);
             if (payload > 0) {
                 auto ns = session::process_namespaces(payload);
                 if (ns.count("mnt") && ns["mnt"] != own_mnt && ns.count("pid")) {
@@ -260,7 +269,9 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
                     break;
                 }
             }
-            std::this_thread::sleep_for(std::chrono::milliseconds(i < 200 ? 2 : 10));
+            // Back off (1, 2, 4 ... 16 ms): setup takes a few ms, and the
+            // polling must not steal the CPU the sandbox is starting on.
+            std::this_thread::sleep_for(std::chrono::milliseconds(i < 5 ? 1 << i : 16));
         }
         if (e.pid == 0) ::_exit(1);
         // Cross-check with what the runtime reported for pid 1.
@@ -282,6 +293,9 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
         sigemptyset(&term);
         sigaddset(&term, SIGTERM);
         ::sigprocmask(SIG_BLOCK, &term, nullptr); // never a half-written entry
+        // --new next to a running sandbox: that one stays the project's
+        // session, this one runs unregistered.
+        if (session::find(e.project_id)) ::_exit(0);
         session::add(e);
         code = 0;
     } catch (const std::exception& ex) {
@@ -316,8 +330,20 @@ policy::Policy project_policy(const project::ProjectSandbox& ps) {
 int launch_namespace(const project::ProjectSandbox& ps) {
     policy::Resolved res;
     try {
-        res = policy::resolve_policy(project_policy(ps), payload_command(ps),
-                                     host_facts_from_process());
+        policy::Policy p = project_policy(ps);
+        // A built-in profile with nothing added is precompiled: take that
+        // program instead of compiling it with libseccomp at every launch.
+        const bool precompiled = p.seccomp_profile && p.seccomp_rules.empty() &&
+                                 !p.seccomp_log_denials &&
+                                 seccomp::precompiled_program(*p.seccomp_profile).has_value();
+        const std::string profile = p.seccomp_profile.value_or("");
+        if (precompiled) p.seccomp_profile.reset();
+        res = policy::resolve_policy(p, payload_command(ps), host_facts_from_process());
+        if (precompiled)
+            res.sandbox.seccomp_programs.push_back(seccomp::compile_named_profile(profile));
+    } catch (const seccomp::ProfileError& e) {
+        std::fprintf(stderr, "burrow: launch: seccomp: %s\n", e.what());
+        return 125;
     } catch (const policy::PolicyError& e) {
         std::fprintf(stderr, "burrow: launch: %s\n", e.what());
         return 125;

@@ -78,6 +78,12 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
+        // launch/enter/stop/ps: one line naming the subcommand, like their
+        // other errors (--help is a ParseError with exit code 0).
+        if (e.get_exit_code() != 0 && argc > 1 && burrow::is_launch_subcommand(argv[1])) {
+            std::fprintf(stderr, "burrow: %s: %s\n", argv[1], e.what());
+            return 125;
+        }
         return app.exit(e) == 0 ? 0 : 125;
     }
     if (int rc = burrow::dispatch_seccomp_subcommand(app); rc >= 0) return rc;

@@ -42,6 +42,11 @@ bool wait_gone(int pidfd, int ms) {
 
 int join_session(const session::Entry& e, const std::vector<std::string>& argv, const char* what) {
     if (e.backend == "vm") return enter_vm(e, argv);
+    if (e.backend == "container" && ::geteuid() != 0) {
+        std::fprintf(stderr, "burrow: %s: %s: joining a container sandbox needs root\n", what,
+                     e.project_dir.c_str());
+        return 125;
+    }
     Fd pidfd(session::open_verified_pidfd(e));
     if (!pidfd) {
         std::fprintf(stderr, "burrow: %s: no sandbox runs for %s\n", what, e.project_dir.c_str());

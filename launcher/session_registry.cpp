@@ -30,6 +30,8 @@ constexpr const char* kNamespaces[] = {"user", "mnt", "pid", "ipc", "uts", "net"
 void ensure_private_dir(const std::string& path) {
     std::string cur;
     std::size_t pos = 0;
+    struct stat pre {};
+    if (::lstat(path.c_str(), &pre) == 0) pos = std::string::npos; // usual case: exists
     while (pos != std::string::npos) {
         pos = path.find('/', pos + 1);
         cur = path.substr(0, pos);
@@ -182,6 +184,13 @@ bool alive(const Entry& e) {
         auto it = now.find(name);
         if (it == now.end() || it->second != ino) return false;
     }
+    // Not root: the process must be ours (a sandbox of another user could
+    // not be joined anyway, but it must not even be signalled by stop).
+    if (::geteuid() != 0) {
+        struct stat st {};
+        const std::string dir = "/proc/" + std::to_string(e.pid);
+        if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::geteuid()) return false;
+    }
     if (e.backend != "vm") {
         // A sandbox lives in its own mount namespace; an entry naming a
         // process that shares ours (say, a host shell) is forged or broken.
@@ -231,11 +240,21 @@ void add(const Entry& e) {
     fail("session registry: " + path);
 }
 
+// The run dir a killed launch left, when empty. A tmux socket left there
+// stays (a launch starting right now may own it; tmux replaces a dead one)
+// and is removed by the next launch of the project that ends normally.
+static void remove_run_dir(const std::string& project_id) {
+    const std::string dir = registry_dir() + "/" + project_id;
+    ::rmdir((dir + "/tmux").c_str());
+    ::rmdir(dir.c_str());
+}
+
 std::optional<Entry> find(const std::string& project_id) {
     auto e = read_entry(project_id);
     if (!e) return std::nullopt;
     if (!alive(*e)) {
         ::unlink(entry_path(project_id).c_str());
+        remove_run_dir(project_id);
         return std::nullopt;
     }
     return e;

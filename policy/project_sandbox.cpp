@@ -37,9 +37,11 @@ std::string env_or(const HostInfo& h, const std::string& name, const std::string
     return it != h.env.end() && !it->second.empty() ? it->second : def;
 }
 
+// Followed: a dangling symlink (say ~/.gitconfig into an unmounted disk)
+// counts as absent rather than failing the bind later.
 bool real_exists(const std::string& path) {
     struct stat st {};
-    return ::lstat(path.c_str(), &st) == 0;
+    return ::stat(path.c_str(), &st) == 0;
 }
 
 bool is_dir(const std::string& path) {
@@ -63,6 +65,8 @@ std::string basename_of(const std::string& path) {
 // mkdir -p for a directory burrow owns: each created component gets `mode`;
 // an existing one must be a directory (not a symlink planted there).
 void make_dirs(const std::string& path, mode_t mode) {
+    struct stat existing {};
+    if (::lstat(path.c_str(), &existing) == 0 && S_ISDIR(existing.st_mode)) return; // usual case
     std::string cur;
     std::size_t pos = 0;
     while (pos != std::string::npos) {
@@ -365,10 +369,15 @@ HostInfo host_from_process() {
     }
     h.uid = ::getuid();
     h.gid = ::getgid();
-    const passwd* pw = ::getpwuid(h.uid);
-    h.user = pw ? pw->pw_name : std::to_string(h.uid);
-    h.passwd_shell = pw && pw->pw_shell ? pw->pw_shell : "";
     const std::string home = env_or(h, "HOME");
+    const std::string user = env_or(h, "USER", env_or(h, "LOGNAME"));
+    // The password database only when the environment lacks something: in
+    // a static burrow, getpwuid() costs milliseconds (NSS set-up).
+    const passwd* pw = nullptr;
+    if (home.empty() || home[0] != '/' || user.empty() || env_or(h, "SHELL").empty())
+        pw = ::getpwuid(h.uid);
+    h.user = !user.empty() ? user : pw ? pw->pw_name : std::to_string(h.uid);
+    h.passwd_shell = pw && pw->pw_shell ? pw->pw_shell : "";
     h.home = !home.empty() && home[0] == '/' ? home : (pw ? pw->pw_dir : "/");
     h.stdin_tty = ::isatty(0) == 1;
     h.exists = real_exists;
@@ -389,9 +398,33 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     if (h.home.empty() || h.home[0] != '/') throw LaunchError("HOME: not an absolute path");
     ps.home = h.home;
     while (ps.home.size() > 1 && ps.home.back() == '/') ps.home.pop_back();
+    // The project is bound after the fresh home: a project that is the home
+    // or holds it would bring all of the real home back, read-write, over
+    // the read-only ~/.ssh. The home itself must not be / either.
+    if (ps.home == "/") throw LaunchError("HOME is /: no home to replace");
+    {
+        char buf[PATH_MAX];
+        const std::string real_home = ::realpath(ps.home.c_str(), buf) ? buf : ps.home;
+        for (const std::string& hm : {ps.home, real_home})
+            if (ps.project_dir == "/" || hm == ps.project_dir ||
+                hm.rfind(ps.project_dir + "/", 0) == 0)
+                throw LaunchError("project directory " + ps.project_dir + ": it holds your home (" +
+                                  ps.home +
+                                  "), which would be shared whole; use a directory below it");
+    }
+    // Nor may it hold burrow's own state or the session registry: the
+    // sandbox could then rewrite the registry a join trusts.
+    for (const std::string& own : {state_root(h), run_root(h)})
+        if (own.rfind(ps.project_dir + "/", 0) == 0)
+            throw LaunchError(
+                "project directory " + ps.project_dir + ": it holds burrow's " + own +
+                " (XDG_STATE_HOME / XDG_RUNTIME_DIR), which a sandbox must not write");
     ps.shell = env_or(h, "SHELL", h.passwd_shell.empty() ? "/bin/sh" : h.passwd_shell);
     ps.state_dir = state_root(h) + "/projects/" + ps.project_id;
     ps.run_dir = run_root(h) + "/" + ps.project_id;
+    // --new may run next to the project's session: its own run dir, so its
+    // tmux socket never is the other sandbox's.
+    if (o.new_session) ps.run_dir += "-" + std::to_string(::getpid());
     ps.tmux = o.tmux;
     ps.network = !o.no_network;
     ps.new_session = o.new_session;

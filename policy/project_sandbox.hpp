@@ -68,7 +68,9 @@ struct ProjectSandbox {
                              // and nothing the sandbox may not write
     std::string run_dir;     // launcher metadata, never shared into the sandbox:
                              // ${XDG_RUNTIME_DIR or /run/user/UID or state}/burrow/<id>
-                             // (session registry entry, tmux socket dir, VM sockets)
+                             // (session registry entry, tmux socket dir, VM sockets);
+                             // with --new "<id>-<pid>", as it may run next to
+                             // the project's registered sandbox
     uid_t uid = 0;
     gid_t gid = 0;
     std::string user;  // login name of uid
@@ -91,7 +93,9 @@ struct ProjectSandbox {
     // Namespace backend only: the layered --policy files, applied on top of
     // what the shares above say (their seccomp, landlock, limits, extra fs).
     // Container/VM apply the parts they can (fs binds, env) and name the rest
-    // as unsupported once on stderr.
+    // as unsupported once on stderr. A layer's `network` is empty when the
+    // file does not set it (Policy's default "none" would otherwise turn
+    // every layer into --no-network); set, it can only make things stricter.
     std::vector<policy::Policy> layers;
 };
 
@@ -133,7 +137,7 @@ struct HostInfo {
     uid_t uid = 0;
     gid_t gid = 0;
     bool stdin_tty = false;
-    // Does this host path exist (lstat)? Used for every optional share
+    // Does this host path exist (stat: a dangling symlink does not)? Used for every optional share
     // (sockets, ~/.ssh, /dev/dri ...); the project dir, --bind sources and
     // the state dir always use the real filesystem.
     std::function<bool(const std::string&)> exists;

@@ -24,6 +24,8 @@ packages=(
     clang-format groff-base
     # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)
     util-linux passwd iproute2 procps
+    # burrow launch --tmux (the launch session tests attach to its socket)
+    tmux
 )
 
 if [ "$(id -u)" != 0 ]; then

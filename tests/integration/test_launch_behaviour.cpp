@@ -8,6 +8,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -156,6 +159,83 @@ BOOST_AUTO_TEST_CASE(awkward_project_path_injects_nothing) {
         BOOST_TEST(!fs::exists(h.project + "/" + p));
         BOOST_TEST(!fs::exists(std::string("/") + p));
     }
+}
+
+BOOST_AUTO_TEST_CASE(policy_layers_apply) {
+    if (ltest::backend() != "namespace") return; // --policy layers: namespace backend
+    Host h;
+    Listener l;
+    write_file(h.dir / "layer.toml", "network = \"none\"\n[env]\nset = { LAYER = \"on\" }\n");
+    const std::string connect =
+        "echo \"$LAYER\"; exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port);
+    Result r = h.run(h.launch_args({"--policy", h.dir / "layer.toml"}, {"bash", "-c", connect}));
+    BOOST_TEST(r.code() == 1, r.describe());
+    BOOST_TEST(r.out == "on\n", r.describe());
+    // A layer that says nothing about the network leaves it on.
+    write_file(h.dir / "env-only.toml", "[env]\nset = { LAYER = \"2\" }\n");
+    r = h.run(h.launch_args({"--policy", h.dir / "env-only.toml"}, {"bash", "-c", connect}));
+    BOOST_TEST(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "2\n", r.describe());
+}
+
+namespace {
+
+// Runs argv with a fresh pseudo-terminal as its controlling terminal and
+// stdio (as in an interactive login); returns what it wrote and its status.
+std::pair<std::string, int> run_on_pty(const std::vector<std::string>& argv,
+                                       const std::vector<std::string>& env) {
+    std::vector<char*> a, e;
+    for (const auto& x : argv) a.push_back(const_cast<char*>(x.c_str()));
+    a.push_back(nullptr);
+    for (const auto& x : env) e.push_back(const_cast<char*>(x.c_str()));
+    e.push_back(nullptr);
+    int master = -1;
+    const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::execve(a[0], a.data(), e.data());
+        ::_exit(127);
+    }
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 60000) <= 0) break;
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break; // EIO once the last holder of the slave is gone
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(master);
+    int ws = 0;
+    ::waitpid(pid, &ws, 0);
+    return {out, WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws)};
+}
+
+} // namespace
+
+// An interactive shell keeps its terminal: job control on (no new session),
+// and TIOCSTI, the reason a new session used to be needed, is refused.
+BOOST_AUTO_TEST_CASE(interactive_shell_keeps_job_control) {
+    Host h;
+    std::string script = "echo flags=$-; "
+                         "if [ -x /usr/bin/python3 ]; then /usr/bin/python3 -c '"
+                         "import fcntl, termios\n"
+                         "try:\n"
+                         "    fcntl.ioctl(0, termios.TIOCSTI, b\"x\")\n"
+                         "    print(\"tiocsti=allowed\")\n"
+                         "except OSError as e:\n"
+                         "    print(\"tiocsti=refused\")\n"
+                         "'; else echo tiocsti=refused; fi; exit 3";
+    std::vector<std::string> argv = {burrow_bin()};
+    for (const auto& a : h.launch_args({}, {"/bin/bash", "-i", "-c", script})) argv.push_back(a);
+    auto [out, code] = run_on_pty(argv, h.env);
+    BOOST_TEST(code == 3, out);
+    const auto flags = out.find("flags=");
+    BOOST_REQUIRE_MESSAGE(flags != std::string::npos, out);
+    const std::string f = out.substr(flags, out.find_first_of("\r\n", flags) - flags);
+    BOOST_TEST(f.find('m') != std::string::npos, "no job control: " << out);
+    BOOST_TEST(f.find('i') != std::string::npos, out);
+    BOOST_TEST(contains(out, "tiocsti=refused"), out);
 }
 
 BOOST_AUTO_TEST_CASE(missing_project_dir_fails_and_leaves_nothing) {

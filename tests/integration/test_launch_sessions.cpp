@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(join_enter_ps_stop) {
 
     // A second launch joins: same namespaces, the first one's processes
     // visible, the recorded environment, cwd the project dir.
-    Result j = h.launch({}, "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; pwd; "
+    Result j = h.launch({}, "readlink /proc/self/ns/pid; readlink /proc/self/ns/mnt; /bin/pwd -P; "
                             "echo $BURROW_SANDBOX; grep -l '^sleep$' /proc/[0-9]*/comm | wc -l; "
                             "grep -E '^(NoNewPrivs|Seccomp|CapEff):' /proc/self/status");
     BOOST_TEST_REQUIRE(j.code() == 0, j.describe());
@@ -96,6 +96,7 @@ BOOST_AUTO_TEST_CASE(join_enter_ps_stop) {
     Result n = h.launch({"--new"}, "readlink /proc/self/ns/pid");
     BOOST_TEST_REQUIRE(n.code() == 0, n.describe());
     BOOST_TEST(n.out != ns_pid);
+    BOOST_TEST(n.err.empty(), n.err);
 
     // enter: the user's shell (SHELL=/bin/sh), stdin from us.
     Result e = h.run({"enter", h.project}, "readlink /proc/self/ns/pid; exit 3\n");
@@ -145,6 +146,7 @@ BOOST_AUTO_TEST_CASE(stale_entry_after_sigkill_is_cleaned) {
     BOOST_TEST(fs::exists(file));
     BOOST_TEST(ps_json(h).empty());
     BOOST_TEST(!fs::exists(file)); // ps removed it
+    BOOST_TEST(!fs::exists(h.registry() + "/" + entry.at("project_id").get<std::string>()));
     // A new launch is a fresh sandbox, not a join of the dead one.
     BOOST_TEST(h.launch({}, "exit 5").code() == 5);
 }
@@ -238,7 +240,28 @@ BOOST_AUTO_TEST_CASE(tmux_session_is_attachable_from_the_host) {
     BOOST_TEST(!fs::exists(h.registry() + "/" + entry.at("project_id").get<std::string>()));
 }
 
+BOOST_AUTO_TEST_CASE(sigterm_to_burrow_ends_everything) {
+    Host h;
+    auto first = start_session(h);
+    const auto entry = wait_listed(h);
+    const pid_t payload = entry.at("pid").get<pid_t>();
+    ::kill(first->pid(), SIGTERM); // forwarded to the command
+    Result fr = first->finish();
+    BOOST_TEST(fr.code() == 128 + SIGTERM, fr.describe());
+    BOOST_TEST(::kill(payload, 0) != 0);
+    const std::string id = entry.at("project_id");
+    BOOST_TEST(!fs::exists(h.registry() + "/" + id + ".json"));
+    BOOST_TEST(!fs::exists(h.registry() + "/" + id));
+}
+
 BOOST_AUTO_TEST_CASE(bad_input) {
+    {
+        Host h;
+        Result r = h.run({"launch", "--bogus", h.project});
+        BOOST_TEST(r.code() == 125, r.describe());
+        BOOST_TEST(r.err == "burrow: launch: The following argument was not expected: --bogus\n",
+                   r.err);
+    }
     Host h;
     for (const char* sub : {"enter", "stop"}) {
         Result r = h.run({sub, h.dir / "missing"});

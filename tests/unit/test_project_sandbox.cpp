@@ -244,6 +244,8 @@ BOOST_FIXTURE_TEST_CASE(user_binds_and_options, Fixture) {
     BOOST_TEST(d->kind == Share::Kind::bind);
     BOOST_TEST(find(ps, (root / "with:colon").string())->kind == Share::Kind::ro_bind);
     BOOST_TEST(ps.shares.back().dest == fs::canonical(root / "data").string());
+    BOOST_TEST(ps.run_dir == (root / "run/burrow" / ps.project_id).string() + "-" +
+                                 std::to_string(::getpid())); // --new
     const Share* t = find(ps, ps.run_dir + "/tmux");
     BOOST_REQUIRE(t);
     BOOST_TEST(fs::is_directory(ps.run_dir + "/tmux"));
@@ -270,6 +272,24 @@ BOOST_FIXTURE_TEST_CASE(missing_project_is_an_error_and_creates_nothing, Fixture
     std::ofstream(root / "file") << "x";
     o.project = (root / "file").string();
     BOOST_CHECK_THROW(build_project_sandbox(o, host), LaunchError);
+}
+
+BOOST_FIXTURE_TEST_CASE(project_holding_the_home_is_refused, Fixture) {
+    for (const std::string& p : {home(), root.string(), std::string("/")}) {
+        LaunchOptions o = opts();
+        o.project = p;
+        BOOST_CHECK_EXCEPTION(
+            build_project_sandbox(o, host), LaunchError, [](const LaunchError& e) {
+                return std::string(e.what()).find("holds your home") != std::string::npos;
+            });
+    }
+    BOOST_TEST(!fs::exists(root / "state"));
+    // The registry inside the project: refused too.
+    host.env["XDG_RUNTIME_DIR"] = (root / "proj").string();
+    BOOST_CHECK_EXCEPTION(
+        build_project_sandbox(opts(), host), LaunchError, [](const LaunchError& e) {
+            return std::string(e.what()).find("must not write") != std::string::npos;
+        });
 }
 
 BOOST_FIXTURE_TEST_CASE(awkward_project_paths, Fixture) {
