@@ -78,7 +78,11 @@ int main(int argc, char** argv) {
         if (a == "--project") {
             ps.project_dir = v;
             ps.cwd = v;
-            ps.shares.push_back(share(Share::Kind::bind, v + ":" + v, "project"));
+            Share proj;
+            proj.kind = Share::Kind::bind;
+            proj.source = proj.dest = v;
+            proj.why = "project";
+            ps.shares.push_back(proj);
         } else if (a == "--uid")
             ps.uid = static_cast<uid_t>(std::stoul(v));
         else if (a == "--gid")
