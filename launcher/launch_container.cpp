@@ -377,6 +377,20 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         ::_exit(kFail);
     }
 
+    // Whatever ends this function, nspawn and the container are gone before
+    // the per-launch directory is removed.
+    struct Child {
+        pid_t pid;
+        const std::string& uuid;
+        bool reaped = false;
+        ~Child() {
+            if (reaped) return;
+            ::kill(pid, SIGKILL);
+            container::kill_container(uuid);
+            while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        }
+    } guard{child, inst.uuid()};
     SessionRecord record;
     Payload payload;
     bool found = false;
@@ -392,16 +406,14 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         } else {
             sig = ::sigwaitinfo(&mask, &si);
         }
+        const int wait_errno = errno;
         if (!found && find_payload(child, payload)) {
             found = true;
             record.add(ps, payload);
         }
         if (sig < 0) {
-            if (errno == EAGAIN || errno == EINTR) {
-                // fallthrough to reap check below
-            } else {
-                throw std::runtime_error(errstr("sigwaitinfo"));
-            }
+            if (wait_errno != EAGAIN && wait_errno != EINTR)
+                throw std::runtime_error(errstr("sigwaitinfo", wait_errno));
         } else if (sig != SIGCHLD) {
             // On an interactive console the terminal's ^C went to the
             // container's pty, not here; a kernel-sent SIGINT here came from
@@ -419,7 +431,10 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
             }
         }
         pid_t r = ::waitpid(child, &st, WNOHANG);
-        if (r == child) break;
+        if (r == child) {
+            guard.reaped = true;
+            break;
+        }
         if (r < 0 && errno != EINTR) throw std::runtime_error(errstr("waitpid"));
     }
 
