@@ -42,10 +42,8 @@
 #include "launcher/container_root.hpp"
 #include "launcher/container_spec.hpp"
 #include "launcher/launch_backend.hpp"
-#include "runtime/fd.hpp"
-#if BURROW_HAVE_SESSION_REGISTRY
 #include "launcher/session_registry.hpp"
-#endif
+#include "runtime/fd.hpp"
 
 extern char** environ;
 
@@ -107,32 +105,6 @@ std::string read_small(const std::string& path) {
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
-}
-
-[[maybe_unused]] uint64_t start_time_of(pid_t pid) {
-    std::string st = read_small("/proc/" + std::to_string(pid) + "/stat");
-    auto rp = st.rfind(')');
-    if (rp == std::string::npos) return 0;
-    std::istringstream is(st.substr(rp + 2));
-    std::string field;
-    // Field 3 (state) is the first after ')'; start time is field 22.
-    for (int i = 3; i <= 22 && is >> field; ++i)
-        if (i == 22) return std::stoull(field);
-    return 0;
-}
-
-[[maybe_unused]] std::map<std::string, uint64_t> namespaces_of(pid_t pid) {
-    std::map<std::string, uint64_t> out;
-    for (const char* ns : {"mnt", "pid", "net", "uts", "ipc", "cgroup", "user", "time"}) {
-        struct stat theirs {
-        }, ours{};
-        if (::stat(("/proc/" + std::to_string(pid) + "/ns/" + ns).c_str(), &theirs) < 0) continue;
-        if (::stat((std::string("/proc/self/ns/") + ns).c_str(), &ours) < 0) continue;
-        // Only the namespaces the container has of its own: a join enters
-        // these and keeps the rest (e.g. the host's user namespace).
-        if (theirs.st_ino != ours.st_ino) out[ns] = theirs.st_ino;
-    }
-    return out;
 }
 
 int pidfd_open(pid_t pid) {
@@ -212,49 +184,55 @@ int not_root(const project::ProjectSandbox& ps, const ContainerOptions& o) {
 
 class SessionRecord {
   public:
+    explicit SessionRecord(const project::ProjectSandbox& ps) : ps_(ps) {}
     ~SessionRecord() {
-#if BURROW_HAVE_SESSION_REGISTRY
-        if (added_) {
-            try {
-                session::remove(id_);
-            } catch (const std::exception& e) {
-                say(std::string("session registry: ") + e.what());
-            }
+        try {
+            if (added_) session::remove(ps_.project_id);
+        } catch (const std::exception& e) {
+            say(std::string("session registry: ") + e.what());
         }
-#endif
+        // The run dir holds nothing once the sandbox is over; the tmux
+        // server died with the container, its socket stays. Another launch
+        // may still use the dir (rmdir only).
+        if (ps_.run_dir.empty()) return;
+        if (ps_.tmux) {
+            ::unlink((ps_.run_dir + "/tmux/tmux.sock").c_str());
+            ::rmdir((ps_.run_dir + "/tmux").c_str());
+        }
+        ::rmdir(ps_.run_dir.c_str());
     }
     void add(const project::ProjectSandbox& ps, const Payload& p) {
-#if BURROW_HAVE_SESSION_REGISTRY
         session::Entry e;
         e.project_id = ps.project_id;
         e.project_dir = ps.project_dir;
         e.backend = "container";
-        e.pid = p.leader;
-        e.start_time = start_time_of(p.leader);
-        e.ns = namespaces_of(p.leader);
+        // The helper (pid 2 inside): in every namespace of the container,
+        // set up completely, and alive exactly as long as the command; a
+        // stop's SIGTERM to it reaches the command (the stub pid 1 ignores
+        // SIGTERM). Join and stop act on it as root.
+        e.pid = p.helper;
+        e.start_time = session::process_start_time(p.helper);
+        e.ns = session::process_namespaces(p.helper);
         e.launcher_pid = ::getpid();
         e.started = static_cast<int64_t>(::time(nullptr));
         e.env = ps.env;
         e.cwd = ps.cwd;
         e.uid = ps.uid;
         e.gid = ps.gid;
+        if (ps.tmux) e.control = ps.run_dir + "/tmux/tmux.sock";
         try {
             session::add(e);
             added_ = true;
-            id_ = ps.project_id;
         } catch (const std::exception& ex) {
             // --new next to a running sandbox of the project: it runs, but
             // enter/stop keep addressing the first one.
             say(std::string("not registered as the project's session: ") + ex.what());
         }
-#else
-        (void)ps, (void)p;
-#endif
     }
 
   private:
+    const project::ProjectSandbox& ps_;
     bool added_ = false;
-    std::string id_;
 };
 
 // A process that outlives a SIGKILLed burrow just long enough to kill its
@@ -391,7 +369,7 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
             }
         }
     } guard{child, inst.uuid()};
-    SessionRecord record;
+    SessionRecord record(ps);
     Payload payload;
     bool found = false;
     int signals = 0;

@@ -326,6 +326,14 @@ BOOST_AUTO_TEST_CASE(needs_root, *utf::precondition([](utf::test_unit_id) { retu
     BOOST_TEST(r.code() == 125, r.describe());
     BOOST_TEST(r.err == "burrow: launch: --backend container needs root (systemd-nspawn); run "
                         "burrow as root or pass --sudo\n");
+    // The same through `burrow launch`, on a real project dir.
+    TempDir t;
+    Command c;
+    c.argv = {burrow_bin(), "launch", "--backend", "container", t.path(), "--", "true"};
+    Result l = run(c);
+    BOOST_TEST(l.code() == 125, l.describe());
+    BOOST_TEST(l.err == "burrow: launch: --backend container needs root (systemd-nspawn); run "
+                        "burrow as root or pass --sudo\n");
     // --sudo: through sudo when installed (not run here: it would prompt),
     // else one line naming the package.
     if (::access("/usr/bin/sudo", X_OK) != 0) {
