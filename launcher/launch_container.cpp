@@ -171,6 +171,10 @@ int not_root(const project::ProjectSandbox& ps, const ContainerOptions& o) {
                               "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
                               std::string::npos)
             keep += "," + k;
+    // Tells the launch run as root that SUDO_UID/SUDO_GID name the caller
+    // (the project-sandbox builder must then build for them).
+    keep += ",BURROW_LAUNCH_VIA_SUDO";
+    ::setenv("BURROW_LAUNCH_VIA_SUDO", "1", 1);
     std::vector<std::string> argv = {sudo, "--preserve-env=" + keep, "--",
                                      std::string(exe, static_cast<size_t>(n))};
     for (size_t i = 1; i < args.size(); ++i) argv.push_back(args[i]);
