@@ -150,7 +150,16 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
     }
 
     std::vector<std::string> env_extra;
-    std::vector<Share> shares = ps.shares;
+    // The builder's "system" shares of what the root above already has
+    // (binding /bin over the usr-merge symlink would only add mounts).
+    std::vector<Share> shares;
+    for (const Share& s : ps.shares) {
+        bool covered = false;
+        for (const char* d :
+             {"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"})
+            covered |= s.dest == d && s.source == d && s.kind == Share::Kind::ro_bind;
+        if (!covered) shares.push_back(s);
+    }
     for (auto& s : layer_shares(ps, env_extra)) shares.push_back(std::move(s));
 
     ExecSpec& spec = plan.spec;

@@ -46,6 +46,7 @@ project::ProjectSandbox sandbox() {
         s.why = why;
         ps.shares.push_back(s);
     };
+    add(Share::Kind::ro_bind, "/usr", "/usr", "system");
     add(Share::Kind::tmpfs, "", "/home/u", "home");
     ps.shares.back().mode = 0700;
     add(Share::Kind::bind, "/home/u/my:proj", "/home/u/my:proj", "project");
@@ -79,6 +80,8 @@ BOOST_AUTO_TEST_CASE(argv_for_a_project_sandbox) {
           "--bind-ro=/home/u/.claude.json:/run/.burrow-container/copy/0"})
         BOOST_TEST(has(a, f), f);
     BOOST_TEST(!has(a, "--private-network"));
+    // The builder's system share of /usr is the root's own bind, once.
+    BOOST_TEST(std::count(a.begin(), a.end(), "--bind-ro=/usr:/usr") == 1);
     // The command follows "--" as the helper's, never nspawn's own argv.
     auto dd = std::find(a.begin(), a.end(), "--");
     BOOST_TEST_REQUIRE((dd != a.end()));
