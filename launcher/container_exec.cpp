@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -96,11 +99,38 @@ void fix_ownership(const ExecSpec& s) {
     }
 }
 
+// No capabilities, whatever the uid: nspawn leaves uid 0 in the container
+// a large set (CAP_SYS_ADMIN among them) in the host's user namespace, which
+// could remount the host's /usr read-write. Bounding set emptied too, so no
+// exec gets any back (no_new_privs is already set by nspawn).
+// Bounding set first, while CAP_SETPCAP is still there (before setresuid).
+bool drop_bounding_set() {
+    for (int cap = 0; cap <= 63; ++cap)
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return false;
+    return true;
+}
+
+bool drop_capabilities() {
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return false;
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    return ::syscall(SYS_capset, &hdr, data) == 0;
+}
+
 // The command's process: drop privileges, prepare the home, exec.
 [[noreturn]] void run_child(const ExecSpec& s, const sigset_t& old_mask) {
+    if (!drop_bounding_set()) {
+        say(errstr("cannot drop the capability bounding set"));
+        ::_exit(125);
+    }
     if (::setgroups(0, nullptr) < 0 || ::setresgid(s.gid, s.gid, s.gid) < 0 ||
         ::setresuid(s.uid, s.uid, s.uid) < 0) {
         say(errstr("cannot switch to uid " + std::to_string(s.uid)));
+        ::_exit(125);
+    }
+    if (!drop_capabilities()) {
+        say(errstr("cannot drop capabilities"));
         ::_exit(125);
     }
     uid_t r, e, su;

@@ -4,7 +4,8 @@
 //   /run/burrow/burrow __container-exec /run/burrow/meta/spec
 // It reads the spec (launcher/container_spec.hpp), fixes ownership of the
 // mount points nspawn made on the caller's tmpfs, and forks the command:
-// the child drops to the caller's uid/gid (no supplementary groups), creates
+// the child drops to the caller's uid/gid (no supplementary groups, no
+// capabilities even as uid 0, empty bounding set), creates
 // dirs, copy-seeds files, changes directory and execs with exactly the
 // spec's environment. The helper itself stays root, forwards signals to the
 // command and writes its exit status (128+N for signal N) into the status

@@ -74,13 +74,14 @@ Result sh(const std::string& script, std::vector<std::string> opts = {}) {
     return launch(opts);
 }
 
-// A directory the payload (uid kUid) may write.
+// A directory the payload may write: owned by the uid it runs as (root
+// without capabilities cannot write another user's directory).
 struct Project {
     TempDir tmp;
     std::string dir;
-    explicit Project(const std::string& name = "proj") : dir(tmp / name) {
+    explicit Project(uid_t owner = 0, const std::string& name = "proj") : dir(tmp / name) {
         BOOST_REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
-        BOOST_REQUIRE(::chown(dir.c_str(), kUid, kUid) == 0);
+        BOOST_REQUIRE(::chown(dir.c_str(), owner, owner) == 0);
         ::chmod(tmp.path().c_str(), 0755);
     }
 };
@@ -163,7 +164,7 @@ BOOST_AUTO_TEST_CASE(secrets_not_in_nspawn_argv) {
 }
 
 BOOST_AUTO_TEST_CASE(runs_as_the_sandbox_user) {
-    Project p;
+    Project p(kUid);
     Result r =
         sh("id -u; id -g; id -G; grep NoNewPrivs /proc/self/status; "
            "grep CapEff /proc/self/status; touch " +
@@ -176,8 +177,22 @@ BOOST_AUTO_TEST_CASE(runs_as_the_sandbox_user) {
     BOOST_TEST(st.st_uid == kUid);
 }
 
+BOOST_AUTO_TEST_CASE(root_caller_has_no_capabilities) {
+    // uid 0 inside is the host's root (no user namespace): without
+    // capabilities it cannot remount the host's /usr writable.
+    Result r = sh("id -u; grep -E '^Cap(Eff|Prm|Bnd):' /proc/self/status; "
+                  "if mount -o remount,rw /usr 2>/dev/null; then echo REMOUNTED; fi; "
+                  "if touch /usr/burrow-container-test 2>/dev/null; then echo WROTE; fi",
+                  {"--uid", "0", "--gid", "0"});
+    BOOST_TEST(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "0\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n"
+                        "CapBnd:\t0000000000000000\n",
+               r.describe());
+    BOOST_TEST(::access("/usr/burrow-container-test", F_OK) != 0);
+}
+
 BOOST_AUTO_TEST_CASE(home_shares_and_copy_seeding) {
-    Project p;
+    Project p(kUid);
     TempDir host;
     ::chmod(host.path().c_str(), 0755);
     ::mkdir((host / "ssh").c_str(), 0755);
@@ -217,7 +232,7 @@ BOOST_AUTO_TEST_CASE(no_network_blocks_a_host_listener) {
 }
 
 BOOST_AUTO_TEST_CASE(hostname_and_hostile_project_path) {
-    Project p("a b'c\"$(touch INJECTED):d\\e\nf");
+    Project p(0, "a b'c\"$(touch INJECTED):d\\e\nf");
     Result r = launch({"--project", p.dir, "--hostname", "burrow-hostile", "--", "sh", "-c",
                        "hostname; pwd > out; echo ok > file"});
     BOOST_TEST(r.code() == 0, r.describe());
