@@ -12,9 +12,17 @@
 // Signals: SIGINT/SIGTERM/SIGHUP/SIGQUIT that burrow gets go straight to the
 // helper (pidfd), which passes them on to the command; before the helper is
 // up, SIGTERM asks nspawn to halt. A second SIGINT/SIGTERM kills the
-// container (SIGKILL to its pid 1). nspawn gets PR_SET_PDEATHSIG=SIGKILL, so
-// a SIGKILLed burrow takes nspawn and the container with it; the
-// per-launch directory is then removed by the next launch.
+// container (SIGKILL to its pid 1).
+//
+// A SIGKILLed burrow: nspawn dies with it (PR_SET_PDEATHSIG), but nspawn's
+// stub pid 1 and the command would not; the Reaper below (a child outside
+// burrow's process group) sees burrow's end, kills the container by its
+// UUID and removes the per-launch directory. If the reaper is SIGKILLed as
+// well, the next container launch does both (container_root.hpp).
+//
+// Exit status: the command's (written by the helper into the status dir,
+// 128+N for a signal), 128+N when nspawn itself was killed, 125 with one
+// line when nspawn failed before the command ran.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
