@@ -14,6 +14,9 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -270,6 +273,67 @@ BOOST_AUTO_TEST_CASE(sigterm_and_sigint_forwarded_nothing_left) {
         check_gone(marker);
     }
     BOOST_TEST(instances() == before);
+}
+
+BOOST_AUTO_TEST_CASE(interactive_console_gets_ctrl_c) {
+    // burrow on a terminal (a pty made here): --console=interactive, the
+    // command has the console as its terminal, ^C typed reaches it as SIGINT.
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    BOOST_REQUIRE(master >= 0);
+    BOOST_REQUIRE(::grantpt(master) == 0 && ::unlockpt(master) == 0);
+    const std::string slave = ::ptsname(master);
+    const std::string script =
+        "test -t 0 && test -t 1 && echo tty-ok; echo ready; exec sleep 8.7654";
+    pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::setsid();
+        int fd = ::open(slave.c_str(), O_RDWR);
+        if (fd < 0 || ::ioctl(fd, TIOCSCTTY, 0) < 0) ::_exit(99);
+        for (int i = 0; i < 3; ++i) ::dup2(fd, i);
+        ::execl(CONTAINER_DRIVER, CONTAINER_DRIVER, "--", "sh", "-c", script.c_str(), nullptr);
+        ::_exit(98);
+    }
+    std::string out;
+    bool sent = false;
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < end) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 100) > 0) {
+            char buf[512];
+            ssize_t n = ::read(master, buf, sizeof buf);
+            if (n <= 0) break; // EIO: every holder of the pty is gone
+            out.append(buf, static_cast<size_t>(n));
+        }
+        if (!sent && out.find("ready") != std::string::npos) {
+            BOOST_REQUIRE(::write(master, "\x03", 1) == 1);
+            sent = true;
+        }
+        int st = 0;
+        if (sent && ::waitpid(pid, &st, WNOHANG) == pid) {
+            BOOST_TEST((WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGINT), out);
+            pid = -1;
+            break;
+        }
+    }
+    // The pty closes (EIO) as the launch ends: collect its status.
+    for (int i = 0; pid > 0 && sent && i < 1000; ++i) {
+        int st = 0;
+        if (::waitpid(pid, &st, WNOHANG) == pid) {
+            BOOST_TEST((WIFEXITED(st) && WEXITSTATUS(st) == 128 + SIGINT), out);
+            pid = -1;
+        } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
+    if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        BOOST_TEST(false, "no exit after ^C: " << out);
+    }
+    ::close(master);
+    BOOST_TEST(out.find("tty-ok") != std::string::npos, out);
+    check_gone("8.7654");
 }
 
 BOOST_AUTO_TEST_CASE(sigkill_of_burrow_kills_the_container_and_cleans_up) {
