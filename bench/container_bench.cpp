@@ -2,10 +2,12 @@
 // backend, against the namespace backend, a bare systemd-nspawn on a minimal
 // root and `burrow bwrap` in the same run (interleaved, so machine load hits
 // all alike). Each sample is one fork+exec until wait4(): the whole life of a
-// launch whose command is `true`. Root only (the container backend needs it).
+// launch whose command is `true`. Then the join latency: a second launch on
+// the project while its container runs. Root only (the backend needs it).
 //
 // Usage: burrow-container-bench [--runs N] [--burrow PATH]
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -116,6 +118,52 @@ int main(int argc, char** argv) {
             else
                 ++c.failures;
         }
+    // Join latency: a second launch on a project whose container runs.
+    std::vector<double> join_ms;
+    int join_failures = 0;
+    pid_t session = ::fork();
+    if (session == 0) {
+        int null = ::open("/dev/null", O_RDWR);
+        for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+        ::execl(burrow.c_str(), burrow.c_str(), "launch", "--backend", "container", project.c_str(),
+                "--", "sleep", "120", nullptr);
+        ::_exit(127);
+    }
+    bool listed = false;
+    for (int i = 0; i < 200 && !listed; ++i) {
+        int p[2];
+        if (::pipe(p) < 0) break;
+        pid_t ps = ::fork();
+        if (ps == 0) {
+            ::dup2(p[1], 1);
+            ::execl(burrow.c_str(), burrow.c_str(), "ps", "--json", nullptr);
+            ::_exit(127);
+        }
+        ::close(p[1]);
+        std::string out;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(p[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+        ::close(p[0]);
+        ::waitpid(ps, nullptr, 0);
+        listed = out.find(project.string()) != std::string::npos;
+        if (!listed) ::usleep(50000);
+    }
+    if (listed) {
+        for (int r = 0; r < runs; ++r) {
+            bool ok = false;
+            double ms =
+                run_once({burrow, "launch", "--backend", "container", project, "--", "true"}, ok);
+            if (ok)
+                join_ms.push_back(ms);
+            else
+                ++join_failures;
+        }
+        bool ok = false;
+        run_once({burrow, "stop", project}, ok);
+    }
+    ::kill(session, SIGTERM);
+    ::waitpid(session, nullptr, 0);
     fs::remove_all(dir);
     std::printf("time to a finished `true`, %d runs, ms (median / min)\n", runs);
     const double base = median(cases[3].ms);
@@ -126,5 +174,11 @@ int main(int argc, char** argv) {
                     base > 0 ? m / base : 0.0,
                     c.failures ? ("  (" + std::to_string(c.failures) + " failed)").c_str() : "");
     }
+    if (join_ms.empty())
+        std::printf("  join: the session never showed in `burrow ps`\n");
+    else
+        std::printf("  %-45s %8.1f / %6.1f%s\n", "join (second launch on a running container)",
+                    median(join_ms), *std::min_element(join_ms.begin(), join_ms.end()),
+                    join_failures ? "  (some failed)" : "");
     return 0;
 }
