@@ -356,6 +356,30 @@ BOOST_AUTO_TEST_CASE(sigkill_of_burrow_kills_the_container_and_cleans_up) {
     BOOST_TEST(instances() == before);
 }
 
+BOOST_AUTO_TEST_CASE(container_of_a_dead_launch_and_reaper_killed_by_the_next) {
+    auto before = instances();
+    Project p;
+    std::string marker = "5.4321";
+    Command c =
+        driver({"--project", p.dir, "--", "sh", "-c", "touch " + p.dir + "/up; sleep " + marker});
+    Running run(c);
+    BOOST_REQUIRE(wait_for_file(p.dir + "/up", std::chrono::milliseconds(20000)));
+    // The reaper (a fork of the launching process, same command line, its
+    // own session) first, then burrow: nobody is left to clean up.
+    for (pid_t pid : processes_with(CONTAINER_DRIVER))
+        if (pid != run.pid()) ::kill(pid, SIGKILL);
+    ::kill(run.pid(), SIGKILL);
+    run.finish();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // nspawn died with burrow; its container did not.
+    BOOST_TEST(!processes_with("sleep " + marker).empty());
+    BOOST_TEST(instances().size() == before.size() + 1);
+    Result r = launch({"--", "true"});
+    BOOST_TEST(r.code() == 0, r.describe());
+    check_gone(marker);
+    BOOST_TEST(instances() == before);
+}
+
 BOOST_AUTO_TEST_CASE(leftover_of_a_dead_launch_removed_by_the_next) {
     // What a launch whose burrow and reaper were both SIGKILLed leaves: an
     // unlocked per-launch directory (made old: one without status/ may be
