@@ -210,6 +210,7 @@ int container_exec_main(int argc, char** argv) {
         return finish(125);
     }
     if (child == 0) run_child(s, old);
+    bool term_from_init = false;
     for (;;) {
         siginfo_t si{};
         if (::sigwaitinfo(&mask, &si) < 0) {
@@ -222,7 +223,12 @@ int container_exec_main(int argc, char** argv) {
             // group on the console); anything else is passed on.
             bool from_tty =
                 si.si_code == SI_KERNEL && (si.si_signo == SIGINT || si.si_signo == SIGQUIT);
-            if (!from_tty) ::kill(child, si.si_signo);
+            // nspawn's stub pid 1 follows its SIGTERM with a SIGHUP (for
+            // shells); both pending in a command that has not started yet,
+            // the lower number would win and it would die of SIGHUP.
+            bool hup_after_term = si.si_signo == SIGHUP && si.si_pid == 1 && term_from_init;
+            if (si.si_signo == SIGTERM && si.si_pid == 1) term_from_init = true;
+            if (!from_tty && !hup_after_term) ::kill(child, si.si_signo);
             continue;
         }
         int st = 0;

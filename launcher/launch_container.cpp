@@ -10,9 +10,9 @@
 //                                         -> burrow __container-exec, root, pid 2
 //                                              -> the command, as the caller
 // Signals: SIGINT/SIGTERM/SIGHUP/SIGQUIT that burrow gets go straight to the
-// helper (pidfd), which passes them on to the command; before the helper is
-// up, SIGTERM asks nspawn to halt. A second SIGINT/SIGTERM kills the
-// container (SIGKILL to its pid 1).
+// helper (pidfd), which passes them on to the command; one that comes before
+// the helper runs is sent to it once it does. A second SIGINT/SIGTERM kills
+// the container (SIGKILL to its pid 1 and to nspawn).
 //
 // A SIGKILLed burrow: nspawn dies with it (PR_SET_PDEATHSIG), but nspawn's
 // stub pid 1 and the command would not; the Reaper below (a child outside
@@ -384,7 +384,8 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
     SessionRecord record(ps);
     Payload payload;
     bool found = false;
-    int signals = 0;
+    int signals = 0, first_signal = 0;
+    std::vector<int> pending; // signals that came before the helper ran
     int st = 0;
     for (;;) {
         siginfo_t si{};
@@ -400,6 +401,8 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         if (!found && find_payload(child, payload)) {
             found = true;
             record.add(ps, payload);
+            for (int p : pending) pidfd_signal(payload.helper_fd.get(), p);
+            pending.clear();
         }
         if (sig < 0) {
             if (wait_errno != EAGAIN && wait_errno != EINTR)
@@ -410,14 +413,18 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
             // our own terminal while nspawn shares our process group.
             if (!own_group && si.si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT))
                 continue;
-            ++signals;
+            if (++signals == 1) first_signal = sig;
             if (signals > 1 && sig != SIGQUIT) {
                 if (found) pidfd_signal(payload.leader_fd.get(), SIGKILL);
                 ::kill(child, SIGKILL);
             } else if (found) {
                 pidfd_signal(payload.helper_fd.get(), sig);
             } else {
-                ::kill(child, SIGTERM); // nspawn: halt (SIGRTMIN+3 to its pid 1)
+                // Not nspawn's halt (SIGRTMIN+3 to its pid 1): sent while
+                // pid 1 is still nspawn's own child code, nspawn 252 loses
+                // it and the command runs to its end. The helper gets the
+                // signal as soon as it runs.
+                pending.push_back(sig);
             }
         }
         pid_t r = ::waitpid(child, &st, WNOHANG);
@@ -434,6 +441,9 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
     std::string status = read_small(inst.status() + "/status");
     if (!status.empty() && status.find_first_not_of("0123456789\n") == std::string::npos)
         return std::atoi(status.c_str());
+    // Stopped by a signal before the command ran (or before it could
+    // report): as if the command had died of it.
+    if (first_signal) return 128 + first_signal;
     say("systemd-nspawn failed (exit " + std::to_string(nspawn_code) +
         "); BURROW_NSPAWN_LOG_LEVEL=info shows why");
     return kFail;

@@ -336,6 +336,21 @@ BOOST_AUTO_TEST_CASE(interactive_console_gets_ctrl_c) {
     check_gone("8.7654");
 }
 
+BOOST_AUTO_TEST_CASE(sigterm_during_startup) {
+    // Whether the signal comes before nspawn, during its setup or once the
+    // command runs: 143 and nothing left.
+    auto before = instances();
+    for (int delay_ms : {0, 5, 20, 50, 100}) {
+        Running run(driver({"--", "sleep", "4.3210"}));
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        ::kill(run.pid(), SIGTERM);
+        Result r = run.finish();
+        BOOST_TEST(r.code() == 128 + SIGTERM, "after " << delay_ms << " ms: " << r.describe());
+        check_gone("4.3210");
+    }
+    BOOST_TEST(instances() == before);
+}
+
 BOOST_AUTO_TEST_CASE(sigkill_of_burrow_kills_the_container_and_cleans_up) {
     auto before = instances();
     Project p;
