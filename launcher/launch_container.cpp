@@ -415,8 +415,10 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
                 continue;
             if (++signals == 1) first_signal = sig;
             if (signals > 1 && sig != SIGQUIT) {
-                if (found) pidfd_signal(payload.leader_fd.get(), SIGKILL);
-                else container::kill_container(inst.uuid()); // pid 1 not known yet
+                if (found)
+                    pidfd_signal(payload.leader_fd.get(), SIGKILL);
+                else
+                    container::kill_container(inst.uuid()); // pid 1 not known yet
                 ::kill(child, SIGKILL);
             } else if (found) {
                 pidfd_signal(payload.helper_fd.get(), sig);
