@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launcher/bwrap_mode.hpp"
+#include "launcher/container_exec.hpp"
 #include "launcher/launch_cmd.hpp"
 #include "launcher/nix_cmd.hpp"
 #include "launcher/policy_cmd.hpp"
@@ -42,6 +43,9 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (as_bwrap) return burrow::bwrap_main(argc, argv, 1);
+    // Inside a --backend container sandbox: the payload-side helper.
+    if (argc > 1 && std::strcmp(argv[1], burrow::container::kExecVerb) == 0)
+        return burrow::container::container_exec_main(argc, argv);
     // "burrow bwrap ARGS...": everything after "bwrap" is a bwrap command line,
     // passed through untouched (order is meaning there).
     if (argc > 1 && std::strcmp(argv[1], "bwrap") == 0) return burrow::bwrap_main(argc, argv, 2);

@@ -18,6 +18,8 @@ packages=(
     nix-bin busybox-static
     # shells whose completions (completions/) the tests load
     zsh fish
+    # the container launch backend (systemd-nspawn) and its tests
+    systemd-container
     # Debian's bwrap 0.8.0: differential tests and the start-time benchmark
     bubblewrap
     # formatting check and man page rendering check

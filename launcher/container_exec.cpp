@@ -1,0 +1,243 @@
+#include "launcher/container_exec.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "launcher/container_spec.hpp"
+#include "runtime/fd.hpp"
+
+extern char** environ;
+
+namespace burrow::container {
+
+namespace {
+
+void say(const std::string& msg) {
+    std::string line = "burrow: launch: " + msg + "\n";
+    (void)!::write(2, line.data(), line.size());
+}
+
+std::string errstr(const std::string& what, int err = errno) {
+    return what + ": " + std::strerror(err);
+}
+
+bool read_file(const char* path, std::string& out) {
+    Fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) return false;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) return true;
+        out.append(buf, static_cast<size_t>(n));
+    }
+}
+
+// mkdir -p as the current (already dropped) user; existing dirs are fine.
+bool make_dirs(const std::string& path, mode_t mode) {
+    for (size_t pos = 1; pos <= path.size(); ++pos) {
+        if (pos != path.size() && path[pos] != '/') continue;
+        std::string part = path.substr(0, pos);
+        if (::mkdir(part.c_str(), pos == path.size() ? mode : 0755) < 0 && errno != EEXIST) {
+            say(errstr("cannot create " + part));
+            return false;
+        }
+    }
+    return true;
+}
+
+bool copy_file(const ExecSpec::Copy& c) {
+    auto slash = c.to.rfind('/');
+    if (slash != std::string::npos && slash > 0 && !make_dirs(c.to.substr(0, slash), 0755))
+        return false;
+    Fd in(::open(c.from.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in) return say(errstr("cannot read " + c.from + " (copy to " + c.to + ")")), false;
+    // O_EXCL|O_NOFOLLOW: the destination is on the fresh home; anything
+    // already there (a symlink planted through a share) is not followed.
+    Fd out(::open(c.to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, c.mode));
+    if (!out) return say(errstr("cannot create " + c.to)), false;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(in.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return say(errstr("cannot read " + c.from)), false;
+        if (n == 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = ::write(out.get(), buf + off, static_cast<size_t>(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) return say(errstr("cannot write " + c.to)), false;
+            off += w;
+        }
+    }
+    return true;
+}
+
+void fix_ownership(const ExecSpec& s) {
+    for (const auto& c : s.chowns) {
+        struct stat top {
+        }, st{};
+        if (::stat(c.top.c_str(), &top) < 0 || ::lstat(c.path.c_str(), &st) < 0) continue;
+        // Only directories still on the caller's tmpfs: a host directory
+        // bound there is never chowned.
+        if (!S_ISDIR(st.st_mode) || st.st_dev != top.st_dev || st.st_uid != 0) continue;
+        if (::lchown(c.path.c_str(), s.uid, s.gid) < 0) say(errstr("cannot chown " + c.path));
+    }
+}
+
+// No capabilities, whatever the uid: nspawn leaves uid 0 in the container
+// a large set (CAP_SYS_ADMIN among them) in the host's user namespace, which
+// could remount the host's /usr read-write. Bounding set emptied too, so no
+// exec gets any back (no_new_privs is already set by nspawn).
+// Bounding set first, while CAP_SETPCAP is still there (before setresuid).
+bool drop_bounding_set() {
+    for (int cap = 0; cap <= 63; ++cap)
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return false;
+    return true;
+}
+
+bool drop_capabilities() {
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return false;
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    return ::syscall(SYS_capset, &hdr, data) == 0;
+}
+
+// The command's process: drop privileges, prepare the home, exec.
+[[noreturn]] void run_child(const ExecSpec& s, const sigset_t& old_mask) {
+    if (!drop_bounding_set()) {
+        say(errstr("cannot drop the capability bounding set"));
+        ::_exit(125);
+    }
+    if (::setgroups(0, nullptr) < 0 || ::setresgid(s.gid, s.gid, s.gid) < 0 ||
+        ::setresuid(s.uid, s.uid, s.uid) < 0) {
+        say(errstr("cannot switch to uid " + std::to_string(s.uid)));
+        ::_exit(125);
+    }
+    if (!drop_capabilities()) {
+        say(errstr("cannot drop capabilities"));
+        ::_exit(125);
+    }
+    uid_t r, e, su;
+    if (::getresuid(&r, &e, &su) < 0 || r != s.uid || e != s.uid || su != s.uid) {
+        say("privilege drop did not take");
+        ::_exit(125);
+    }
+    ::umask(022);
+    for (const auto& d : s.dirs)
+        if (!make_dirs(d.path, d.mode)) ::_exit(125);
+    for (const auto& c : s.copies)
+        if (!copy_file(c)) ::_exit(125);
+    if (!s.cwd.empty() && ::chdir(s.cwd.c_str()) < 0) {
+        say(errstr("cannot change directory to " + s.cwd));
+        ::_exit(125);
+    }
+    std::vector<char*> argv, envp;
+    for (const auto& a : s.argv) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : s.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+    // execvp searches the PATH of the environment the command gets.
+    environ = envp.data();
+    ::execvp(argv[0], argv.data());
+    int err = errno;
+    say(errstr(s.argv[0], err));
+    ::_exit(err == ENOENT ? 127 : 126);
+}
+
+void write_status(const std::string& path, int code) {
+    if (path.empty()) return;
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) return say(errstr("cannot write " + path));
+    std::string s = std::to_string(code) + "\n";
+    if (::write(fd.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size()))
+        say(errstr("cannot write " + path));
+}
+
+} // namespace
+
+int container_exec_main(int argc, char** argv) {
+    if (argc != 3) {
+        say("__container-exec is internal to the container backend");
+        return 125;
+    }
+    ExecSpec s;
+    try {
+        std::string data;
+        if (!read_file(argv[2], data)) {
+            say(errstr(std::string("cannot read ") + argv[2]));
+            return 125;
+        }
+        s = decode_spec(data);
+    } catch (const std::exception& e) {
+        say(e.what());
+        return 125;
+    }
+    auto finish = [&](int code) {
+        write_status(s.status_path, code);
+        return code;
+    };
+    fix_ownership(s);
+    // nspawn's stub pid 1 made us a session leader without a controlling
+    // terminal; on an interactive console take it, so that ^C reaches the
+    // command as SIGINT and shells get job control.
+    if (s.interactive) (void)::ioctl(0, TIOCSCTTY, 0);
+
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+        sigaddset(&mask, sig);
+    ::sigprocmask(SIG_BLOCK, &mask, &old);
+    pid_t child = ::fork();
+    if (child < 0) {
+        say(errstr("fork"));
+        return finish(125);
+    }
+    if (child == 0) run_child(s, old);
+    bool term_from_init = false;
+    for (;;) {
+        siginfo_t si{};
+        if (::sigwaitinfo(&mask, &si) < 0) {
+            if (errno == EINTR) continue;
+            say(errstr("sigwaitinfo"));
+            ::kill(child, SIGKILL);
+        }
+        if (si.si_signo != SIGCHLD) {
+            // A terminal's ^C/^\ already reached the command (same process
+            // group on the console); anything else is passed on.
+            bool from_tty =
+                si.si_code == SI_KERNEL && (si.si_signo == SIGINT || si.si_signo == SIGQUIT);
+            // nspawn's stub pid 1 follows its SIGTERM with a SIGHUP (for
+            // shells); both pending in a command that has not started yet,
+            // the lower number would win and it would die of SIGHUP.
+            bool hup_after_term = si.si_signo == SIGHUP && si.si_pid == 1 && term_from_init;
+            if (si.si_signo == SIGTERM && si.si_pid == 1) term_from_init = true;
+            if (!from_tty && !hup_after_term) ::kill(child, si.si_signo);
+            continue;
+        }
+        int st = 0;
+        pid_t r = ::waitpid(child, &st, WNOHANG);
+        if (r < 0 && errno != EINTR) return finish(125);
+        if (r != child) continue;
+        if (WIFEXITED(st)) return finish(WEXITSTATUS(st));
+        if (WIFSIGNALED(st)) return finish(128 + WTERMSIG(st));
+    }
+}
+
+} // namespace burrow::container
