@@ -169,7 +169,7 @@ void VmLaunch::validate() {
     if (o_.cores < 1 || o_.cores > 256)
         throw VmError("--cores " + std::to_string(o_.cores) + ": expected 1..256");
     if (ps_.command.empty()) throw VmError("vm: no command");
-    accel_ = choose_accel(o_.accel);
+    accel_ = choose_accel(o_.accel, qemu_);
 }
 
 std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const GuestPlan& plan) {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "launcher/vm_kernel.hpp"
 #include "runtime/fd.hpp"
@@ -73,6 +75,79 @@ std::string cache_file() {
     return {};
 }
 
+std::string state_dir() {
+    const char* x = std::getenv("XDG_STATE_HOME");
+    if (x && x[0] == '/') return std::string(x) + "/burrow";
+    const char* h = std::getenv("HOME");
+    if (h && h[0] == '/') return std::string(h) + "/.local/state/burrow";
+    return {};
+}
+
+void mkdirs(const std::string& dir) {
+    for (size_t i = 1; i <= dir.size(); ++i)
+        if (i == dir.size() || dir[i] == '/') ::mkdir(dir.substr(0, i).c_str(), 0700);
+}
+
+// Second stage: QEMU itself with KVM, running a 64 KiB "BIOS" whose reset
+// vector writes 1 to an isa-debug-exit port (QEMU exits 3). Catches what a
+// bare vcpu does not: here QEMU aborts setting an MSR, elsewhere guests hang.
+bool qemu_kvm_works(const std::string& qemu, std::string& why) {
+    std::string dir = state_dir();
+    if (dir.empty()) dir = "/tmp";
+    mkdirs(dir);
+    std::string bios = dir + "/kvm-probe.bios.XXXXXX";
+    Fd fd(::mkostemp(bios.data(), O_CLOEXEC));
+    if (!fd) {
+        why = "probe: " + dir + ": " + std::strerror(errno);
+        return false;
+    }
+    std::string image(65536, '\0');
+    const char code[] = {char(0xb0), 0x01, char(0xe6), char(0xf4),
+                         char(0xf4)}; // mov al,1; out 0xf4,al; hlt
+    std::memcpy(&image[65536 - 16], code, sizeof code);
+    bool wrote = ::write(fd.get(), image.data(), image.size()) == ssize_t(image.size());
+    fd.reset();
+    std::vector<std::string> args = {
+        qemu,       "-accel",      "kvm",
+        "-cpu",     "host",        "-machine",
+        "pc",       "-nodefaults", "-no-user-config",
+        "-display", "none",        "-bios",
+        bios,       "-device",     "isa-debug-exit,iobase=0xf4,iosize=0x04"};
+    std::vector<char*> av;
+    for (auto& a : args) av.push_back(a.data());
+    av.push_back(nullptr);
+    Fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    pid_t pid = wrote && devnull ? ::fork() : -1;
+    if (pid == 0) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        ::dup2(devnull.get(), 0), ::dup2(devnull.get(), 1), ::dup2(devnull.get(), 2);
+        ::execv(av[0], av.data());
+        _exit(127);
+    }
+    bool ok = false;
+    if (pid > 0) {
+        Fd pidfd(int(::syscall(SYS_pidfd_open, pid, 0)));
+        pollfd p{pidfd.get(), POLLIN, 0};
+        int st = 0;
+        if (!pidfd || ::poll(&p, 1, 3000) <= 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &st, 0);
+            why = "probe: QEMU with KVM did not run a one-instruction guest within 3 s";
+        } else {
+            ::waitpid(pid, &st, 0);
+            ok = WIFEXITED(st) && WEXITSTATUS(st) == 3;
+            why = ok ? "probe: QEMU ran a KVM guest"
+                     : "probe: QEMU with KVM failed (" +
+                           std::string(WIFSIGNALED(st) ? "signal " : "exit ") +
+                           std::to_string(WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st)) + ")";
+        }
+    } else {
+        why = std::string("probe: cannot start QEMU: ") + std::strerror(errno);
+    }
+    ::unlink(bios.c_str());
+    return ok;
+}
+
 } // namespace
 
 bool kvm_works(std::string& why) {
@@ -109,7 +184,7 @@ bool kvm_works(std::string& why) {
     return false;
 }
 
-AccelChoice choose_accel(const std::string& want) {
+AccelChoice choose_accel(const std::string& want, const std::string& qemu) {
     if (want == "kvm" || want == "tcg") return {want, "--accel " + want};
     if (want != "auto") throw VmError("--accel " + want + ": expected auto, kvm or tcg");
     if (::access("/dev/kvm", R_OK | W_OK) < 0)
@@ -122,7 +197,8 @@ AccelChoice choose_accel(const std::string& want) {
             return {verdict, "cached verdict in " + file};
     }
     std::string why;
-    AccelChoice c{kvm_works(why) ? "kvm" : "tcg", why};
+    bool ok = kvm_works(why) && qemu_kvm_works(qemu, why);
+    AccelChoice c{ok ? "kvm" : "tcg", why};
     if (!file.empty()) {
         // Best effort: a cache we cannot write only costs the next probe.
         std::string dir = file.substr(0, file.rfind('/'));
