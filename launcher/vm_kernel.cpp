@@ -30,7 +30,7 @@ std::string module_name(const std::string& path) {
 std::string kernel_release(const std::string& image) {
     Fd fd(::open(image.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw VmError("kernel " + image + ": " + std::strerror(errno));
-    char hdr[0x4000];
+    char hdr[0x10200]; // the version pointer is 16 bits past 0x200
     ssize_t n = ::pread(fd.get(), hdr, sizeof hdr, 0);
     if (n < 0) throw VmError("kernel " + image + ": " + std::strerror(errno));
     // x86 boot protocol: "HdrS" at 0x202; at 0x20e a 16-bit pointer to the

@@ -18,6 +18,9 @@ packages=(
     bubblewrap
     # formatting check and man page rendering check
     clang-format groff-base
+    # burrow launch --backend vm: QEMU, the guest kernel (its 9p/virtio
+    # modules go into the initramfs) and busybox for the --initrd test
+    qemu-system-x86 linux-image-amd64 busybox-static
     # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)
     util-linux passwd iproute2 procps
 )

@@ -371,10 +371,11 @@ bool send_frame(int port, char type, const char* data, uint32_t len) {
     return port_write(port, h, sizeof h) && port_write(port, data, len);
 }
 
-// One `burrow enter` session on a connected port: 'h' first, then input
-// frames in, output frames out, an 'x' frame with the status at the end.
-void enter_session(Manifest& m, int port) {
-    std::string rx;
+// One `burrow enter` session: waits for an 'h' frame (anything else is
+// what a previous host left behind), then input frames in, output frames
+// out, an 'x' frame with the status at the end. rx survives between
+// sessions; it is dropped whenever no host is connected.
+void enter_session(Manifest& m, int port, std::string& rx) {
     auto next_frame = [&](char& type, std::string& payload) {
         if (rx.size() < kFrameHeader) return false;
         uint32_t len = uint32_t(uint8_t(rx[1])) | uint32_t(uint8_t(rx[2])) << 8 |
@@ -393,11 +394,22 @@ void enter_session(Manifest& m, int port) {
     };
     char type = 0;
     std::string payload;
-    while (!next_frame(type, payload)) {
+    for (;;) {
+        while (next_frame(type, payload))
+            if (type == 'h') goto start;
         pollfd p{port, POLLIN, 0};
-        if (poll(&p, 1, 10000) <= 0 || (p.revents & POLLHUP) || !fill()) return;
+        poll(&p, 1, -1);
+        if (p.revents & POLLIN) {
+            fill();
+        } else if (p.revents & POLLHUP) {
+            // No host connected (the port stays open: closing it would
+            // discard what the next host sends): wait, slowly.
+            rx.clear();
+            usleep(200000);
+        }
     }
-    if (type != 'h' || payload.empty()) return;
+start:
+    if (payload.empty()) return;
     bool tty = payload[0] == 't';
     std::vector<std::string> argv;
     for (size_t i = 1; i < payload.size();) {
@@ -440,24 +452,29 @@ void enter_session(Manifest& m, int port) {
     bool out_open = true, host = true;
     int status = -1;
     char buf[4096];
+    // Frames may already be buffered behind the 'h' one.
+    auto handle_frames = [&]() {
+        while (next_frame(type, payload)) {
+            if (type == 'i' && in_w >= 0)
+                (void)!write(in_w, payload.data(), payload.size());
+            else if (type == 'e' && !tty && in_w >= 0)
+                close(in_w), in_w = -1;
+            else if (type == 'w' && tty && payload.size() == 4) {
+                winsize ws{};
+                ws.ws_row = uint16_t(uint8_t(payload[0]) | uint8_t(payload[1]) << 8);
+                ws.ws_col = uint16_t(uint8_t(payload[2]) | uint8_t(payload[3]) << 8);
+                ioctl(master, TIOCSWINSZ, &ws);
+            }
+        }
+    };
+    handle_frames();
     while (host && (out_open || status < 0)) {
         pollfd p[2] = {{port, POLLIN, 0}, {out_open ? out_r : -1, POLLIN, 0}};
         int r = poll(p, 2, status < 0 ? 200 : 50);
         if (r < 0) continue;
         if (p[0].revents & POLLIN) {
             if (!fill()) host = false;
-            while (next_frame(type, payload)) {
-                if (type == 'i' && in_w >= 0)
-                    (void)!write(in_w, payload.data(), payload.size());
-                else if (type == 'e' && !tty && in_w >= 0)
-                    close(in_w), in_w = -1;
-                else if (type == 'w' && tty && payload.size() == 4) {
-                    winsize ws{};
-                    ws.ws_row = uint16_t(uint8_t(payload[0]) | uint8_t(payload[1]) << 8);
-                    ws.ws_col = uint16_t(uint8_t(payload[2]) | uint8_t(payload[3]) << 8);
-                    ioctl(master, TIOCSWINSZ, &ws);
-                }
-            }
+            handle_frames();
         } else if (p[0].revents & POLLHUP) {
             host = false;
         }
@@ -492,31 +509,12 @@ void enter_session(Manifest& m, int port) {
     }
 }
 
-// The `burrow enter` server: waits for a host to connect to the enter port
-// (POLLHUP while none is: poll slowly), serves it, and waits for the next.
+// The `burrow enter` server: one session after the other on the enter port.
 [[noreturn]] void enter_server(Manifest m, std::string dev) {
-    for (;;) {
-        int port = open(dev.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-        if (port < 0) _exit(1);
-        for (;;) {
-            pollfd p{port, POLLIN, 0};
-            int r = poll(&p, 1, -1);
-            if (r > 0 && !(p.revents & POLLHUP)) break;
-            usleep(200000);
-        }
-        enter_session(m, port);
-        close(port);
-        // Wait for that host side to leave before serving again.
-        for (int i = 0; i < 50; ++i) {
-            int fd = open(dev.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-            if (fd < 0) break;
-            pollfd p{fd, POLLIN, 0};
-            poll(&p, 1, 0);
-            close(fd);
-            if (p.revents & POLLHUP) break;
-            usleep(100000);
-        }
-    }
+    int port = open(dev.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (port < 0) _exit(1);
+    std::string rx;
+    for (;;) enter_session(m, port, rx);
 }
 
 } // namespace
