@@ -77,6 +77,11 @@ std::string errstr() {
     return std::strerror(errno);
 }
 
+// Directories the manifest makes belong to the user (as in the namespace
+// backend, where the caller owns the fresh home); -1: leave them to root.
+uid_t g_owner_uid = uid_t(-1);
+gid_t g_owner_gid = gid_t(-1);
+
 void mkdir_p(const std::string& path, mode_t mode) {
     std::string cur;
     size_t i = 0;
@@ -84,8 +89,12 @@ void mkdir_p(const std::string& path, mode_t mode) {
         size_t j = path.find('/', i + 1);
         if (j == std::string::npos) j = path.size();
         cur = path.substr(0, j);
-        if (!cur.empty() && mkdir(cur.c_str(), mode) < 0 && errno != EEXIST)
+        if (cur.empty()) {
+        } else if (mkdir(cur.c_str(), mode) == 0) {
+            if (g_owner_uid != uid_t(-1)) (void)!chown(cur.c_str(), g_owner_uid, g_owner_gid);
+        } else if (errno != EEXIST) {
             fail("mkdir " + cur + ": " + errstr());
+        }
         i = j;
     }
 }
@@ -243,6 +252,12 @@ void copy_file(const std::string& from, const std::string& to, mode_t mode) {
 const std::string kMeta = "/run/burrow-meta";
 
 void apply_fs(const Manifest& m) {
+    g_owner_uid = m.uid;
+    g_owner_gid = m.gid;
+    // (from here on until the end of apply_fs)
+    struct Reset {
+        ~Reset() { g_owner_uid = uid_t(-1), g_owner_gid = gid_t(-1); }
+    } reset;
     for (const auto& r : m.fs) {
         const std::string& k = r[0];
         if (k == "mount9p") {
@@ -254,12 +269,15 @@ void apply_fs(const Manifest& m) {
                                   : "trans=virtio,version=9p2000.L,msize=262144";
             do_mount(r[1].c_str(), r[2], "9p", ro ? MS_RDONLY : 0, opts);
         } else if (k == "tmpfs") {
-            std::string opt = "mode=" + r[2];
+            std::string opt =
+                "mode=" + r[2] + ",uid=" + std::to_string(m.uid) + ",gid=" + std::to_string(m.gid);
             do_mount("tmpfs", r[1], "tmpfs", MS_NOSUID | MS_NODEV, opt.c_str());
         } else if (k == "dir") {
             mkdir_p(r[1], mode_t(std::strtoul(r[2].c_str(), nullptr, 8)));
+            (void)!chown(r[1].c_str(), m.uid, m.gid);
         } else if (k == "copy") {
             copy_file(kMeta + "/" + r[1], r[2], mode_t(std::strtoul(r[3].c_str(), nullptr, 8)));
+            if (chown(r[2].c_str(), m.uid, m.gid) < 0) fail("chown " + r[2] + ": " + errstr());
         } else if (k == "bindfile") {
             size_t slash = r[2].rfind('/');
             if (slash != std::string::npos && slash > 0) mkdir_p(r[2].substr(0, slash), 0755);
