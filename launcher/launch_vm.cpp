@@ -38,6 +38,7 @@
 #include "launcher/vm_kernel.hpp"
 #include "launcher/vm_plan.hpp"
 #include "launcher/vm_protocol.hpp"
+#include "launcher/vm_vmlinux.hpp"
 #include "runtime/fd.hpp"
 
 namespace burrow::launch {
@@ -128,7 +129,7 @@ class VmLaunch {
     const VmOptions& o_;
     bool timing_ = std::getenv("BURROW_VM_TIMING") != nullptr;
     bool interactive_ = false;
-    std::string qemu_, release_, moddir_;
+    std::string qemu_, release_, moddir_, boot_kernel_;
     AccelChoice accel_;
     LaunchDir dir_;
     std::string meta_, klog_, enter_sock_;
@@ -177,7 +178,7 @@ std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const Gu
                                   "-display", "none",        "-no-reboot"};
     a.insert(a.end(), {"-accel", accel_.accel, "-cpu", accel_.accel == "kvm" ? "host" : "max"});
     a.insert(a.end(), {"-m", std::to_string(o_.memory_mib), "-smp", std::to_string(o_.cores)});
-    a.insert(a.end(), {"-kernel", o_.kernel, "-initrd", initrd});
+    a.insert(a.end(), {"-kernel", boot_kernel_, "-initrd", initrd});
     // Kernel messages go to the serial line, which is a log file: the
     // terminal carries the command's output only (the log's tail is shown
     // when the guest fails to start).
@@ -488,6 +489,19 @@ int VmLaunch::run() {
             stderr,
             "burrow: launch: vm: files are copied into a VM, writes do not reach the host: %s\n",
             list(plan.not_written_back).c_str());
+
+    // Under TCG, boot the decompressed kernel (PVH) when possible.
+    boot_kernel_ = o_.kernel;
+    if (accel_.accel == "tcg") {
+        PvhKernel k = pvh_kernel(o_.kernel);
+        if (!k.path.empty()) boot_kernel_ = k.path;
+        if (timing_)
+            std::fprintf(stderr, "burrow: vm: kernel %s in %.1f ms%s%s\n",
+                         k.path.empty() ? "as bzImage"
+                         : k.built      ? "decompressed"
+                                        : "cached",
+                         k.elapsed_ms, k.why.empty() ? "" : ": ", k.why.c_str());
+    }
 
     std::string initrd = ir.path;
     if (!o_.initrd.empty()) {

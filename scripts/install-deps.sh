@@ -9,7 +9,7 @@ packages=(
     # toolchain
     build-essential gcc g++ cmake ninja-build pkg-config git ca-certificates
     # libraries burrow links
-    libseccomp-dev libcap-dev libmount-dev libsqlite3-dev
+    libseccomp-dev libcap-dev libmount-dev libsqlite3-dev liblzma-dev
     # header-only libraries and the unit test framework
     libboost-test-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
     # Nix 2.8: the store closure tests build real store paths, run nix-daemon

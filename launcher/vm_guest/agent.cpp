@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 #include <grp.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -57,6 +58,16 @@ void ctl_send(const std::string& line) {
     if (g_ctl < 0) return;
     std::string l = line + "\n";
     (void)!write(g_ctl, l.data(), l.size());
+}
+
+// Progress on the kernel console (the host's kernel.log): where boot time goes.
+void mark(const char* step) {
+    timespec t;
+    clock_gettime(CLOCK_BOOTTIME, &t);
+    char b[128];
+    int n = snprintf(b, sizeof b, "burrow-agent: %ld.%03ld %s\n", long(t.tv_sec),
+                     t.tv_nsec / 1000000, step);
+    if (g_console >= 0 && n > 0) (void)!write(g_console, b, size_t(n));
 }
 
 [[noreturn]] void power_off() {
@@ -553,7 +564,9 @@ int main() {
     do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
     do_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
     do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mark("init");
     load_modules();
+    mark("modules loaded");
     g_ctl = open_port(kPortCtl, O_RDWR);
 
     // The meta share's device may still be probing right after the module
@@ -567,7 +580,9 @@ int main() {
         usleep(10000);
     }
     Manifest m = parse_manifest(read_file(kMeta + "/" + kManifestName));
+    mark("meta share mounted");
     apply_fs(m);
+    mark("shares mounted");
     setup_network(m.network);
     if (!m.hostname.empty()) sethostname(m.hostname.data(), m.hostname.size());
 
@@ -607,6 +622,7 @@ int main() {
         }
     }
     ctl_send("ready");
+    mark("command started");
 
     std::string ctlbuf;
     for (;;) {

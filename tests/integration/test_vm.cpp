@@ -215,12 +215,15 @@ BOOST_AUTO_TEST_CASE(status_shares_network_and_cache) {
         BOOST_TEST(r.code() == 1);
         BOOST_TEST(r.out == "lo\n");
         BOOST_TEST(r.err.find("initramfs cached") != std::string::npos);
+        // Under TCG the decompressed kernel is cached too.
+        BOOST_TEST(r.err.find("kernel cached") != std::string::npos);
     }
     struct stat after;
     BOOST_REQUIRE(stat(archive.c_str(), &after) == 0);
     BOOST_TEST(after.st_ino == before.st_ino);
     BOOST_TEST(after.st_mtime == before.st_mtime);
     BOOST_TEST(entries(f.tmp / "cache/burrow/initramfs").size() == 1u);
+    BOOST_TEST(entries(f.tmp / "cache/burrow/kernel").size() == 1u);
     f.check_clean();
 }
 
