@@ -283,6 +283,30 @@ BOOST_AUTO_TEST_CASE(sigterm_enter_and_stop) {
     BOOST_TEST(e.err.find("is not running") != std::string::npos);
 }
 
+// burrow SIGKILLed: QEMU dies with it (parent-death signal) at once; the
+// launch directory it could not remove goes with the next launch.
+BOOST_AUTO_TEST_CASE(sigkill_leaves_no_qemu_and_next_launch_cleans) {
+    Fixture f;
+    {
+        btest::Running vm(f.cmd({}, {"sh", "-c", "echo up > started; exec sleep 1000"}));
+        for (int i = 0; i < 1800 && !exists(f.project + "/started"); ++i)
+            std::this_thread::sleep_for(100ms);
+        BOOST_REQUIRE_MESSAGE(exists(f.project + "/started"), "the guest command did not start");
+        BOOST_REQUIRE(btest::processes_with("path=" + f.run).size() == 1u);
+        BOOST_REQUIRE(kill(vm.pid(), SIGKILL) == 0);
+        auto r = vm.finish();
+        BOOST_TEST(r.code() == 128 + SIGKILL);
+    }
+    BOOST_TEST(btest::wait_gone("path=" + f.run, 10s));
+    auto left = entries(f.run);
+    BOOST_REQUIRE(left.size() == 1u);
+    // The guest had started: the manifest (environment) is already gone.
+    BOOST_TEST(!exists(f.run + "/" + left[0] + "/meta/manifest"));
+    auto r = btest::run(f.cmd({"--no-network"}, {"true"}));
+    BOOST_TEST(r.code() == 0, r.describe());
+    f.check_clean();
+}
+
 // --initrd: an initramfs the test assembles (newc, written here) from
 // busybox-static and the kernel's 9p modules; burrow appends its agent.
 BOOST_AUTO_TEST_CASE(user_initrd_with_busybox) {
