@@ -362,7 +362,7 @@ int VmLaunch::relay_loop() {
                 deadline = Clock::time_point::max();
             }
         }
-        if (p[2].revents & (POLLIN | POLLHUP)) {
+        if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[512];
             ssize_t r = ::read(ctl_.get(), buf, sizeof buf);
             if (r <= 0) {
@@ -396,7 +396,7 @@ int VmLaunch::relay_loop() {
                 }
             }
         }
-        if (p[3].revents & (POLLIN | POLLHUP | POLLERR)) {
+        if (p[3].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
             char buf[1 << 16];
             ssize_t r = ::read(0, buf, sizeof buf);
             if (r > 0) {
@@ -568,6 +568,16 @@ int VmLaunch::run() {
 } // namespace
 
 int launch_vm(const project::ProjectSandbox& ps, const VmOptions& o) {
+    // A closed stdin/stdout/stderr would be reused by the first socket we
+    // open and relayed to itself: make them /dev/null first.
+    for (int fd = 0; fd <= 2; ++fd) {
+        if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+        int n = ::open("/dev/null", O_RDWR);
+        if (n >= 0 && n != fd) {
+            ::dup2(n, fd);
+            ::close(n);
+        }
+    }
     try {
         VmLaunch l(ps, o);
         return l.run();
