@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -203,8 +204,11 @@ std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const Gu
         a.insert(a.end(), {"-chardev", "socket,id=err,fd=6"});
         port("err", kPortStderr);
     }
-    a.insert(a.end(), {"-chardev", "socket,id=enter,server=on,wait=off,path=" + qopt(enter_sock_)});
-    port("enter", kPortEnter);
+    if (!enter_sock_.empty()) {
+        a.insert(a.end(),
+                 {"-chardev", "socket,id=enter,server=on,wait=off,path=" + qopt(enter_sock_)});
+        port("enter", kPortEnter);
+    }
     a.insert(a.end(),
              {"-fsdev", "local,id=meta,security_model=none,readonly=on,path=" + qopt(meta_),
               "-device", std::string("virtio-9p-pci,fsdev=meta,mount_tag=") + kMetaTag});
@@ -467,8 +471,15 @@ int VmLaunch::run() {
     meta_ = dir_.path + "/meta";
     klog_ = dir_.path + "/kernel.log";
     enter_sock_ = dir_.path + "/enter.sock";
+    if (enter_sock_.size() >= sizeof(sockaddr_un::sun_path)) {
+        std::fprintf(stderr,
+                     "burrow: launch: vm: %s: path too long for a unix socket, `burrow enter` "
+                     "will not reach this VM\n",
+                     enter_sock_.c_str());
+        enter_sock_.clear();
+    }
     if (::mkdir(meta_.c_str(), 0700) < 0) throw VmError(meta_ + ": " + std::strerror(errno));
-    GuestPlan plan = plan_guest(ps_, meta_, interactive_);
+    GuestPlan plan = plan_guest(ps_, meta_, interactive_, !enter_sock_.empty());
     secrets_ = plan.secret_files;
     auto list = [](const std::vector<std::string>& v) {
         std::string s;

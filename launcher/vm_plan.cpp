@@ -63,7 +63,7 @@ void copy_in(const std::string& from, const std::string& to) {
 } // namespace
 
 GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_dir,
-                     bool interactive) {
+                     bool interactive, bool enter) {
     using Kind = project::Share::Kind;
     GuestPlan plan;
     Manifest m;
@@ -182,6 +182,7 @@ GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_
     if (!ps.shell.empty()) m.rec({"shell", ps.shell});
     m.rec({"network", ps.network ? "1" : "0"});
     m.rec({"interactive", interactive ? "1" : "0"});
+    m.rec({"enter", enter ? "1" : "0"});
     write_file(meta_dir + "/" + kManifestName, m.str());
     plan.secret_files.push_back(meta_dir + "/" + kManifestName);
     return plan;

@@ -29,6 +29,6 @@ struct GuestPlan {
 // Writes meta_dir/manifest and meta_dir/files/* (meta_dir exists, mode 0700).
 // Throws VmError on a share it cannot read.
 GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_dir,
-                     bool interactive);
+                     bool interactive, bool enter);
 
 } // namespace burrow::vm

@@ -23,6 +23,7 @@
 //   "network" "0"|"1"              1: configure eth0 for QEMU's user-mode NAT
 //   "interactive" "0"|"1"          1: command on the console tty (hvc0)
 //                                  0: stdin/stdout/stderr on three ports
+//   "enter" "0"|"1"                1: serve `burrow enter` on kPortEnter
 // Control port (kPortCtl), lines of text:
 //   guest -> host: "ready\n" (command started), "exit N\n", "signal N\n",
 //                  "error TEXT\n" (the agent failed: one line for the user)

@@ -189,7 +189,7 @@ struct Manifest {
     std::string cwd = "/", user, hostname, shell = "/bin/sh";
     uid_t uid = 0;
     gid_t gid = 0;
-    bool network = false, interactive = false;
+    bool network = false, interactive = false, enter = true;
 };
 
 Manifest parse_manifest(const std::string& raw) {
@@ -206,7 +206,7 @@ Manifest parse_manifest(const std::string& raw) {
         if (k == "mount9p" || k == "copy") return 3;
         if (k == "tmpfs" || k == "dir" || k == "bindfile" || k == "symlink") return 2;
         if (k == "env" || k == "arg" || k == "cwd" || k == "uid" || k == "gid" || k == "user" ||
-            k == "hostname" || k == "network" || k == "interactive" || k == "shell")
+            k == "hostname" || k == "network" || k == "interactive" || k == "shell" || k == "enter")
             return 1;
         return -1;
     };
@@ -595,7 +595,7 @@ int main() {
         out = open_port(kPortStdout, O_WRONLY);
         err = open_port(kPortStderr, O_WRONLY);
     }
-    std::string enter_dev = find_port(kPortEnter);
+    std::string enter_dev = m.enter ? find_port(kPortEnter) : std::string();
 
     pid_t child = fork();
     if (child < 0) fail("fork: " + errstr());

@@ -59,7 +59,7 @@ bool exists(const std::string& p) {
 
 struct Fixture {
     btest::TempDir tmp;
-    std::string project = tmp / "project dir $(touch x) 'q'";
+    std::string project = tmp / "project dir $(touch x) 'q',c";
     std::string run = tmp / "run";
     std::vector<std::string> env;
     Fixture() {
