@@ -19,7 +19,6 @@
 
 #include "launcher/launch_backend.hpp"
 #include "launcher/vm_protocol.hpp"
-#include "launcher/vm_session.hpp"
 #include "runtime/fd.hpp"
 
 namespace burrow::launch {

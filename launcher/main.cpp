@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "launcher/bwrap_mode.hpp"
+#include "launcher/launch_cmd.hpp"
 #include "launcher/nix_cmd.hpp"
 #include "launcher/policy_cmd.hpp"
 #include "launcher/run_cmd.hpp"
@@ -54,12 +55,22 @@ int main(int argc, char** argv) {
     burrow::add_nix_subcommand(app);
     burrow::add_run_subcommand(app);
     burrow::add_policy_subcommand(app);
+    burrow::add_launch_subcommands(app);
     // "burrow run ... -- COMMAND": everything after the first "--" is the
     // payload's, untouched by CLI11 (which would treat it as stray arguments).
     if (argc > 1 && std::strcmp(argv[1], "run") == 0) {
         for (int i = 2; i < argc; ++i)
             if (std::strcmp(argv[i], "--") == 0) {
                 burrow::set_run_command(std::vector<std::string>(argv + i + 1, argv + argc));
+                argc = i;
+                break;
+            }
+    }
+    // The same for "burrow launch|enter ... -- COMMAND".
+    if (argc > 1 && (std::strcmp(argv[1], "launch") == 0 || std::strcmp(argv[1], "enter") == 0)) {
+        for (int i = 2; i < argc; ++i)
+            if (std::strcmp(argv[i], "--") == 0) {
+                burrow::set_launch_command(std::vector<std::string>(argv + i + 1, argv + argc));
                 argc = i;
                 break;
             }
@@ -73,5 +84,6 @@ int main(int argc, char** argv) {
     if (int rc = burrow::dispatch_nix_subcommand(app); rc >= 0) return rc;
     if (int rc = burrow::dispatch_run_subcommand(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_policy_subcommand(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_launch_subcommands(); rc >= 0) return rc;
     return 0;
 }

@@ -21,25 +21,27 @@
 namespace burrow::session {
 
 struct Entry {
-    std::string project_id;  // ProjectSandbox::project_id (the file name)
+    std::string project_id; // ProjectSandbox::project_id (the file name)
     std::string project_dir;
-    std::string backend;     // "namespace", "container", "vm"
-    pid_t pid = 0;           // namespace/container: a process inside the sandbox whose
-                             // namespaces a join enters; vm: the qemu process
-    uint64_t start_time = 0; // of pid, clock ticks since boot
+    std::string backend;                // "namespace", "container", "vm"
+    pid_t pid = 0;                      // namespace/container: a process inside the sandbox whose
+                                        // namespaces a join enters; vm: the qemu process
+    uint64_t start_time = 0;            // of pid, clock ticks since boot
     std::map<std::string, uint64_t> ns; // "mnt", "pid", "user", "net", ... inodes of pid
-    pid_t launcher_pid = 0;  // the burrow that launched it (gets SIGTERM on stop)
-    int64_t started = 0;     // unix seconds
+    pid_t launcher_pid = 0;             // the burrow that launched it (gets SIGTERM on stop)
+    int64_t started = 0;                // unix seconds
     std::vector<std::pair<std::string, std::string>> env; // replayed on join
-    std::string cwd;         // inside
-    uid_t uid = 0;           // ids inside (container: the caller's)
+    std::string cwd;                                      // inside
+    uid_t uid = 0;                                        // ids inside (container: the caller's)
     gid_t gid = 0;
-    std::string control;     // backend-specific endpoint in run_dir (vm: console socket)
+    std::string control; // backend-specific endpoint in run_dir (vm: console socket)
 };
 
 // Root of the registry for the calling user:
 // ${XDG_RUNTIME_DIR:-/run/user/UID (if it exists)}/burrow, else
-// ${XDG_STATE_HOME:-~/.local/state}/burrow/run. Created 0700.
+// ${XDG_STATE_HOME:-~/.local/state}/burrow/run. Created 0700. Decided at the
+// first call and kept: call it before running a sandbox in process (the
+// runtime scrubs the environment strings).
 std::string registry_dir();
 
 // Records e (replacing a stale entry). Fails (throws std::runtime_error)
@@ -51,6 +53,16 @@ std::optional<Entry> find(const std::string& project_id);
 std::vector<Entry> list();
 void remove(const std::string& project_id);
 // pid still is the recorded process (start time and namespaces match).
+// namespace/container entries must also be in another mount namespace than
+// ours (a host process is never a sandbox, whatever an entry says).
 bool alive(const Entry& e);
+// A pidfd (O_CLOEXEC) of e.pid, opened before the identity check so that
+// what was checked is what the fd refers to; -1 when e is not alive.
+int open_verified_pidfd(const Entry& e);
+// Start time (clock ticks since boot) of pid, 0 if it does not exist or
+// is a zombie (over, not yet reaped).
+uint64_t process_start_time(pid_t pid);
+// Namespace inodes of pid: every entry of /proc/PID/ns that can be read.
+std::map<std::string, uint64_t> process_namespaces(pid_t pid);
 
 } // namespace burrow::session

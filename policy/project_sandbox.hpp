@@ -15,7 +15,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,18 +33,18 @@ const char* backend_name(Backend b); // "namespace", "container", "vm"
 // One thing made visible inside the sandbox.
 struct Share {
     enum class Kind {
-        bind,    // host source read-write at dest
-        ro_bind, // host source read-only at dest
-        dev_bind,// host device directory (e.g. /dev/dri) with devices usable
-        tmpfs,   // empty writable directory at dest (source empty)
-        dir,     // directory created at dest (inside a writable parent)
-        copy,    // host file source copied to dest at start ("copy-seeding"):
-                 // writable inside, never written back, never a mount, so an
-                 // atomic rename over it works
+        bind,     // host source read-write at dest
+        ro_bind,  // host source read-only at dest
+        dev_bind, // host device directory (e.g. /dev/dri) with devices usable
+        tmpfs,    // empty writable directory at dest (source empty)
+        dir,      // directory created at dest (inside a writable parent)
+        copy,     // host file source copied to dest at start ("copy-seeding"):
+                  // writable inside, never written back, never a mount, so an
+                  // atomic rename over it works
     };
     Kind kind = Kind::ro_bind;
-    std::string source;      // host path (empty for tmpfs/dir)
-    std::string dest;        // absolute path inside
+    std::string source;           // host path (empty for tmpfs/dir)
+    std::string dest;             // absolute path inside
     std::optional<uint32_t> mode; // tmpfs/dir/copy
     // Why it is there, for --verbose and the man page's list: "project",
     // "home", "git", "ssh", "agent-config", "state-tmp", "x11", "wayland",
@@ -68,22 +71,22 @@ struct ProjectSandbox {
                              // (session registry entry, tmux socket dir, VM sockets)
     uid_t uid = 0;
     gid_t gid = 0;
-    std::string user;        // login name of uid
-    std::string home;        // $HOME, same path inside (a fresh tmpfs there)
-    std::string shell;       // the user's shell (policy / $SHELL / passwd), for --shell
+    std::string user;  // login name of uid
+    std::string home;  // $HOME, same path inside (a fresh tmpfs there)
+    std::string shell; // the user's shell (policy / $SHELL / passwd), for --shell
 
     // The sandbox.
-    std::vector<Share> shares;                          // in order, see Share
+    std::vector<Share> shares;                            // in order, see Share
     std::vector<std::pair<std::string, std::string>> env; // final environment, allowlisted;
                                                           // includes BURROW_SANDBOX=1 and
                                                           // BURROW_BACKEND=<name>
-    std::vector<std::string> command; // argv; never empty after the builder
-    std::string cwd;                  // inside; the project dir
-    bool interactive = false;         // --shell, or stdin is a terminal
-    bool tmux = false;                // run inside tmux, socket in run_dir
-    bool network = true;              // false: --no-network (no usable network at all)
-    bool new_session = false;         // --new: do not join a running sandbox
-    std::string hostname;             // "burrow-<basename>" unless a policy says otherwise
+    std::vector<std::string> command;                     // argv; never empty after the builder
+    std::string cwd;                                      // inside; the project dir
+    bool interactive = false;                             // --shell, or stdin is a terminal
+    bool tmux = false;                                    // run inside tmux, socket in run_dir
+    bool network = true;      // false: --no-network (no usable network at all)
+    bool new_session = false; // --new: do not join a running sandbox
+    std::string hostname;     // "burrow-<basename>" unless a policy says otherwise
 
     // Namespace backend only: the layered --policy files, applied on top of
     // what the shares above say (their seccomp, landlock, limits, extra fs).
@@ -91,5 +94,73 @@ struct ProjectSandbox {
     // as unsupported once on stderr.
     std::vector<policy::Policy> layers;
 };
+
+// ---- The builder (policy/project_sandbox.cpp) ----
+
+// What `burrow launch` was asked for, before anything is looked up.
+struct LaunchOptions {
+    Backend backend = Backend::ns;
+    std::string project = ".";        // PROJECT_DIR as given (relative to the cwd)
+    std::vector<std::string> command; // after "--"; empty: the user's shell
+    bool shell = false;               // --shell: interactive shell instead of command
+    bool tmux = false;
+    bool no_network = false;
+    bool gh_token = false;              // forward GH_TOKEN / GITHUB_TOKEN
+    bool new_session = false;           // --new
+    std::vector<std::string> env_names; // --env NAME
+    std::vector<std::string> binds;     // --bind SRC[:DEST]
+    std::vector<std::string> ro_binds;  // --ro-bind SRC[:DEST]
+    // --agent-dir DIR: the agent's config directory, read-write at its own
+    // path (default ~/.claude). When it does not exist on the host, a
+    // per-project directory in the state dir (agent/) is bound there instead,
+    // so the agent's config persists per project and the host's home is
+    // never written. --no-agent-dir: none.
+    std::optional<std::string> agent_dir;
+    bool no_agent_dir = false;
+    // --seed FILE: copy-seeded files (copied in at start, never written back);
+    // default ~/.claude.json. --no-seed: none.
+    std::vector<std::string> seeds;
+    bool no_seed = false;
+};
+
+// The host as the builder sees it; host_from_process() fills it for real,
+// unit tests inject their own.
+struct HostInfo {
+    std::map<std::string, std::string> env;
+    std::string home; // $HOME, else the passwd entry's
+    std::string user; // login name
+    std::string passwd_shell;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    bool stdin_tty = false;
+    // Does this host path exist (lstat)? Used for every optional share
+    // (sockets, ~/.ssh, /dev/dri ...); the project dir, --bind sources and
+    // the state dir always use the real filesystem.
+    std::function<bool(const std::string&)> exists;
+};
+HostInfo host_from_process();
+
+// A launch that cannot be described: message is "<what>: <why>", printed
+// as "burrow: launch: <message>".
+struct LaunchError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Resolves everything (project dir canonical, ids, state dir created 0700
+// with tmp/ and local/{bin,lib,share}, run dir created 0700, shares, env,
+// command). Throws LaunchError.
+ProjectSandbox build_project_sandbox(const LaunchOptions& opts, const HostInfo& host);
+
+// "<basename>-<16 hex digits of a hash of the canonical path>"; the basename
+// is reduced to [A-Za-z0-9._-] so the id is always a plain file name.
+std::string project_id_for(const std::string& canonical_dir);
+
+// Root of the launcher's metadata for this user, never shared into a
+// sandbox: ${XDG_RUNTIME_DIR}/burrow when that is an existing directory,
+// else /run/user/UID/burrow when that exists, else
+// ${XDG_STATE_HOME:-~/.local/state}/burrow/run. Not created here.
+std::string run_root(const HostInfo& host);
+// ${XDG_STATE_HOME:-HOME/.local/state}/burrow
+std::string state_root(const HostInfo& host);
 
 } // namespace burrow::project

@@ -12,8 +12,12 @@ packages=(
     libseccomp-dev libcap-dev libmount-dev libsqlite3-dev liblzma-dev
     # header-only libraries and the unit test framework
     libboost-test-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
-    # Nix 2.8: the store closure tests build real store paths, run nix-daemon
-    nix-bin
+    # Nix 2.8: the store closure tests build real store paths, run nix-daemon;
+    # tests/nix evaluates the packaging. busybox-static: the commands of the
+    # sandbox packages that tests/nix builds into the store.
+    nix-bin busybox-static
+    # shells whose completions (completions/) the tests load
+    zsh fish
     # Debian's bwrap 0.8.0: differential tests and the start-time benchmark
     bubblewrap
     # formatting check and man page rendering check

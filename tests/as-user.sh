@@ -20,4 +20,6 @@ cd /
 exec setpriv --reuid=burrowtest --regid=burrowtest --init-groups --reset-env \
     env ${BURROW_BIN:+BURROW_BIN="$BURROW_BIN"} \
     ${BURROW_PROBE:+BURROW_PROBE="$BURROW_PROBE"} ${BWRAP_REF:+BWRAP_REF="$BWRAP_REF"} \
+    ${BURROW_LAUNCH_BACKEND:+BURROW_LAUNCH_BACKEND="$BURROW_LAUNCH_BACKEND"} \
+    ${BURROW_LAUNCH_EXTRA_ARGS:+BURROW_LAUNCH_EXTRA_ARGS="$BURROW_LAUNCH_EXTRA_ARGS"} \
     "$@"

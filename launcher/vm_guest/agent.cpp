@@ -556,6 +556,8 @@ int main() {
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 
+    // The initramfs root comes world-writable (rootfs default 1777).
+    chmod("/", 0755);
     mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
     g_console = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
     do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);

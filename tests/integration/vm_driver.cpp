@@ -19,7 +19,6 @@
 #include <vector>
 
 #include "launcher/launch_backend.hpp"
-#include "launcher/vm_session.hpp"
 
 using namespace burrow;
 

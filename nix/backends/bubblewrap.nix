@@ -1,0 +1,48 @@
+# The namespace sandbox: `burrow launch --backend namespace` with a policy
+# whose PATH and /nix/store closure are the sandbox packages below plus
+# extraPackages. network = false gives the network-isolated variant (a new
+# network namespace with nothing up, and --no-network).
+#
+#   pkgs.callPackage "${burrow}/nix/backends/bubblewrap.nix" {
+#     extraPackages = [ pkgs.python3 ];
+#   }
+{ lib, callPackage, writeText, writeShellApplication, symlinkJoin, closureInfo
+, bashInteractive, coreutils, findutils, diffutils, gnugrep, gnused, gawk, gnutar
+, gzip, which, less, git, cacert
+, burrow ? callPackage ../package.nix { }
+, network ? true
+, extraPackages ? [ ]
+}:
+
+let
+  common = import ./common.nix { inherit lib writeText writeShellApplication closureInfo burrow; };
+  name = "burrow-sandbox" + lib.optionalString (!network) "-no-network";
+
+  # What every sandbox has, then the caller's packages.
+  sandboxPackages = [
+    bashInteractive coreutils findutils diffutils gnugrep gnused gawk gnutar gzip
+    which less git cacert
+  ];
+  packages = sandboxPackages ++ extraPackages;
+  # One directory whose bin/ is the sandbox's PATH.
+  sandboxEnv = symlinkJoin { name = "${name}-env"; paths = packages; };
+  certs = "${cacert}/etc/ssl/certs/ca-bundle.crt";
+in
+common.mkLauncher {
+  inherit name network;
+  backend = "namespace";
+  policy = {
+    description = "burrow namespace sandbox: Nix packages only"
+      + lib.optionalString (!network) ", no network";
+    network = if network then "host" else "none";
+    env.set = {
+      PATH = "${sandboxEnv}/bin";
+      SHELL = "${bashInteractive}/bin/bash";
+      SSL_CERT_FILE = certs;
+      NIX_SSL_CERT_FILE = certs;
+    };
+  };
+  # The packages themselves too, not only through the symlinks of sandboxEnv.
+  closureRoots = [ sandboxEnv ] ++ packages;
+  passthru = { inherit packages sandboxEnv extraPackages; };
+}

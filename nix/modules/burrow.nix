@@ -1,0 +1,86 @@
+# NixOS module (flake: nixosModules.default): installs burrow and the
+# launchers of the backends that are enabled.
+#
+#   programs.burrow = {
+#     enable = true;
+#     network = true;
+#     bubblewrap.extraPackages = [ pkgs.python3 ];
+#     container = { enable = true; extraModules = [ ./agent.nix ]; };
+#     vm = { enable = true; extraModules = [ { virtualisation.memorySize = 4096; } ]; };
+#   };
+{ config, lib, pkgs, ... }:
+
+let
+  cfg = config.programs.burrow;
+  inherit (lib) mkOption mkEnableOption types;
+  # The container and VM systems are evaluated with this host's nixpkgs.
+  nixos = args: pkgs.nixos { imports = args.imports; };
+  callBackend = file: args:
+    pkgs.callPackage file ({ burrow = cfg.package; inherit (cfg) network; } // args);
+  launchers =
+    lib.optional cfg.bubblewrap.enable (callBackend ../backends/bubblewrap.nix {
+      inherit (cfg.bubblewrap) extraPackages;
+    })
+    ++ lib.optional cfg.container.enable (callBackend ../backends/container.nix {
+      inherit nixos;
+      inherit (cfg.container) extraModules;
+    })
+    ++ lib.optional cfg.vm.enable (callBackend ../backends/vm.nix {
+      inherit nixos;
+      inherit (cfg.vm) extraModules;
+    });
+in
+{
+  options.programs.burrow = {
+    enable = mkEnableOption "burrow, the setuid-free sandbox runtime, and its launchers";
+    package = mkOption {
+      type = types.package;
+      default = pkgs.callPackage ../package.nix { };
+      defaultText = lib.literalExpression "pkgs.callPackage \"\${burrow}/nix/package.nix\" { }";
+      description = "The burrow package.";
+    };
+    network = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Whether the sandboxes have network access (false: none, or a private network for the container).";
+    };
+    bubblewrap = {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+        description = "Install the namespace-sandbox launcher (burrow-sandbox).";
+      };
+      extraPackages = mkOption {
+        type = types.listOf types.package;
+        default = [ ];
+        description = "Packages added to the namespace sandbox's PATH and store closure.";
+      };
+    };
+    container = {
+      enable = mkEnableOption "the systemd-nspawn container launcher (burrow-container)";
+      extraModules = mkOption {
+        type = types.listOf types.deferredModule;
+        default = [ ];
+        description = "NixOS modules added to the container's system.";
+      };
+    };
+    vm = {
+      enable = mkEnableOption "the QEMU VM launcher (burrow-vm)";
+      extraModules = mkOption {
+        type = types.listOf types.deferredModule;
+        default = [ ];
+        description = "NixOS modules added to the VM's system (virtualisation.memorySize, virtualisation.cores, ...).";
+      };
+    };
+    launchers = mkOption {
+      type = types.listOf types.package;
+      readOnly = true;
+      default = launchers;
+      description = "The launchers of the enabled backends (read-only; the manager's default).";
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    environment.systemPackages = [ cfg.package ] ++ launchers;
+  };
+}

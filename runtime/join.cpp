@@ -1,0 +1,239 @@
+#include "runtime/join.hpp"
+
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "runtime/fd.hpp"
+
+namespace burrow::join {
+
+namespace {
+
+// What failed in a forked process, sent to the caller over a close-on-exec
+// pipe (EOF: the exec succeeded).
+enum Step : int {
+    st_none,
+    st_parent,
+    st_setns,
+    st_fork,
+    st_caps,
+    st_chdir,
+    st_nnp,
+    st_seccomp,
+    st_exec
+};
+
+const char* step_name(int s) {
+    switch (s) {
+    case st_parent:
+        return "parent died";
+    case st_setns:
+        return "setns";
+    case st_fork:
+        return "fork";
+    case st_caps:
+        return "dropping capabilities";
+    case st_chdir:
+        return "chdir";
+    case st_nnp:
+        return "prctl(PR_SET_NO_NEW_PRIVS)";
+    case st_seccomp:
+        return "installing the seccomp filter";
+    case st_exec:
+        return "exec";
+    }
+    return "?";
+}
+
+struct Report {
+    int step;
+    int err;
+};
+
+volatile pid_t g_forward_to = 0;
+
+// Forwards what another process sent us (SI_USER, SI_QUEUE, SI_TKILL) and
+// the signals a terminal never generates; a terminal's SIGINT/SIGQUIT/SIGTSTP
+// already reached the whole foreground process group.
+void forward(int sig, siginfo_t* si, void*) {
+    const int saved = errno;
+    const bool from_tty =
+        si != nullptr && si->si_code == SI_KERNEL && (sig == SIGINT || sig == SIGQUIT);
+    if (g_forward_to > 0 && !from_tty) ::kill(g_forward_to, sig);
+    errno = saved;
+}
+
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+[[noreturn]] void die(int fd, int step, int err, int code) {
+    Report r{step, err};
+    (void)!::write(fd, &r, sizeof r);
+    ::_exit(code);
+}
+
+int status_of(int ws) {
+    if (WIFEXITED(ws)) return WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws)) return 128 + WTERMSIG(ws);
+    return 125;
+}
+
+// No capabilities at all, bounding and ambient sets included: a joined
+// process holds the sandbox user namespace's full set after setns.
+bool drop_capabilities() {
+    for (unsigned long cap = 0; cap < 64; ++cap)
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+            if (errno == EINVAL) break;
+            if (errno != EPERM) return false; // EPERM: already without CAP_SETPCAP
+        }
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+        return false;
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    return ::syscall(SYS_capset, &hdr, data) == 0;
+}
+
+} // namespace
+
+int run_joined(const JoinSpec& spec) {
+    const char* prog = spec.prog.c_str();
+    if (spec.argv.empty()) {
+        std::fprintf(stderr, "%s: join: no command\n", prog);
+        return 125;
+    }
+    // Everything the forked processes need, built before the first fork.
+    std::vector<const char*> argv, envp;
+    for (const auto& a : spec.argv) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    std::string path_var = "/usr/local/bin:/usr/bin:/bin";
+    for (const auto& e : spec.env) {
+        envp.push_back(e.c_str());
+        if (e.rfind("PATH=", 0) == 0) path_var = e.substr(5);
+    }
+    envp.push_back(nullptr);
+    std::vector<std::string> candidates;
+    if (spec.argv[0].find('/') != std::string::npos) {
+        candidates.push_back(spec.argv[0]);
+    } else {
+        std::size_t start = 0;
+        while (start <= path_var.size()) {
+            std::size_t end = path_var.find(':', start);
+            if (end == std::string::npos) end = path_var.size();
+            std::string c(path_var, start, end - start);
+            if (c.empty()) c.push_back('.');
+            c.push_back('/');
+            c.append(spec.argv[0]);
+            candidates.push_back(std::move(c));
+            start = end + 1;
+        }
+    }
+    std::vector<const char*> cand;
+    for (const auto& c : candidates) cand.push_back(c.c_str());
+    sock_fprog fprog{static_cast<unsigned short>(spec.seccomp.size()),
+                     const_cast<sock_filter*>(spec.seccomp.data())};
+    const bool with_seccomp = !spec.seccomp.empty();
+    const char* cwd = spec.cwd.c_str();
+    const int pidfd = spec.pidfd;
+    const int flags = spec.ns_flags;
+
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+        std::fprintf(stderr, "%s: join: pipe2: %s\n", prog, std::strerror(errno));
+        return 125;
+    }
+    Fd report_read(p[0]), report_write(p[1]);
+
+    struct sigaction sa {
+    }, old[sizeof kForwarded / sizeof kForwarded[0]];
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (std::size_t i = 0; i < std::size(kForwarded); ++i)
+        ::sigaction(kForwarded[i], &sa, &old[i]);
+    const pid_t caller = ::getpid();
+
+    const pid_t helper = ::fork();
+    if (helper < 0) {
+        std::fprintf(stderr, "%s: join: fork: %s\n", prog, std::strerror(errno));
+        for (std::size_t i = 0; i < std::size(kForwarded); ++i)
+            ::sigaction(kForwarded[i], &old[i], nullptr);
+        return 125;
+    }
+    if (helper == 0) {
+        // ---- helper: async-signal-safe calls only from here ----
+        const int w = report_write.get();
+        ::close(report_read.get());
+        g_forward_to = 0;
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != caller)
+            die(w, st_parent, errno, 125);
+        if (::setns(pidfd, flags) != 0) die(w, st_setns, errno, 125);
+        const pid_t helper_pid = ::getpid();
+        const pid_t child = ::fork();
+        if (child < 0) die(w, st_fork, errno, 125);
+        if (child == 0) {
+            // ---- payload: in every joined namespace ----
+            g_forward_to = 0;
+            if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(w, st_parent, errno, 125);
+            // Our parent is outside the pid namespace: getppid() reads 0.
+            (void)helper_pid;
+            if (!drop_capabilities()) die(w, st_caps, errno, 125);
+            if (::chdir(cwd) != 0) die(w, st_chdir, errno, 125);
+            if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(w, st_nnp, errno, 125);
+            if (with_seccomp && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0)
+                die(w, st_seccomp, errno, 125);
+            // Default dispositions for what we forward (handlers reset on
+            // exec anyway; this closes the window before it).
+            struct sigaction dfl {};
+            dfl.sa_handler = SIG_DFL;
+            for (int s : kForwarded) ::sigaction(s, &dfl, nullptr);
+            int err = ENOENT;
+            for (const char* c : cand) {
+                ::execve(c, const_cast<char* const*>(argv.data()),
+                         const_cast<char* const*>(envp.data()));
+                // As execvp: remember a more telling error than ENOENT.
+                if (errno != ENOENT && errno != ENOTDIR) err = errno;
+            }
+            die(w, st_exec, err, err == ENOENT ? 127 : 126);
+        }
+        g_forward_to = child;
+        ::close(w);
+        int ws = 0;
+        while (::waitpid(child, &ws, 0) < 0)
+            if (errno != EINTR) ::_exit(125);
+        ::_exit(status_of(ws));
+    }
+    g_forward_to = helper;
+    report_write.reset();
+    Report r{st_none, 0};
+    ssize_t n;
+    do n = ::read(report_read.get(), &r, sizeof r);
+    while (n < 0 && errno == EINTR);
+    int ws = 0;
+    while (::waitpid(helper, &ws, 0) < 0)
+        if (errno != EINTR) break;
+    g_forward_to = 0;
+    for (std::size_t i = 0; i < std::size(kForwarded); ++i)
+        ::sigaction(kForwarded[i], &old[i], nullptr);
+    if (n == static_cast<ssize_t>(sizeof r) && r.step != st_none) {
+        if (r.step == st_exec)
+            std::fprintf(stderr, "%s: %s: %s\n", prog, spec.argv[0].c_str(), std::strerror(r.err));
+        else
+            std::fprintf(stderr, "%s: join: %s: %s\n", prog, step_name(r.step),
+                         std::strerror(r.err));
+        if (r.step == st_exec) return r.err == ENOENT ? 127 : 126;
+        return 125;
+    }
+    return status_of(ws);
+}
+
+} // namespace burrow::join

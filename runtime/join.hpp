@@ -1,0 +1,42 @@
+// Joining a running sandbox (burrow launch on a running project, burrow
+// enter): enter the namespaces of one of its processes through a pidfd,
+// harden exactly like a fresh payload (capabilities and bounding set
+// dropped, NO_NEW_PRIVS, the seccomp program), chdir and exec.
+//
+// This file takes a plain description and parses nothing: which process,
+// which namespaces, argv, env, cwd and the BPF program are decided by the
+// caller (launcher/session_*), which also verified the process's identity
+// before opening the pidfd. Between fork and exec only async-signal-safe
+// calls run: everything is prepared before the first fork.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <string>
+#include <vector>
+
+namespace burrow::join {
+
+struct JoinSpec {
+    int pidfd = -1;                   // a process of the sandbox (pidfd_open), owned by the caller
+    int ns_flags = 0;                 // CLONE_NEWUSER|CLONE_NEWNS|... to enter, all at once
+    std::vector<std::string> argv;    // argv[0] searched in env's PATH when it has no '/'
+    std::vector<std::string> env;     // complete environment, "NAME=VALUE"
+    std::string cwd;                  // inside; must exist there
+    std::vector<sock_filter> seccomp; // installed last; empty: none
+    std::string prog = "burrow";      // message prefix
+};
+
+// Runs argv joined to the sandbox and waits for it. The process tree is
+//   caller -> helper (setns; outside the sandbox's pid namespace, as setns
+//   only moves children into it) -> payload (in every joined namespace).
+// Both die with their parent (PR_SET_PDEATHSIG). SIGTERM, SIGHUP, SIGUSR1,
+// SIGUSR2 and signals another process sends (SI_USER) are forwarded down;
+// terminal-generated SIGINT/SIGQUIT reach the payload directly through the
+// shared foreground process group, so they are not sent twice.
+// Returns the payload's exit status, 128+N for a death by signal N, 125 when
+// joining failed (one line "<prog>: join: <step>: <reason>" on stderr), 126
+// when the command could not be executed, 127 when it was not found.
+int run_joined(const JoinSpec& spec);
+
+} // namespace burrow::join

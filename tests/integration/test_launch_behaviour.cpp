@@ -1,0 +1,170 @@
+// The behaviour every `burrow launch` backend must show, one suite for all:
+// the backend comes from BURROW_LAUNCH_BACKEND (default namespace) and its
+// flags from BURROW_LAUNCH_EXTRA_ARGS. A fake HOME (temp dir with .ssh,
+// .claude.json, .gitconfig) keeps the test off the real user's files.
+// Registered for namespace as root and as user burrowtest.
+#define BOOST_TEST_MODULE launch_behaviour
+#include <boost/test/unit_test.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "tests/integration/launch_test_support.hpp"
+
+using namespace btest;
+using ltest::Host;
+namespace fs = std::filesystem;
+
+BOOST_AUTO_TEST_CASE(project_dir_is_writable_at_its_own_path) {
+    Host h;
+    Result r = h.launch({}, "pwd; echo from-inside > made-inside.txt");
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == h.project + "\n");
+    BOOST_TEST(read_text(h.project + "/made-inside.txt") == "from-inside\n");
+}
+
+BOOST_AUTO_TEST_CASE(files_outside_the_project_are_not_visible) {
+    Host h;
+    write_file(h.dir / "outside.txt", "secret\n");
+    write_file(h.home + "/private.txt", "secret\n");
+    Result r = h.launch({}, "test -e '" + h.dir / "outside.txt" +
+                                "' && echo outside-visible; "
+                                "test -e \"$HOME/private.txt\" && echo home-visible; "
+                                "test -e \"$HOME/.ssh/id_test\" && echo ssh-visible; exit 0");
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(!contains(r.out, "outside-visible"), r.describe());
+    BOOST_TEST(!contains(r.out, "home-visible"), r.describe());
+    // The control: what is shared is seen, so the checks above can fail.
+    BOOST_TEST(contains(r.out, "ssh-visible"), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(ssh_dir_is_read_only) {
+    Host h;
+    Result r =
+        h.launch({}, "cat \"$HOME/.ssh/id_test\"; "
+                     "if touch \"$HOME/.ssh/new\" 2>/dev/null; then echo wrote; fi; "
+                     "if echo x >> \"$HOME/.ssh/id_test\" 2>/dev/null; then echo appended; fi");
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "ssh-key-material\n", r.describe());
+    BOOST_TEST(!fs::exists(h.home + "/.ssh/new"));
+    BOOST_TEST(read_text(h.home + "/.ssh/id_test") == "ssh-key-material\n");
+}
+
+BOOST_AUTO_TEST_CASE(copy_seeded_file_is_present_and_writes_stay_inside) {
+    Host h;
+    // The agent's way of writing its config: a new file renamed over it.
+    Result r = h.launch({}, "cat \"$HOME/.claude.json\" && "
+                            "echo '{\"changed\": 1}' > \"$HOME/.claude.json.tmp\" && "
+                            "mv \"$HOME/.claude.json.tmp\" \"$HOME/.claude.json\" && "
+                            "cat \"$HOME/.claude.json\"");
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "{\"seed\": true}\n{\"changed\": 1}\n", r.describe());
+    BOOST_TEST(read_text(h.home + "/.claude.json") == "{\"seed\": true}\n");
+    BOOST_TEST(!fs::exists(h.home + "/.claude.json.tmp"));
+}
+
+BOOST_AUTO_TEST_CASE(environment_is_cleared_with_markers) {
+    Host h;
+    Result r = h.launch({}, "env");
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(contains(r.out, "BURROW_SANDBOX=1\n"), r.out);
+    BOOST_TEST(contains(r.out, "BURROW_BACKEND=" + ltest::backend() + "\n"), r.out);
+    BOOST_TEST(contains(r.out, "LANG=C.UTF-8\n"), r.out);
+    BOOST_TEST(contains(r.out, "HOME=" + h.home + "\n"), r.out);
+    BOOST_TEST(!contains(r.out, "BURROW_TEST_SECRET"), r.out);
+    r = h.launch({"--env", "BURROW_TEST_SECRET"}, "echo \"[$BURROW_TEST_SECRET]\"");
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "[leaked]\n");
+}
+
+namespace {
+
+// A TCP listener on the host's 127.0.0.1, on a kernel-chosen port.
+struct Listener {
+    int fd = -1;
+    int port = 0;
+    Listener() {
+        fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        BOOST_REQUIRE(::listen(fd, 16) == 0);
+        socklen_t len = sizeof a;
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+    }
+    ~Listener() { ::close(fd); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(no_network_blocks_a_host_listener) {
+    Host h;
+    Listener l;
+    const std::string connect = "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port);
+    Result off = h.run(h.launch_args({"--no-network"}, {"bash", "-c", connect}));
+    BOOST_TEST(off.code() == 1, off.describe());
+    // The control (host networking reaches the host's loopback; a VM's NAT
+    // does not, its guest loopback is its own).
+    if (ltest::backend() != "vm") {
+        Result on = h.run(h.launch_args({}, {"bash", "-c", connect}));
+        BOOST_TEST(on.code() == 0, on.describe());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(exit_status_and_signals) {
+    Host h;
+    for (int code : {0, 1, 42}) {
+        Result r = h.launch({}, "exit " + std::to_string(code));
+        BOOST_TEST(r.code() == code, r.describe());
+    }
+    Result r = h.launch({}, "kill -TERM $$");
+    BOOST_TEST(r.code() == 128 + SIGTERM, r.describe());
+    r = h.launch({}, "kill -KILL $$");
+    BOOST_TEST(r.code() == 128 + SIGKILL, r.describe());
+    r = h.run(h.launch_args({}, {"/nonexistent-command"}));
+    BOOST_TEST(r.code() == 127, r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(stdin_and_stdout_are_streamed) {
+    Host h;
+    std::string big;
+    for (int i = 0; i < 20000; ++i) big += "line " + std::to_string(i) + "\n";
+    Result r = h.run(h.launch_args({}, {"cat"}), big);
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == big);
+    r = h.launch({}, "echo to-stderr >&2");
+    BOOST_TEST(r.err == "to-stderr\n", r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(awkward_project_path_injects_nothing) {
+    const std::string name = "p q 'single' \"double\" $(touch pwned) `touch pwned2` ;x\nline";
+    Host h(name);
+    Result r = h.launch({}, "pwd; touch inside-marker");
+    BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == h.project + "\n", r.describe());
+    BOOST_TEST(fs::exists(h.project + "/inside-marker"));
+    for (const char* p : {"pwned", "pwned2"}) {
+        BOOST_TEST(!fs::exists(h.dir / p));
+        BOOST_TEST(!fs::exists(h.project + "/" + p));
+        BOOST_TEST(!fs::exists(std::string("/") + p));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(missing_project_dir_fails_and_leaves_nothing) {
+    Host h;
+    Result r = h.launch({}, "true", "", h.dir / "does-not-exist");
+    BOOST_TEST(r.code() == 125, r.describe());
+    BOOST_TEST(r.err.rfind("burrow: launch: ", 0) == 0u, r.err);
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
+    BOOST_TEST(contains(r.err, "does-not-exist"), r.err);
+    BOOST_TEST(!fs::exists(h.state_root()));
+    BOOST_TEST(!fs::exists(h.registry()));
+}

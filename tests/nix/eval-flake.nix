@@ -1,0 +1,120 @@
+# Evaluation tests of flake.nix (its outputs function called directly with a
+# stub nixpkgs input: Nix 2.8 flakes need the experimental feature and a
+# locked nixpkgs) and of the NixOS modules it exports.
+let
+  pkgs = import ./stub-nixpkgs.nix;
+  inherit (pkgs) lib;
+  a = import ./assert.nix;
+  root = toString ../..;
+  str = toString;
+  strs = map toString;
+  fromJSON = s: builtins.fromJSON (builtins.unsafeDiscardStringContext s);
+
+  systems = [ "x86_64-linux" "aarch64-linux" ];
+  nixpkgs = {
+    inherit lib;
+    legacyPackages = lib.genAttrs systems (_: pkgs);
+  };
+  flake = import "${root}/flake.nix";
+  outputs = flake.outputs { self = outputs // { outPath = root; }; inherit nixpkgs; };
+  p = outputs.packages.x86_64-linux;
+
+  # The flake used as an input, as the README shows: callPackage on a file
+  # of its source.
+  burrowInput = outputs // { outPath = root; };
+  readmeSandbox = pkgs.callPackage "${burrowInput}/nix/backends/bubblewrap.nix" {
+    extraPackages = [ pkgs.python3 ];
+  };
+
+  # overlays.default applied to the stub, then burrow as the bubblewrap.
+  applyOverlays = overlays:
+    let final = builtins.foldl' (acc: o: acc // o final acc) pkgs overlays;
+    in final;
+  over = applyOverlays [ outputs.overlays.default (final: prev: { bubblewrap = final.burrow-bwrap; }) ];
+
+  # The NixOS modules, evaluated by the stub module system.
+  agentModule = { networking.hostName = "agentbox"; };
+  host = lib.nixosSystem {
+    modules = [
+      outputs.nixosModules.default
+      {
+        programs.burrow = {
+          enable = true;
+          network = false;
+          bubblewrap.extraPackages = [ pkgs.hello ];
+          container = { enable = true; extraModules = [ agentModule ]; };
+          vm = { enable = true; extraModules = [ { virtualisation.memorySize = 2048; } ]; };
+        };
+      }
+    ];
+  };
+  installed = host.config.environment.systemPackages;
+  byName = n: builtins.head (builtins.filter (x: (x.meta.mainProgram or "") == n) installed);
+  hostOff = lib.nixosSystem { modules = [ outputs.nixosModules.default ]; };
+  hostDefault = lib.nixosSystem {
+    modules = [ outputs.nixosModules.default { programs.burrow.enable = true; } ];
+  };
+  managed = lib.nixosSystem {
+    modules = [
+      outputs.nixosModules.manager
+      {
+        programs.burrow = { enable = true; vm.enable = true; };
+        programs.burrow-manager.enable = true;
+      }
+    ];
+  };
+  managerPkg = builtins.head (builtins.filter (x: (x.meta.mainProgram or "") == "burrow-manager")
+    managed.config.environment.systemPackages);
+  mainPrograms = map (x: x.meta.mainProgram or x.name);
+in
+a.report [
+  (a.eq "packages per system" (builtins.attrNames outputs.packages) [ "aarch64-linux" "x86_64-linux" ])
+  (a.eq "package names" (builtins.attrNames p) [
+    "burrow" "bwrap" "container" "container-no-network" "default" "manager"
+    "no-network" "sandbox" "vm" "vm-no-network"
+  ])
+  (a.eq "default is the sandbox" (str p.default) (str p.sandbox))
+  (a.eq "sandbox" [ p.sandbox.backend p.sandbox.network ] [ "namespace" true ])
+  (a.eq "no-network" [ p.no-network.backend p.no-network.network p.no-network.policy.network ] [ "namespace" false "none" ])
+  (a.eq "container" [ p.container.backend p.container.network ] [ "container" true ])
+  (a.eq "container-no-network" [ p.container-no-network.backend p.container-no-network.network ] [ "container" false ])
+  (a.eq "vm" [ p.vm.backend p.vm.network ] [ "vm" true ])
+  (a.eq "vm-no-network" [ p.vm-no-network.backend p.vm-no-network.network ] [ "vm" false ])
+  (a.eq "backends use the flake's burrow" (strs (map (x: x.burrow) [ p.sandbox p.container p.vm ])) (strs [ p.burrow p.burrow p.burrow ]))
+  (a.eq "container system via nixosSystem" p.container.system.config.boot.isContainer true)
+  (a.eq "manager lists every backend" (map (b: b.name) p.manager.config.backends) [
+    "burrow-sandbox" "burrow-sandbox-no-network" "burrow-container" "burrow-container-no-network"
+    "burrow-vm" "burrow-vm-no-network"
+  ])
+  (a.eq "bwrap is a bwrap" p.bwrap.meta.mainProgram "bwrap")
+  (a.eq "burrow" p.burrow.pname "burrow")
+  (a.eq "checks" (builtins.attrNames outputs.checks.x86_64-linux)
+    [ "burrow" "bwrap" "manager" "no-network" "policies" "sandbox" ])
+  (a.contains "checks run burrow policy check" "policy check ${str p.vm-no-network.policyFile}"
+    (builtins.elemAt outputs.checks.x86_64-linux.policies.args 2))
+  (a.eq "devShell has the build inputs" (strs outputs.devShells.x86_64-linux.default.inputsFrom) [ (str p.burrow) ])
+
+  # README: pkgs.callPackage "${burrow}/nix/backends/bubblewrap.nix" { extraPackages = [ pkgs.python3 ]; }
+  (a.has "README example: extraPackages" (str pkgs.python3) (strs readmeSandbox.closureRoots))
+  (a.eq "README example: backend" readmeSandbox.backend "namespace")
+
+  (a.eq "overlay: bubblewrap is burrow's bwrap" over.bubblewrap.meta.mainProgram "bwrap")
+  (a.eq "overlay: bwrap from the overlay's burrow" (str over.bubblewrap.burrow) (str over.burrow))
+  (a.eq "overlay: sandbox uses the overlay's burrow" (str over.burrow-sandbox.burrow) (str over.burrow))
+  (a.eq "overlay: no-network sandbox" over.burrow-sandbox-no-network.policy.network "none")
+
+  (a.eq "module disabled installs nothing" hostOff.config.environment.systemPackages [ ])
+  (a.eq "module default: burrow and the namespace launcher" (mainPrograms hostDefault.config.environment.systemPackages)
+    [ "burrow" "burrow-sandbox" ])
+  (a.eq "module: every enabled backend, network off" (mainPrograms installed)
+    [ "burrow" "burrow-sandbox-no-network" "burrow-container-no-network" "burrow-vm-no-network" ])
+  (a.has "module: bubblewrap.extraPackages" (str pkgs.hello) (strs (byName "burrow-sandbox-no-network").closureRoots))
+  (a.has "module: container.extraModules" agentModule (byName "burrow-container-no-network").modules)
+  (a.eq "module: container.extraModules reach the system"
+    (byName "burrow-container-no-network").system.config.networking.hostName "agentbox")
+  (a.has "module: vm.extraModules" "2048" (byName "burrow-vm-no-network").launchArgs)
+  (a.eq "module: network=false" (byName "burrow-vm-no-network").policy.network "none")
+  (a.eq "manager module: sandboxPackages default to the launchers"
+    (map (b: b.name) managerPkg.config.backends) [ "burrow-sandbox" "burrow-vm" ])
+  (a.eq "manager module: config file" (fromJSON managerPkg.configFile.text).backends managerPkg.config.backends)
+]

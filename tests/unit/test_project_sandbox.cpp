@@ -1,0 +1,308 @@
+// The project-sandbox builder (policy/project_sandbox.cpp) with injected host
+// facts: which shares appear for which host, their order, the environment
+// allowlist, ids, the state dir layout, and awkward project paths.
+#define BOOST_TEST_MODULE project_sandbox
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "policy/project_sandbox.hpp"
+
+using namespace burrow::project;
+namespace fs = std::filesystem;
+
+BOOST_TEST_DONT_PRINT_LOG_VALUE(burrow::project::Share::Kind)
+
+namespace {
+
+struct Fixture {
+    fs::path root;
+    HostInfo host;
+    std::set<std::string> present; // paths host.exists says are there
+    Fixture() {
+        char tmpl[] = "/tmp/burrow-ps-test.XXXXXX";
+        root = ::mkdtemp(tmpl);
+        fs::create_directories(root / "home");
+        fs::create_directories(root / "proj");
+        host.home = (root / "home").string();
+        host.user = "alice";
+        host.uid = 1234;
+        host.gid = 1234;
+        host.passwd_shell = "/bin/bash";
+        host.env = {{"HOME", host.home},
+                    {"XDG_STATE_HOME", (root / "state").string()},
+                    {"XDG_RUNTIME_DIR", (root / "run").string()},
+                    {"TERM", "xterm-256color"},
+                    {"LANG", "C.UTF-8"},
+                    {"LC_TIME", "de_DE.UTF-8"},
+                    {"SECRET_API_KEY", "hunter2"},
+                    {"PATH", "/evil/bin:/usr/bin"},
+                    {"LD_PRELOAD", "/evil.so"}};
+        fs::create_directories(root / "run");
+        present = {"/usr", "/bin", "/lib", "/etc"};
+        host.exists = [this](const std::string& p) { return present.count(p) > 0; };
+    }
+    ~Fixture() { fs::remove_all(root); }
+    LaunchOptions opts() const {
+        LaunchOptions o;
+        o.project = (root / "proj").string();
+        return o;
+    }
+    std::string home() const { return host.home; }
+};
+
+const Share* find(const ProjectSandbox& ps, const std::string& dest) {
+    for (const auto& s : ps.shares)
+        if (s.dest == dest) return &s;
+    return nullptr;
+}
+
+std::size_t index_of(const ProjectSandbox& ps, const std::string& why) {
+    for (std::size_t i = 0; i < ps.shares.size(); ++i)
+        if (ps.shares[i].why == why) return i;
+    return ps.shares.size();
+}
+
+const std::string* env(const ProjectSandbox& ps, const std::string& name) {
+    for (const auto& [k, v] : ps.env)
+        if (k == name) return &v;
+    return nullptr;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(minimal_host, Fixture) {
+    ProjectSandbox ps = build_project_sandbox(opts(), host);
+    BOOST_TEST(ps.project_dir == fs::canonical(root / "proj").string());
+    BOOST_TEST(ps.project_id.rfind("proj-", 0) == 0u);
+    BOOST_TEST(ps.project_id.size() == 5u + 16u);
+    BOOST_TEST(ps.state_dir == (root / "state/burrow/projects" / ps.project_id).string());
+    BOOST_TEST(ps.run_dir == (root / "run/burrow" / ps.project_id).string());
+    for (const char* d : {"", "/tmp", "/local/bin", "/local/lib", "/local/share"})
+        BOOST_TEST(fs::is_directory(ps.state_dir + d), d);
+    struct stat st {};
+    BOOST_REQUIRE(::stat(ps.state_dir.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0700u);
+    BOOST_REQUIRE(::stat(ps.run_dir.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0700u);
+    // The run dir (registry, metadata) is never shared.
+    for (const auto& s : ps.shares) BOOST_TEST(s.source.rfind(ps.run_dir, 0) != 0u, s.source);
+
+    // System read-only, only what exists.
+    BOOST_TEST(find(ps, "/usr")->kind == Share::Kind::ro_bind);
+    BOOST_TEST(find(ps, "/etc")->kind == Share::Kind::ro_bind);
+    BOOST_TEST(find(ps, "/sbin") == nullptr);
+    BOOST_TEST(find(ps, "/lib64") == nullptr);
+    // Fresh home, then nothing of the host's home that does not exist.
+    const Share* h = find(ps, home());
+    BOOST_REQUIRE(h);
+    BOOST_TEST(h->kind == Share::Kind::tmpfs);
+    BOOST_TEST(find(ps, home() + "/.ssh") == nullptr);
+    BOOST_TEST(find(ps, home() + "/.claude.json") == nullptr);
+    // No ~/.claude on the host: a per-project one from the state dir.
+    const Share* agent = find(ps, home() + "/.claude");
+    BOOST_REQUIRE(agent);
+    BOOST_TEST(agent->kind == Share::Kind::bind);
+    BOOST_TEST(agent->source == ps.state_dir + "/agent/.claude");
+    BOOST_TEST(fs::is_directory(agent->source));
+    // Persistent /tmp and ~/.local from the state dir.
+    BOOST_TEST(find(ps, "/tmp")->source == ps.state_dir + "/tmp");
+    BOOST_TEST(find(ps, home() + "/.local/bin")->source == ps.state_dir + "/local/bin");
+    // The project last, read-write, at its own path.
+    BOOST_TEST(ps.shares.back().why == "project");
+    BOOST_TEST(ps.shares.back().kind == Share::Kind::bind);
+    BOOST_TEST(ps.shares.back().dest == ps.project_dir);
+    BOOST_TEST(ps.cwd == ps.project_dir);
+    // Nothing forwarded on a bare host.
+    for (const char* why : {"x11", "wayland", "dbus-system", "dbus-session", "pipewire", "pulse",
+                            "dri", "opengl", "keyring", "ssh-agent", "nix-daemon"})
+        BOOST_TEST(index_of(ps, why) == ps.shares.size(), why);
+    BOOST_TEST(ps.command == std::vector<std::string>{"/bin/bash"});
+    BOOST_TEST(ps.hostname == "burrow-proj");
+    BOOST_TEST(ps.network);
+}
+
+BOOST_FIXTURE_TEST_CASE(environment_is_an_allowlist, Fixture) {
+    LaunchOptions o = opts();
+    o.backend = Backend::container;
+    host.env["MY_VAR"] = "x y";
+    host.env["GH_TOKEN"] = "ghp_abc";
+    o.env_names = {"MY_VAR", "NOT_SET_ANYWHERE"};
+    o.gh_token = true;
+    ProjectSandbox ps = build_project_sandbox(o, host);
+    std::set<std::string> names;
+    for (const auto& [k, v] : ps.env) names.insert(k);
+    BOOST_TEST(names.count("SECRET_API_KEY") == 0u);
+    BOOST_TEST(names.count("LD_PRELOAD") == 0u);
+    BOOST_TEST(names.count("NOT_SET_ANYWHERE") == 0u);
+    BOOST_TEST(*env(ps, "TERM") == "xterm-256color");
+    BOOST_TEST(*env(ps, "LANG") == "C.UTF-8");
+    BOOST_TEST(*env(ps, "LC_TIME") == "de_DE.UTF-8");
+    BOOST_TEST(*env(ps, "MY_VAR") == "x y");
+    BOOST_TEST(*env(ps, "GH_TOKEN") == "ghp_abc");
+    BOOST_TEST(*env(ps, "GITHUB_TOKEN") == "ghp_abc");
+    BOOST_TEST(*env(ps, "HOME") == home());
+    BOOST_TEST(*env(ps, "USER") == "alice");
+    BOOST_TEST(env(ps, "PATH")->find("/evil") == std::string::npos);
+    BOOST_TEST(*env(ps, "BURROW_SANDBOX") == "1");
+    BOOST_TEST(*env(ps, "BURROW_BACKEND") == "container");
+    BOOST_TEST(*env(ps, "SHELL") == "/bin/bash");
+    // Names appear once.
+    BOOST_TEST(names.size() == ps.env.size());
+}
+
+BOOST_FIXTURE_TEST_CASE(gh_token_without_a_token_fails, Fixture) {
+    LaunchOptions o = opts();
+    o.gh_token = true;
+    BOOST_CHECK_EXCEPTION(build_project_sandbox(o, host), LaunchError, [](const LaunchError& e) {
+        return std::string(e.what()).find("--gh-token") == 0;
+    });
+    o.gh_token = false;
+    o.env_names = {"BAD NAME"};
+    BOOST_CHECK_THROW(build_project_sandbox(o, host), LaunchError);
+}
+
+BOOST_FIXTURE_TEST_CASE(home_files_and_forwarding_when_present, Fixture) {
+    const std::string rt = (root / "run").string();
+    for (const std::string& p :
+         {home() + "/.gitconfig", home() + "/.config/git", home() + "/.ssh", home() + "/.config/gh",
+          home() + "/.claude.json", std::string("/tmp/.X11-unix"), home() + "/.Xauthority",
+          rt + "/wayland-0", std::string("/run/dbus/system_bus_socket"), rt + "/bus",
+          rt + "/pipewire-0", rt + "/pulse/native", std::string("/dev/dri"),
+          std::string("/run/opengl-driver"), rt + "/keyring", std::string("/tmp/ssh-x/agent.1"),
+          std::string("/nix/var/nix/daemon-socket/socket"), std::string("/nix/store")})
+        present.insert(p);
+    fs::create_directories(root / "home/.claude");
+    host.env["DISPLAY"] = ":0";
+    host.env["XAUTHORITY"] = home() + "/.Xauthority";
+    host.env["WAYLAND_DISPLAY"] = "wayland-0";
+    host.env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=" + rt + "/bus,guid=123";
+    host.env["SSH_AUTH_SOCK"] = "/tmp/ssh-x/agent.1";
+    ProjectSandbox ps = build_project_sandbox(opts(), host);
+
+    for (const char* f : {"/.gitconfig", "/.config/git", "/.ssh", "/.config/gh"}) {
+        const Share* s = find(ps, home() + f);
+        BOOST_REQUIRE_MESSAGE(s, f);
+        BOOST_TEST((s->kind == Share::Kind::ro_bind), f);
+        BOOST_TEST(index_of(ps, "home") < static_cast<std::size_t>(s - ps.shares.data()));
+    }
+    const Share* seed = find(ps, home() + "/.claude.json");
+    BOOST_REQUIRE(seed);
+    BOOST_TEST((seed->kind == Share::Kind::copy));
+    const Share* agent = find(ps, home() + "/.claude");
+    BOOST_TEST(agent->source == fs::canonical(root / "home/.claude").string());
+
+    BOOST_TEST(find(ps, "/tmp/.X11-unix")->socket);
+    BOOST_TEST(index_of(ps, "state-tmp") < index_of(ps, "x11")); // not covered by /tmp
+    BOOST_TEST(find(ps, home() + "/.Xauthority")->kind == Share::Kind::ro_bind);
+    BOOST_TEST(find(ps, rt + "/wayland-0") != nullptr);
+    BOOST_TEST(find(ps, "/run/dbus/system_bus_socket") != nullptr);
+    BOOST_TEST(find(ps, rt + "/bus")->why == "dbus-session");
+    BOOST_TEST(find(ps, rt + "/pipewire-0") != nullptr);
+    BOOST_TEST(find(ps, rt + "/pulse/native") != nullptr);
+    BOOST_TEST((find(ps, "/dev/dri")->kind == Share::Kind::dev_bind));
+    BOOST_TEST(find(ps, "/run/opengl-driver") != nullptr);
+    BOOST_TEST(find(ps, rt + "/keyring") != nullptr);
+    BOOST_TEST(find(ps, "/tmp/ssh-x/agent.1")->why == "ssh-agent");
+    BOOST_TEST(find(ps, "/nix/store")->kind == Share::Kind::ro_bind);
+    BOOST_TEST(find(ps, "/nix/var/nix/daemon-socket") != nullptr);
+    BOOST_TEST(*env(ps, "DISPLAY") == ":0");
+    BOOST_TEST(*env(ps, "WAYLAND_DISPLAY") == "wayland-0");
+    BOOST_TEST(*env(ps, "XDG_RUNTIME_DIR") == rt);
+    BOOST_TEST(*env(ps, "DBUS_SESSION_BUS_ADDRESS") == "unix:path=" + rt + "/bus,guid=123");
+    BOOST_TEST(*env(ps, "SSH_AUTH_SOCK") == "/tmp/ssh-x/agent.1");
+    BOOST_TEST(*env(ps, "NIX_REMOTE") == "daemon");
+    BOOST_TEST(ps.shares.back().why == "project");
+}
+
+BOOST_FIXTURE_TEST_CASE(user_binds_and_options, Fixture) {
+    fs::create_directories(root / "data");
+    fs::create_directories(root / "with:colon");
+    LaunchOptions o = opts();
+    o.binds = {(root / "data").string() + ":/data"};
+    o.ro_binds = {(root / "with:colon").string(), (root / "data").string()};
+    o.no_network = true;
+    o.tmux = true;
+    o.new_session = true;
+    o.command = {"make", "test"};
+    o.no_agent_dir = true;
+    o.no_seed = true;
+    ProjectSandbox ps = build_project_sandbox(o, host);
+    BOOST_TEST(!ps.network);
+    BOOST_TEST(ps.new_session);
+    BOOST_TEST(ps.command == (std::vector<std::string>{"make", "test"}));
+    BOOST_TEST(find(ps, home() + "/.claude") == nullptr);
+    const Share* d = find(ps, "/data");
+    BOOST_REQUIRE(d);
+    BOOST_TEST(d->kind == Share::Kind::bind);
+    BOOST_TEST(find(ps, (root / "with:colon").string())->kind == Share::Kind::ro_bind);
+    BOOST_TEST(ps.shares.back().dest == fs::canonical(root / "data").string());
+    const Share* t = find(ps, ps.run_dir + "/tmux");
+    BOOST_REQUIRE(t);
+    BOOST_TEST(fs::is_directory(ps.run_dir + "/tmux"));
+
+    o.binds = {(root / "missing").string()};
+    BOOST_CHECK_EXCEPTION(build_project_sandbox(o, host), LaunchError, [](const LaunchError& e) {
+        return std::string(e.what()).find("--bind") == 0;
+    });
+    o.binds = {(root / "data").string() + ":relative"};
+    BOOST_CHECK_THROW(build_project_sandbox(o, host), LaunchError);
+    o.binds.clear();
+    o.shell = true;
+    BOOST_CHECK_THROW(build_project_sandbox(o, host), LaunchError); // --shell and a command
+}
+
+BOOST_FIXTURE_TEST_CASE(missing_project_is_an_error_and_creates_nothing, Fixture) {
+    LaunchOptions o = opts();
+    o.project = (root / "nope").string();
+    BOOST_CHECK_EXCEPTION(build_project_sandbox(o, host), LaunchError, [&](const LaunchError& e) {
+        const std::string m = e.what();
+        return m.find("project directory") == 0 && m.find("No such file") != std::string::npos;
+    });
+    BOOST_TEST(!fs::exists(root / "state"));
+    std::ofstream(root / "file") << "x";
+    o.project = (root / "file").string();
+    BOOST_CHECK_THROW(build_project_sandbox(o, host), LaunchError);
+}
+
+BOOST_FIXTURE_TEST_CASE(awkward_project_paths, Fixture) {
+    const std::string name = "my proj 'q' \"dq\" $(touch pwned) `x`\nline2;rm -rf";
+    fs::create_directories(root / name);
+    LaunchOptions o = opts();
+    o.project = (root / name).string();
+    ProjectSandbox ps = build_project_sandbox(o, host);
+    BOOST_TEST(ps.project_dir == (root / name).string());
+    BOOST_TEST(ps.shares.back().source == ps.project_dir);
+    BOOST_TEST(ps.cwd == ps.project_dir);
+    // The id is a plain file name whatever the project is called.
+    BOOST_TEST(
+        ps.project_id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789._-") == std::string::npos);
+    BOOST_TEST(ps.hostname.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                             "0123456789-") == std::string::npos);
+    BOOST_TEST(fs::is_directory(ps.state_dir));
+    BOOST_TEST(!fs::exists(root / "pwned"));
+    BOOST_TEST(!fs::exists("pwned"));
+    // Distinct paths, distinct ids; the same path, the same id.
+    BOOST_TEST(project_id_for("/a/proj") != project_id_for("/b/proj"));
+    BOOST_TEST(project_id_for("/a/proj") == project_id_for("/a/proj"));
+    BOOST_TEST(project_id_for("/").rfind("root-", 0) == 0u);
+    BOOST_TEST(project_id_for("/x/..").rfind("_.-", 0) == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(state_and_run_roots, Fixture) {
+    host.env.erase("XDG_STATE_HOME");
+    BOOST_TEST(state_root(host) == home() + "/.local/state/burrow");
+    host.env["XDG_RUNTIME_DIR"] = (root / "does-not-exist").string();
+    host.uid = 4000000; // no /run/user/4000000
+    BOOST_TEST(run_root(host) == home() + "/.local/state/burrow/run");
+    host.env["XDG_STATE_HOME"] = "relative/ignored";
+    BOOST_TEST(state_root(host) == home() + "/.local/state/burrow");
+}
