@@ -514,6 +514,12 @@ int VmLaunch::run() {
                          k.elapsed_ms, k.why.empty() ? "" : ": ", k.why.c_str());
     }
 
+    if (!ps_.layers.empty())
+        std::fprintf(stderr,
+                     "burrow: launch: vm: the --policy layers' seccomp, landlock and limits "
+                     "do not apply inside a VM (%zu layer%s ignored)\n",
+                     ps_.layers.size(), ps_.layers.size() == 1 ? "" : "s");
+
     std::string initrd = ir.path;
     if (!o_.initrd.empty()) {
         initrd = dir_.path + "/initrd";
