@@ -514,6 +514,9 @@ int VmLaunch::run() {
                          k.elapsed_ms, k.why.empty() ? "" : ": ", k.why.c_str());
     }
 
+    if (ps_.tmux)
+        std::fprintf(stderr, "burrow: launch: vm: --tmux is not supported (a tmux socket cannot "
+                             "cross into a VM); use burrow enter for a second console\n");
     if (!ps_.layers.empty())
         std::fprintf(stderr,
                      "burrow: launch: vm: the --policy layers' seccomp, landlock and limits "
