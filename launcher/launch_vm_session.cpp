@@ -1,22 +1,183 @@
-// Placeholders for the vm backend's sessions until the vm module provides
-// them (the vm engineer replaces this file). Weak, so a definition elsewhere
-// wins at link time.
+// enter and stop for the vm backend: the registry entry's pid is QEMU's, its
+// control endpoint the unix socket QEMU serves for the guest's enter port
+// (framing in launcher/vm_protocol.hpp).
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
 
 #include "launcher/launch_backend.hpp"
+#include "launcher/vm_protocol.hpp"
+#include "runtime/fd.hpp"
 
 namespace burrow::launch {
+namespace {
 
-__attribute__((weak)) int enter_vm(const session::Entry& e, const std::vector<std::string>&) {
-    std::fprintf(stderr, "burrow: enter: %s: entering a vm sandbox is not implemented yet\n",
-                 e.project_dir.c_str());
-    return 125;
+using namespace burrow::vm;
+
+uint64_t start_time(pid_t pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), {});
+    size_t pos = s.rfind(')');
+    if (pos == std::string::npos) return 0;
+    pos += 2;
+    for (int field = 3; field < 22; ++field) {
+        pos = s.find(' ', pos);
+        if (pos == std::string::npos) return 0;
+        ++pos;
+    }
+    return std::strtoull(s.c_str() + pos, nullptr, 10);
 }
 
-__attribute__((weak)) int stop_vm(const session::Entry& e) {
-    std::fprintf(stderr, "burrow: stop: %s: stopping a vm sandbox is not implemented yet\n",
-                 e.project_dir.c_str());
-    return 125;
+// A pidfd for pid only while it still is the recorded process.
+Fd pidfd_if_same(pid_t pid, uint64_t started) {
+    if (pid <= 0) return {};
+    Fd fd(int(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!fd || (started && start_time(pid) != started)) return {};
+    return fd;
+}
+
+bool write_all(int fd, const std::string& s) {
+    for (size_t off = 0; off < s.size();) {
+        ssize_t w = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return false;
+        }
+        off += size_t(w);
+    }
+    return true;
+}
+
+std::string frame(char type, const std::string& payload) {
+    uint32_t n = uint32_t(payload.size());
+    std::string f = {type, char(n), char(n >> 8), char(n >> 16), char(n >> 24)};
+    return f + payload;
+}
+
+} // namespace
+
+int enter_vm(const session::Entry& e, const std::vector<std::string>& argv) {
+    Fd qemu = pidfd_if_same(e.pid, e.start_time);
+    if (!qemu) {
+        std::fprintf(stderr, "burrow: enter: the VM of %s is not running\n", e.project_dir.c_str());
+        return 125;
+    }
+    Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (e.control.size() >= sizeof sa.sun_path) {
+        std::fprintf(stderr, "burrow: enter: %s: socket path too long\n", e.control.c_str());
+        return 125;
+    }
+    std::memcpy(sa.sun_path, e.control.c_str(), e.control.size());
+    if (!s || ::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) {
+        std::fprintf(stderr, "burrow: enter: %s: %s\n", e.control.c_str(), std::strerror(errno));
+        return 125;
+    }
+    bool tty = ::isatty(0) && ::isatty(1);
+    std::string hdr(1, tty ? 't' : 'p');
+    for (const auto& a : argv) hdr += a + '\0';
+    std::string out = frame('h', hdr);
+    termios saved{};
+    bool raw = false;
+    if (tty && ::tcgetattr(0, &saved) == 0) {
+        termios t = saved;
+        ::cfmakeraw(&t);
+        raw = ::tcsetattr(0, TCSANOW, &t) == 0;
+        winsize ws{};
+        if (::ioctl(1, TIOCGWINSZ, &ws) == 0) {
+            std::string w = {char(ws.ws_row), char(ws.ws_row >> 8), char(ws.ws_col),
+                             char(ws.ws_col >> 8)};
+            out += frame('w', w);
+        }
+    }
+    void (*old_pipe)(int) = ::signal(SIGPIPE, SIG_IGN);
+    int status = -1;
+    bool in_open = true;
+    std::string rx;
+    if (!write_all(s.get(), out)) in_open = false;
+    while (status < 0) {
+        pollfd p[3] = {
+            {in_open ? 0 : -1, POLLIN, 0}, {s.get(), POLLIN, 0}, {qemu.get(), POLLIN, 0}};
+        if (::poll(p, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[4096];
+            ssize_t n = ::read(0, buf, sizeof buf);
+            if (n > 0) {
+                write_all(s.get(), frame('i', std::string(buf, size_t(n))));
+            } else if (n == 0 || errno != EINTR) {
+                in_open = false;
+                write_all(s.get(), frame('e', {}));
+            }
+        }
+        if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[8192];
+            ssize_t n = ::read(s.get(), buf, sizeof buf);
+            if (n <= 0) break;
+            rx.append(buf, size_t(n));
+            while (rx.size() >= kFrameHeader) {
+                uint32_t len = uint32_t(uint8_t(rx[1])) | uint32_t(uint8_t(rx[2])) << 8 |
+                               uint32_t(uint8_t(rx[3])) << 16 | uint32_t(uint8_t(rx[4])) << 24;
+                if (rx.size() < kFrameHeader + len) break;
+                if (rx[0] == 'o') {
+                    for (size_t off = kFrameHeader; off < kFrameHeader + len;) {
+                        ssize_t w = ::write(1, rx.data() + off, kFrameHeader + len - off);
+                        if (w <= 0) break;
+                        off += size_t(w);
+                    }
+                } else if (rx[0] == 'x' && len == 4) {
+                    status = uint8_t(rx[5]);
+                }
+                rx.erase(0, kFrameHeader + len);
+            }
+        }
+        if (p[2].revents & POLLIN) break; // QEMU is gone
+    }
+    if (raw) ::tcsetattr(0, TCSANOW, &saved);
+    ::signal(SIGPIPE, old_pipe);
+    if (status < 0) {
+        std::fprintf(stderr, "burrow: enter: the VM's console closed before the command ended\n");
+        return 125;
+    }
+    return status;
+}
+
+int stop_vm(const session::Entry& e) {
+    Fd qemu = pidfd_if_same(e.pid, e.start_time);
+    if (!qemu) {
+        std::fprintf(stderr, "burrow: stop: the VM of %s is not running\n", e.project_dir.c_str());
+        return 125;
+    }
+    auto wait_gone = [&](int ms) {
+        pollfd p{qemu.get(), POLLIN, 0};
+        return ::poll(&p, 1, ms) > 0;
+    };
+    // The launching burrow forwards SIGTERM to the command (exit 143),
+    // waits for the guest to power off and removes its launch directory.
+    Fd launcher = pidfd_if_same(e.launcher_pid, 0);
+    if (launcher && ::syscall(SYS_pidfd_send_signal, launcher.get(), SIGTERM, nullptr, 0) == 0 &&
+        wait_gone(10000))
+        return 0;
+    ::syscall(SYS_pidfd_send_signal, qemu.get(), SIGTERM, nullptr, 0);
+    if (wait_gone(5000)) return 0;
+    ::syscall(SYS_pidfd_send_signal, qemu.get(), SIGKILL, nullptr, 0);
+    wait_gone(5000);
+    return 0;
 }
 
 } // namespace burrow::launch

@@ -9,7 +9,7 @@ packages=(
     # toolchain
     build-essential gcc g++ cmake ninja-build pkg-config git ca-certificates
     # libraries burrow links
-    libseccomp-dev libcap-dev libmount-dev libsqlite3-dev
+    libseccomp-dev libcap-dev libmount-dev libsqlite3-dev liblzma-dev
     # header-only libraries and the unit test framework
     libboost-test-dev libtomlplusplus-dev nlohmann-json3-dev libcli11-dev
     # Nix 2.8: the store closure tests build real store paths, run nix-daemon;
@@ -24,6 +24,9 @@ packages=(
     bubblewrap
     # formatting check and man page rendering check
     clang-format groff-base
+    # burrow launch --backend vm: QEMU, the guest kernel (its 9p/virtio
+    # modules go into the initramfs) and busybox for the --initrd test
+    qemu-system-x86 linux-image-amd64 busybox-static
     # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)
     util-linux passwd iproute2 procps
     # burrow launch --tmux (the launch session tests attach to its socket)

@@ -1,0 +1,351 @@
+// The vm launch module end to end: real QEMU (TCG here: KVM guests do not
+// run on this host), the Debian kernel from /boot, burrow's own initramfs,
+// driven through tests/integration/vm_driver (a hand-built ProjectSandbox,
+// until the launch CLI lands). Each boot takes seconds, so every case checks
+// several things per boot. CTest label "vm".
+#define BOOST_TEST_MODULE vm
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <glob.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "tests/support/run_command.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kDriver = VM_DRIVER;
+
+std::string kernel() {
+    glob_t g;
+    std::string found;
+    if (glob("/boot/vmlinuz-*", 0, nullptr, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; ++i) {
+            std::string k = g.gl_pathv[i];
+            if (access(("/lib/modules/" + k.substr(14)).c_str(), R_OK) == 0) found = k;
+        }
+        globfree(&g);
+    }
+    BOOST_REQUIRE_MESSAGE(!found.empty(),
+                          "no /boot/vmlinuz-* with its /lib/modules (package linux-image-amd64)");
+    return found;
+}
+
+std::vector<std::string> entries(const std::string& dir) {
+    std::vector<std::string> r;
+    if (DIR* d = opendir(dir.c_str())) {
+        while (dirent* e = readdir(d))
+            if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+                r.push_back(e->d_name);
+        closedir(d);
+    }
+    return r;
+}
+
+bool exists(const std::string& p) {
+    struct stat st;
+    return lstat(p.c_str(), &st) == 0;
+}
+
+struct Fixture {
+    btest::TempDir tmp;
+    std::string project = tmp / "project dir $(touch x) 'q',c";
+    std::string run = tmp / "run";
+    std::vector<std::string> env;
+    Fixture() {
+        BOOST_REQUIRE(mkdir(project.c_str(), 0755) == 0);
+        env = {"PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + tmp.path(),
+               "XDG_CACHE_HOME=" + tmp / "cache", "XDG_STATE_HOME=" + tmp / "state",
+               "BURROW_VM_TIMING=1"};
+    }
+    btest::Command cmd(std::vector<std::string> opts, std::vector<std::string> command,
+                       std::string stdin_data = {}) {
+        btest::Command c;
+        c.argv = {kDriver, "--kernel", kernel(), "--accel", "auto", "--run-dir", run};
+        c.argv.insert(c.argv.end(), opts.begin(), opts.end());
+        c.argv.push_back(project);
+        c.argv.push_back("--");
+        c.argv.insert(c.argv.end(), command.begin(), command.end());
+        c.env = env;
+        c.stdin_data = std::move(stdin_data);
+        c.timeout = 180s;
+        return c;
+    }
+    // Nothing of a launch is left: no launch dir (meta share with copies,
+    // kernel log, sockets) and no QEMU serving this run dir.
+    void check_clean() {
+        BOOST_TEST(entries(run).empty(), "left in the run dir: " << entries(run).size());
+        BOOST_TEST(btest::processes_with("path=" + run).empty());
+    }
+};
+
+// A TCP listener on the host's 127.0.0.1; slirp maps the guest's 10.0.2.2
+// to it. Connections complete from the backlog, no accept needed.
+struct Listener {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int port = 0;
+    Listener() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        BOOST_REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        BOOST_REQUIRE(listen(fd, 8) == 0);
+        BOOST_REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        port = ntohs(a.sin_port);
+    }
+    ~Listener() { close(fd); }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(bad_input_one_line_125_nothing_left) {
+    Fixture f;
+    std::string k = kernel();
+    // A copy of the kernel whose header names a release without modules.
+    std::string odd = f.tmp / "vmlinuz-odd";
+    {
+        std::string img = btest::read_text(k);
+        std::string rel = k.substr(14);
+        size_t at = img.find(rel + " (");
+        BOOST_REQUIRE(at != std::string::npos);
+        img.replace(at, rel.size(), std::string(rel.size(), 'z'));
+        btest::write_file(odd, img);
+    }
+    btest::write_file(f.tmp / "notakernel", "hello\n");
+    struct Case {
+        std::vector<std::string> opts;
+        std::string expect;
+    } cases[] = {
+        {{"--qemu", "qemu-system-nonexistent"},
+         "burrow: launch: qemu-system-nonexistent not found (install the Debian package "
+         "qemu-system-x86)"},
+        {{"--kernel", f.tmp / "missing"}, "linux-image-amd64"},
+        {{"--kernel", odd}, "has no modules in /lib/modules/zzz"},
+        {{"--kernel", f.tmp / "notakernel"}, "not a bzImage"},
+        {{"--accel", "fast"}, "--accel fast: expected auto, kvm or tcg"},
+        {{"--memory", "16"}, "--memory 16: at least 128 MiB"},
+    };
+    for (const auto& c : cases) {
+        auto cmd = f.cmd(c.opts, {"true"});
+        auto r = btest::run(cmd);
+        BOOST_TEST_CONTEXT(r.describe()) {
+            BOOST_TEST(r.code() == 125);
+            BOOST_TEST(r.err.find(c.expect) != std::string::npos);
+            BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+            BOOST_TEST(r.err.starts_with("burrow: launch: "));
+            BOOST_TEST(!exists(f.run), "run dir created");
+            BOOST_TEST(!exists(f.tmp / "cache"), "initramfs cache touched");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(status_shares_network_and_cache) {
+    Fixture f;
+    Listener l;
+    btest::write_file(f.tmp / "seed.json", "{\"seed\":1}\n");
+    btest::write_file(f.tmp / "gitconfig", "[user]\n\tname = t\n");
+    btest::write_file(f.tmp / "outside", "secret\n");
+    BOOST_REQUIRE(mkdir((f.tmp / "ro").c_str(), 0755) == 0);
+    btest::write_file(f.tmp / "ro/key", "k\n");
+    std::string home = f.tmp / "h";
+    std::string script =
+        "set -u; cat; echo \"uid=$(id -u) cwd=$(pwd) sandbox=$BURROW_SANDBOX "
+        "backend=$BURROW_BACKEND\";"
+        "echo written-in-guest > from-guest.txt;"
+        "cat \"$HOME/.gitconfig\" | head -1; echo x >> \"$HOME/.gitconfig\" 2>/dev/null || echo "
+        "gitconfig-ro;"
+        "cat \"$HOME/.ssh/key\"; touch \"$HOME/.ssh/new\" 2>/dev/null || echo ssh-ro;"
+        "cat \"$HOME/.seed.json\"; echo '{}' > \"$HOME/.seed.json.tmp\" && mv "
+        "\"$HOME/.seed.json.tmp\" \"$HOME/.seed.json\" && echo seed-replaced;"
+        "test -e \"$OUTSIDE\" || echo outside-hidden; touch /usr/x 2>/dev/null || echo usr-ro;"
+        "if (exec 3<>/dev/tcp/10.0.2.2/$PORT) 2>/dev/null; then echo connected; fi;"
+        "echo to-stderr >&2; exit 42";
+    auto opts = std::vector<std::string>{"--home", home,
+                                         "--ro",   f.tmp / "gitconfig:" + home + "/.gitconfig",
+                                         "--ro",   f.tmp / "ro:" + home + "/.ssh",
+                                         "--copy", f.tmp / "seed.json:" + home + "/.seed.json",
+                                         "--env",  "OUTSIDE=" + f.tmp / "outside",
+                                         "--env",  "PORT=" + std::to_string(l.port)};
+    auto start = std::chrono::steady_clock::now();
+    auto r = btest::run(f.cmd(opts, {"bash", "-c", script}, "piped stdin\n"));
+    auto boot_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    BOOST_TEST_MESSAGE("first launch (initramfs built): " << boot_ms.count() << " ms");
+    BOOST_TEST_CONTEXT(r.describe()) {
+        BOOST_TEST(r.code() == 42);
+        std::string expect = "piped stdin\nuid=" + std::to_string(getuid()) + " cwd=" + f.project +
+                             " sandbox=1 backend=vm\n[user]\ngitconfig-ro\nk\nssh-ro\n"
+                             "{\"seed\":1}\nseed-replaced\noutside-hidden\nusr-ro\nconnected\n";
+        BOOST_TEST(r.out == expect);
+        BOOST_TEST(r.err.find("to-stderr\n") != std::string::npos);
+        BOOST_TEST(r.out.find("to-stderr") == std::string::npos);
+        BOOST_TEST(r.err.find("initramfs built") != std::string::npos);
+    }
+    BOOST_TEST(btest::read_text(f.project + "/from-guest.txt") == "written-in-guest\n");
+    struct stat st;
+    BOOST_TEST((stat((f.project + "/from-guest.txt").c_str(), &st) == 0 && st.st_uid == getuid()));
+    BOOST_TEST(btest::read_text(f.tmp / "seed.json") == "{\"seed\":1}\n");
+    BOOST_TEST(btest::read_text(f.tmp / "gitconfig") == "[user]\n\tname = t\n");
+    BOOST_TEST(!exists(f.tmp / "ro/new"));
+    f.check_clean();
+    auto cache = entries(f.tmp / "cache/burrow/initramfs");
+    BOOST_REQUIRE(cache.size() == 1u);
+    std::string archive = f.tmp / "cache/burrow/initramfs" + "/" + cache[0];
+    struct stat before;
+    BOOST_REQUIRE(stat(archive.c_str(), &before) == 0);
+
+    // Second launch: the cached initramfs (same inode, not rewritten), no
+    // network at all (no NIC, the host listener unreachable), exit 1.
+    r = btest::run(f.cmd({"--no-network", "--env", "PORT=" + std::to_string(l.port)},
+                         {"bash", "-c",
+                          "ls /sys/class/net; if (exec 3<>/dev/tcp/10.0.2.2/$PORT) 2>/dev/null; "
+                          "then echo connected; fi; exit 1"}));
+    BOOST_TEST_CONTEXT(r.describe()) {
+        BOOST_TEST(r.code() == 1);
+        BOOST_TEST(r.out == "lo\n");
+        BOOST_TEST(r.err.find("initramfs cached") != std::string::npos);
+        // Under TCG the decompressed kernel is cached too.
+        BOOST_TEST(r.err.find("kernel cached") != std::string::npos);
+    }
+    struct stat after;
+    BOOST_REQUIRE(stat(archive.c_str(), &after) == 0);
+    BOOST_TEST(after.st_ino == before.st_ino);
+    BOOST_TEST(after.st_mtime == before.st_mtime);
+    BOOST_TEST(entries(f.tmp / "cache/burrow/initramfs").size() == 1u);
+    BOOST_TEST(entries(f.tmp / "cache/burrow/kernel").size() == 1u);
+    f.check_clean();
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_enter_and_stop) {
+    Fixture f;
+    auto cmd = f.cmd({}, {"sh", "-c", "echo up > started; exec sleep 1000"});
+    btest::Running vm(cmd);
+    for (int i = 0; i < 1800 && !exists(f.project + "/started"); ++i)
+        std::this_thread::sleep_for(100ms);
+    BOOST_REQUIRE_MESSAGE(exists(f.project + "/started"), "the guest command did not start");
+    auto qemu = btest::processes_with("path=" + f.run);
+    BOOST_REQUIRE(qemu.size() == 1u);
+    auto launch_dirs = entries(f.run);
+    BOOST_REQUIRE(launch_dirs.size() == 1u);
+    std::string sock = f.run + "/" + launch_dirs[0] + "/enter.sock";
+
+    // enter: a second command in the running guest, its output and status.
+    btest::Command enter;
+    enter.argv = {kDriver,
+                  "--enter-sock",
+                  sock,
+                  "--qemu-pid",
+                  std::to_string(qemu[0]),
+                  "--",
+                  "sh",
+                  "-c",
+                  "cat started; cat; hostname; exit 7"};
+    enter.stdin_data = "via enter\n";
+    enter.timeout = 60s;
+    auto e = btest::run(enter);
+    BOOST_TEST_CONTEXT(e.describe()) {
+        BOOST_TEST(e.code() == 7);
+        BOOST_TEST(e.out == "up\nvia enter\nburrow-vm-test\n");
+    }
+    // A second enter works too (the agent serves one after the other).
+    enter.argv = {kDriver, "--enter-sock", sock, "--qemu-pid", std::to_string(qemu[0]),
+                  "--",    "true"};
+    enter.stdin_data.clear();
+    e = btest::run(enter);
+    BOOST_TEST(e.code() == 0, e.describe());
+
+    // stop: SIGTERM to the launcher, forwarded to the command: 143.
+    btest::Command stop;
+    stop.argv = {kDriver,          "--stop",
+                 "--qemu-pid",     std::to_string(qemu[0]),
+                 "--launcher-pid", std::to_string(vm.pid())};
+    stop.timeout = 60s;
+    auto s = btest::run(stop);
+    BOOST_TEST(s.code() == 0, s.describe());
+    auto r = vm.finish();
+    BOOST_TEST(r.code() == 143, r.describe());
+    f.check_clean();
+
+    // Once stopped, enter and stop say so.
+    e = btest::run(enter);
+    BOOST_TEST(e.code() == 125);
+    BOOST_TEST(e.err.find("is not running") != std::string::npos);
+}
+
+// burrow SIGKILLed: QEMU dies with it (parent-death signal) at once; the
+// launch directory it could not remove goes with the next launch.
+BOOST_AUTO_TEST_CASE(sigkill_leaves_no_qemu_and_next_launch_cleans) {
+    Fixture f;
+    {
+        btest::Running vm(f.cmd({}, {"sh", "-c", "echo up > started; exec sleep 1000"}));
+        for (int i = 0; i < 1800 && !exists(f.project + "/started"); ++i)
+            std::this_thread::sleep_for(100ms);
+        BOOST_REQUIRE_MESSAGE(exists(f.project + "/started"), "the guest command did not start");
+        BOOST_REQUIRE(btest::processes_with("path=" + f.run).size() == 1u);
+        BOOST_REQUIRE(kill(vm.pid(), SIGKILL) == 0);
+        auto r = vm.finish();
+        BOOST_TEST(r.code() == 128 + SIGKILL);
+    }
+    BOOST_TEST(btest::wait_gone("path=" + f.run, 10s));
+    auto left = entries(f.run);
+    BOOST_REQUIRE(left.size() == 1u);
+    // The guest had started: the manifest (environment) is already gone.
+    BOOST_TEST(!exists(f.run + "/" + left[0] + "/meta/manifest"));
+    auto r = btest::run(f.cmd({"--no-network"}, {"true"}));
+    BOOST_TEST(r.code() == 0, r.describe());
+    f.check_clean();
+}
+
+// --initrd: an initramfs the test assembles (newc, written here) from
+// busybox-static and the kernel's 9p modules; burrow appends its agent.
+BOOST_AUTO_TEST_CASE(user_initrd_with_busybox) {
+    Fixture f;
+    std::string k = kernel();
+    std::string moddir = "/lib/modules/" + k.substr(14);
+    std::string archive;
+    unsigned ino = 100;
+    auto add = [&](const std::string& name, unsigned mode, const std::string& data) {
+        char hdr[111];
+        std::snprintf(hdr, sizeof hdr,
+                      "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X", ino++, mode,
+                      0u, 0u, 1u, 0u, data.size(), 0u, 0u, 0u, 0u, name.size() + 1, 0u);
+        archive += hdr;
+        archive += name;
+        archive.push_back('\0');
+        while (archive.size() % 4) archive.push_back('\0');
+        archive += data;
+        while (archive.size() % 4) archive.push_back('\0');
+    };
+    add("bbin", 040755, "");
+    add("bbin/busybox", 0100755, btest::read_text("/bin/busybox"));
+    add("initrd-marker", 0100644, "from the test's initrd\n");
+    add("lib", 040755, "");
+    for (const char* m :
+         {"kernel/net/9p/9pnet.ko", "kernel/net/9p/9pnet_virtio.ko", "kernel/fs/9p/9p.ko"}) {
+        std::string path = moddir + "/" + m;
+        if (exists(path))
+            add(std::string("lib/") + (std::strrchr(m, '/') + 1), 0100644, btest::read_text(path));
+    }
+    add("TRAILER!!!", 0, "");
+    std::string initrd = f.tmp / "test-initrd.cpio";
+    btest::write_file(initrd, archive);
+    auto r = btest::run(
+        f.cmd({"--initrd", initrd, "--no-network"},
+              {"/bbin/busybox", "sh", "-c", "/bbin/busybox cat /initrd-marker; exit 0"}));
+    BOOST_TEST_CONTEXT(r.describe()) {
+        BOOST_TEST(r.code() == 0);
+        BOOST_TEST(r.out == "from the test's initrd\n");
+    }
+    f.check_clean();
+}
