@@ -104,7 +104,7 @@ class Replay {
   public:
     Replay(const Host& h, Model& m) : h_(h), m_(m) {
         m_ = Model{};
-        m_.mounts.push_back({"/", "tmpfs", false});
+        m_.mounts.push_back(Mount{"/", "tmpfs", false, false, false});
         Node root;
         root.creator = -2;
         m_.nodes["/"] = root;
@@ -227,6 +227,7 @@ class Replay {
             n.creator = index;
             m_.nodes[it.path] = n;
             new_mount(it.path, fs, false, index);
+            m_.mounts.back().opaque = opaque;
             return true;
         }
         case Kind::bind:
@@ -264,6 +265,7 @@ class Replay {
             Node& root = m_.nodes[it.path];
             root.mode_known = false;
             new_mount(it.path, "overlay", it.kind == Kind::ro_overlay, index);
+            m_.mounts.back().flag_ro = false;
             return true;
         }
         case Kind::chmod: {
@@ -281,7 +283,7 @@ class Replay {
             Mount& mt = m_.mounts[static_cast<size_t>(n->mount)];
             if (mt.target != it.path) return false;
             // Only the mount at the path: mounts below keep their flags.
-            mt.ro = true;
+            mt.ro = mt.flag_ro = true;
             return true;
         }
         }
@@ -376,7 +378,11 @@ class Replay {
             i = is_under(i->first, p) ? m_.nodes.erase(i) : std::next(i);
     }
     void new_mount(const std::string& p, const std::string& fs, bool ro, int index) {
-        m_.mounts.push_back({p, fs, ro});
+        Mount mt;
+        mt.target = p;
+        mt.fs = fs;
+        mt.ro = mt.flag_ro = ro;
+        m_.mounts.push_back(mt);
         m_.nodes[p].mount = static_cast<int>(m_.mounts.size() - 1);
         m_.nodes[p].creator = index;
     }
@@ -405,6 +411,13 @@ class Gen {
         namespaces();
         process_options();
         ids_env_seccomp();
+        // A procfs at /proc lets the probe check namespaces, capabilities,
+        // seccomp and the mount table from inside.
+        if (m_.pid && chance(50)) {
+            Item it{Kind::proc, {"--proc", "/proc"}};
+            it.path = "/proc";
+            push(it);
+        }
         const unsigned ops = 1 + pick(chance(30) ? 40 : 12);
         for (unsigned i = 0, tries = 0; i < ops && tries < ops * 20; ++tries)
             if (fs_op()) ++i;
@@ -749,8 +762,35 @@ Case generate(const Host& host, uint64_t seed, unsigned number) {
     return g.run(seed, number);
 }
 
-std::vector<std::string> probe_commands(const Case& c, const Model& m) {
+bool has_proc(const Model& m) {
+    auto i = m.nodes.find("/proc");
+    return i != m.nodes.end() && i->second.type == Node::Type::opaque;
+}
+
+std::vector<std::string> expected_mounts(const Model& m) {
+    // Every mount made below /w, hidden ones included (mountinfo lists
+    // them), except what lies below a proc/dev/mqueue mount (their own
+    // submounts are not modelled).
+    std::vector<std::string> opaque;
+    for (const auto& mt : m.mounts)
+        if (mt.fs == "proc" || mt.fs == "mqueue" || mt.opaque) opaque.push_back(mt.target);
+    std::vector<std::string> out;
+    for (const auto& mt : m.mounts) {
+        if (mt.target != "/w" && !is_under(mt.target, "/w")) continue;
+        bool below = false;
+        for (const auto& o : opaque)
+            if (is_under(mt.target, o)) below = true;
+        if (!below) out.push_back(mt.target + (mt.flag_ro ? " ro" : " rw"));
+    }
+    return out;
+}
+
+std::vector<std::string> probe_commands(const Host& h, const Case& c, const Model& m) {
     std::vector<std::string> cmds = {"ids", "env", "cwd"};
+    if (has_proc(m)) {
+        for (const auto& [name, inode] : h.ns) cmds.push_back("ns=" + name + ":" + inode);
+        cmds.insert(cmds.end(), {"caps", "nnp", "seccomp", "mounts=/w"});
+    }
     if (m.seccomp_programs > 0) cmds.push_back("personality");
     for (const auto& [p, n] : m.nodes) {
         if (p == "/probe") continue;
@@ -816,7 +856,7 @@ std::vector<std::string> command_line(const Host& host, const Case& c, const Mod
         if (it.kind >= Kind::dir)
             for (const auto& a : it.args) argv.push_back(subst(host, a));
     argv.push_back("/probe");
-    for (const auto& p : probe_commands(c, m)) argv.push_back(p);
+    for (const auto& p : probe_commands(host, c, m)) argv.push_back(p);
     return argv;
 }
 
@@ -841,6 +881,19 @@ std::map<std::string, std::string> expected_view(const Host& h, const Case& c, c
     v["uid"] = std::to_string(uid) + " " + std::to_string(uid) + " " + std::to_string(uid);
     v["gid"] = std::to_string(gid) + " " + std::to_string(gid) + " " + std::to_string(gid);
     if (m.seccomp_programs > 0 && m.personality) v["personality"] = *m.personality;
+    if (has_proc(m)) {
+        v["NoNewPrivs"] = "1";
+        v["Seccomp"] = m.seccomp_programs > 0 ? "2" : "0";
+        v["CapEff"] = caps ? "*" : "0000000000000000";
+        v["CapAmb"] = "0000000000000000";
+        // A caller that is not root always gets a user namespace.
+        const bool user = m.user || !h.root;
+        const std::pair<const char*, bool> ns[] = {
+            {"user", user}, {"pid", m.pid},       {"net", m.net}, {"ipc", m.ipc},
+            {"uts", m.uts}, {"cgroup", m.cgroup}, {"mnt", true}};
+        for (auto [name, fresh] : ns)
+            if (h.ns.count(name)) v[std::string("ns ") + name] = fresh ? "new" : "host";
+    }
     const std::string cwd = m.chdir.value_or("/");
     v["cwd"] = cwd;
 

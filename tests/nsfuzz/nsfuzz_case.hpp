@@ -24,9 +24,10 @@ namespace nsfuzz {
 struct Host {
     bool root = false;
     unsigned uid = 0, gid = 0;
-    std::string scratch;          // absolute path of the scratch tree
-    std::string host_fs;          // probe's "fs=" name of the scratch tree's file system
-    std::vector<std::string> env; // the environment burrow is started with
+    std::string scratch;                   // absolute path of the scratch tree
+    std::string host_fs;                   // probe's "fs=" name of the scratch tree's file system
+    std::vector<std::string> env;          // the environment burrow is started with
+    std::map<std::string, std::string> ns; // host namespace inodes by name
 };
 
 // One path of the sandbox as the payload must see it.
@@ -49,6 +50,10 @@ struct Mount {
     std::string target;
     std::string fs; // as the probe's mnt= prints it
     bool ro = false;
+    bool opaque = false; // --dev: a tmpfs with submounts nsfuzz does not model
+    // The mount's own read-only flag (mountinfo); a --ro-overlay is read-only
+    // only in its superblock (no upper layer), as with bwrap 0.11's mount(2).
+    bool flag_ro = false;
 };
 
 struct Model {
@@ -142,7 +147,12 @@ std::map<std::string, std::string> expected_view(const Host& host, const Case& c
                                                  bool dac_override);
 
 // Sandbox-path checks the probe runs, in order.
-std::vector<std::string> probe_commands(const Case& c, const Model& m);
+std::vector<std::string> probe_commands(const Host& h, const Case& c, const Model& m);
+
+// With a procfs at /proc the probe also reports the mount table below /w:
+// the mount points (and ro/rw) the payload must see there, in order.
+bool has_proc(const Model& m);
+std::vector<std::string> expected_mounts(const Model& m);
 
 // Namespaces whose ids the json-status start object must name.
 std::vector<std::string> expected_namespaces(const Model& m);

@@ -124,7 +124,7 @@ class Harness {
             auto colon = line.find(": ");
             if (colon == std::string::npos) continue;
             std::string key = line.substr(0, colon), val = line.substr(colon + 2);
-            if (key == "env")
+            if (key == "env" || key == "mount")
                 seen[key] += val + "\n";
             else
                 seen[key] = val;
@@ -136,6 +136,35 @@ class Harness {
                 add("view", key + ": got \"" + got + "\", want \"" + want + "\"");
         }
         if (c.orphan && seen["orphan"] != "left") add("view", "orphan: " + seen["orphan"]);
+        if (has_proc(m)) check_mounts(m, seen["mount"], add);
+    }
+
+    // The mount table below /w as /proc/self/mountinfo shows it, against the
+    // mounts the items made (ro/rw included), as multisets.
+    template <class Add> void check_mounts(const Model& m, const std::string& lines, Add& add) {
+        std::vector<std::string> opaque;
+        for (const auto& mt : m.mounts)
+            if (mt.fs == "proc" || mt.fs == "mqueue" || mt.opaque)
+                opaque.push_back(mt.target + "/");
+        std::multiset<std::string> got, want;
+        std::istringstream in(lines);
+        std::string l;
+        while (std::getline(in, l)) {
+            std::istringstream w(l);
+            std::string mp, fs, flags;
+            w >> mp >> fs >> flags;
+            if (mp != "/w" && mp.compare(0, 3, "/w/") != 0) continue;
+            bool below = false;
+            for (const auto& o : opaque)
+                if (mp.compare(0, o.size(), o) == 0) below = true;
+            if (!below) got.insert(mp + (flags.compare(0, 2, "ro") == 0 ? " ro" : " rw"));
+        }
+        for (const auto& e : expected_mounts(m)) want.insert(e);
+        if (got == want) return;
+        for (const auto& g : got)
+            if (got.count(g) > want.count(g)) add("mounts-inside", "unexpected mount " + g);
+        for (const auto& w : want)
+            if (want.count(w) > got.count(w)) add("mounts-inside", "missing mount " + w);
     }
 
     // Word by word; "*" in `want` matches any one word, "*" alone anything.
@@ -280,6 +309,8 @@ int main_impl(int argc, char** argv) {
     host.gid = ::getgid();
     host.scratch = make_scratch();
     host.host_fs = fs_name(host.scratch);
+    for (const char* ns : {"user", "pid", "net", "ipc", "uts", "cgroup", "mnt"})
+        host.ns[ns] = ns_inode(ns);
     host.env = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "NSFUZZ_A=a", "NSFUZZ_B=b c", "LANG=C"};
     Harness h(o, host);
 
