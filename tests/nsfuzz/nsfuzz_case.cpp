@@ -115,7 +115,67 @@ class Replay {
         m_.nodes["/probe"] = probe;
     }
 
+    // Destinations may go through symbolic links the sandbox made (a link to
+    // a directory, absolute or relative): burrow resolves them inside the new
+    // root, so the model applies the item at the resolved path. The last
+    // component is taken as it is.
     bool apply(const Item& it, int index) {
+        if (it.kind < Kind::dir || it.path.empty()) return apply_at(it, index);
+        std::string real;
+        if (!resolve_parent(it.path, real)) return false;
+        if (real == it.path) return apply_at(it, index);
+        Item at = it;
+        at.path = real;
+        return apply_at(at, index);
+    }
+
+    // Resolves every component but the last; false for a loop or a link
+    // that does not lead to a directory.
+    bool resolve_parent(const std::string& path, std::string& out) {
+        std::vector<std::string> todo;
+        auto push_parts = [&todo](const std::string& p) {
+            std::vector<std::string> parts;
+            size_t i = 0;
+            while (i < p.size()) {
+                size_t j = p.find('/', i);
+                if (j == std::string::npos) j = p.size();
+                if (j > i) parts.push_back(p.substr(i, j - i));
+                i = j + 1;
+            }
+            for (auto r = parts.rbegin(); r != parts.rend(); ++r) todo.push_back(*r);
+        };
+        push_parts(path);
+        std::string cur = "/";
+        int links = 0;
+        while (!todo.empty()) {
+            const std::string part = todo.back();
+            todo.pop_back();
+            if (part == ".") continue;
+            if (part == "..") {
+                cur = parent_of(cur);
+                continue;
+            }
+            const std::string next = cur == "/" ? "/" + part : cur + "/" + part;
+            if (todo.empty()) {
+                out = next;
+                return true;
+            }
+            auto n = m_.nodes.find(next);
+            if (n != m_.nodes.end() && n->second.type == Node::Type::symlink && find(next)) {
+                if (++links > 40) return false;
+                const std::string target = n->second.target;
+                if (!target.empty() && target[0] == '/') cur = "/";
+                push_parts(target);
+                continue;
+            }
+            if (n != m_.nodes.end() && n->second.type != Node::Type::dir) return false;
+            cur = next;
+        }
+        out = cur;
+        return true;
+    }
+
+    bool apply_at(const Item& it, int index) {
         parent_mode_ = parent_mode(it);
         switch (it.kind) {
         case Kind::ns:
@@ -601,15 +661,53 @@ class Gen {
         if (base == "/") base = "/w";
         std::string p = base + "/n" + std::to_string(names_++);
         if (chance(15)) p += "/n" + std::to_string(names_++);
-        return p;
+        return alias(p);
     }
     std::string existing(Node::Type t) {
         std::vector<std::string> v = paths([&](const Node& n) { return n.type == t; });
         v.erase(std::remove(v.begin(), v.end(), "/"), v.end());
         return v.empty() ? new_path() : one(v);
     }
-    std::string dir_dest() { return chance(35) ? existing(Node::Type::dir) : new_path(); }
-    std::string file_dest() { return chance(35) ? existing(Node::Type::file) : new_path(); }
+    std::string dir_dest() { return alias(chance(35) ? existing(Node::Type::dir) : new_path()); }
+    std::string file_dest() { return alias(chance(35) ? existing(Node::Type::file) : new_path()); }
+
+    // "to" as seen from directory "from" ("../../a/b"); both absolute.
+    static std::string relative(const std::string& from, const std::string& to) {
+        auto split = [](const std::string& p) {
+            std::vector<std::string> v;
+            std::stringstream ss(p);
+            std::string x;
+            while (std::getline(ss, x, '/'))
+                if (!x.empty()) v.push_back(x);
+            return v;
+        };
+        auto f = split(from), t = split(to);
+        size_t i = 0;
+        while (i < f.size() && i < t.size() && f[i] == t[i]) ++i;
+        std::string r;
+        for (size_t k = i; k < f.size(); ++k) r += r.empty() ? ".." : "/..";
+        for (size_t k = i; k < t.size(); ++k) r += (r.empty() ? "" : "/") + t[k];
+        return r.empty() ? "." : r;
+    }
+
+    // Sometimes the same path spelt through a symbolic link to one of its
+    // ancestors.
+    std::string alias(const std::string& p) {
+        if (!chance(35)) return p;
+        std::vector<std::pair<std::string, std::string>> links; // link, directory it names
+        for (const auto& l : paths([](const Node& n) { return n.type == Node::Type::symlink; })) {
+            std::string real;
+            if (!replay_.resolve_parent(l + "/x", real)) continue;
+            const std::string dir = parent_of(real);
+            auto n = m_.nodes.find(dir);
+            if (n == m_.nodes.end() || n->second.type != Node::Type::dir) continue;
+            if (dir == "/" ? p != "/" : p.compare(0, dir.size() + 1, dir + "/") == 0)
+                links.emplace_back(l, dir);
+        }
+        if (links.empty()) return p;
+        const auto& [l, dir] = one(links);
+        return l + (dir == "/" ? p : p.substr(dir.size()));
+    }
 
     void maybe_perms(Item& it) {
         if (!chance(25)) return;
@@ -657,6 +755,13 @@ class Gen {
             it.path = new_path();
             it.value = one(std::vector<std::string>{"/nonexistent", "../x", "n0", "/probe", ".",
                                                     "a/b/c", "/w"});
+            // Mostly a link to a directory, which later items may go through.
+            std::vector<std::string> dirs =
+                paths([](const Node& n) { return n.type == Node::Type::dir; });
+            if (chance(60) && !dirs.empty()) {
+                const std::string d = one(dirs);
+                it.value = chance(50) ? d : relative(parent_of(it.path), d);
+            }
             it.args = {"--symlink", it.value, it.path};
         } else if (k < 58) {
             it.kind = chance(60) ? Kind::ro_bind : Kind::bind;
@@ -675,7 +780,7 @@ class Gen {
             });
             v.erase(std::remove(v.begin(), v.end(), "/"), v.end());
             if (v.empty()) return false;
-            it.path = one(v);
+            it.path = alias(one(v));
             it.mode =
                 one(std::vector<unsigned>{0700, 0755, 0555, 0000, 0644, 0600, 0711, 0444, 01777});
             it.args = {"--chmod", octal(it.mode), it.path};
@@ -687,7 +792,7 @@ class Gen {
                     m_.mounts[static_cast<size_t>(m_.nodes[mt.target].mount)].target == mt.target)
                     v.push_back(mt.target);
             if (v.empty()) return false;
-            it.path = one(v);
+            it.path = alias(one(v));
             it.args = {"--remount-ro", it.path};
         } else if (k < 81) {
             it.kind = Kind::proc;
