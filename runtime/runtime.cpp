@@ -31,6 +31,7 @@
 #include "runtime/runtime.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -145,6 +146,23 @@ void write_one_byte(int fd) {
     ssize_t r;
     do r = ::write(fd, &b, 1);
     while (r < 0 && errno == EINTR);
+}
+
+// "go" to the child. The child may be dead already (killed during its first
+// steps): the write must then fail with EPIPE, not kill the monitor with
+// SIGPIPE, so that the monitor goes on to reap the child and report how
+// setup ended (found by the fault-injection walk: exit 141, nothing said).
+void write_go(int fd) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    if (::sigprocmask(SIG_BLOCK, &pipe_only, &old) != 0) fail_errno("sigprocmask");
+    write_one_byte(fd);
+    if (sigismember(&old, SIGPIPE)) return;
+    const struct timespec now {};
+    while (::sigtimedwait(&pipe_only, nullptr, &now) == SIGPIPE) {
+    }
+    if (::sigprocmask(SIG_SETMASK, &old, nullptr) != 0) fail_errno("sigprocmask");
 }
 
 // --userns (or a map wider than one id): the ids the payload asked for are
@@ -435,6 +453,20 @@ void report_setup_failure(const Sandbox& sb, const supervisor::Outcome& o, RunRe
             false);
 }
 
+// The signal that killed the child, if it is dead or dies within 50 ms; 0
+// otherwise. Leaves it to be reaped.
+int killed_child_signal(int pidfd) {
+    struct pollfd p {
+        pidfd, POLLIN, 0
+    };
+    if (::poll(&p, 1, 50) <= 0) return 0;
+    siginfo_t si{};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si,
+                 WEXITED | WNOHANG | WNOWAIT) != 0)
+        return 0;
+    return si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : 0;
+}
+
 int run_monitor(const Sandbox& sb, RunResult& r) {
     setup_step::begin_sandbox();
     setup_step::enter(setup_step::Step::validate);
@@ -522,17 +554,28 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
 
     const bool report = sb.status.info_fd >= 0 || sb.status.json_status_fd >= 0;
     status::NamespaceIds ids;
-    if (report || !l.maps.uid_map.empty() || !l.maps.gid_map.empty()) {
-        const std::string dir = "/proc/" + std::to_string(pid);
-        Fd proc_dir(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (!proc_dir) fail_errno("open " + dir + " failed");
-        // Before the maps: the child may not stay ptrace-able to us after.
-        setup_step::enter(setup_step::Step::namespace_ids);
-        if (report) ids = ns::namespace_ids(proc_dir.get(), sb.ns);
-        setup_step::enter(setup_step::Step::id_maps);
-        ns::write_maps(proc_dir.get(), l.maps.uid_map, l.maps.gid_map,
-                       sb.ids.deny_setgroups && !l.maps.uid_map.empty());
-    }
+    if (report || !l.maps.uid_map.empty() || !l.maps.gid_map.empty()) try {
+            const std::string dir = "/proc/" + std::to_string(pid);
+            Fd proc_dir(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!proc_dir) fail_errno("open " + dir + " failed");
+            // Before the maps: the child may not stay ptrace-able to us after.
+            setup_step::enter(setup_step::Step::namespace_ids);
+            if (report) ids = ns::namespace_ids(proc_dir.get(), sb.ns);
+            setup_step::enter(setup_step::Step::id_maps);
+            ns::write_maps(proc_dir.get(), l.maps.uid_map, l.maps.gid_map,
+                           sb.ids.deny_setgroups && !l.maps.uid_map.empty());
+        } catch (const SetupError&) {
+            // A child killed during its first steps makes its map files
+            // unwritable: its death, not the write, is what the caller must hear.
+            const int sig = killed_child_signal(pidfd.get());
+            if (sig == 0) throw;
+            supervisor::Outcome o;
+            o.wait_status = sig;
+            r.signal = sig;
+            report_setup_failure(sb, o, r);
+            cg.remove();
+            return 128 + sig;
+        }
     setup_step::enter(setup_step::Step::join_user2);
     if (sb.ns.join_user2_fd >= 0) ns::join_user2(sb.ns.join_user2_fd);
     setup_step::enter(setup_step::Step::monitor_caps);
@@ -560,7 +603,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
         ::close(sb.status.userns_block_fd);
     }
     setup_step::enter(setup_step::Step::go);
-    write_one_byte(l.link_write.get());
+    write_go(l.link_write.get());
     setup_step::enter(setup_step::Step::monitor_close_fds);
     supervisor::close_fds_except({pidfd.get(), l.event_fd.get(), l.setup_done_read.get(),
                                   sb.status.json_status_fd, l.link_write.get(),

@@ -23,6 +23,7 @@ const char* const names[] = {"none",
 struct Shared {
     volatile int step[4];
     volatile int failed; // set last, once err and message are written
+    int failed_step;     // not in step[]: the monitor goes on writing its own
     int err;
     char message[768];
 };
@@ -126,8 +127,7 @@ void record_failure(int err, const char* message) {
     shared->err = err;
     std::strncpy(shared->message, message, sizeof shared->message - 1);
     shared->step[static_cast<int>(role)] = static_cast<int>(local);
-    // Which step failed: this process's own.
-    shared->step[0] = static_cast<int>(local);
+    shared->failed_step = static_cast<int>(local);
     shared->failed = 1;
 }
 
@@ -136,7 +136,7 @@ Report child_report() {
     if (!shared) return r;
     if (shared->failed) {
         r.valid = true;
-        r.step = static_cast<Step>(shared->step[0]);
+        r.step = static_cast<Step>(shared->failed_step);
         r.err = shared->err;
         std::memcpy(r.message, shared->message, sizeof r.message);
         r.message[sizeof r.message - 1] = '\0';
