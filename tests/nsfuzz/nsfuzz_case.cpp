@@ -202,6 +202,10 @@ class Replay {
             }
             if (it.name == "die-with-parent") m_.die_with_parent = true;
             if (it.name == "new-session") m_.new_session = true;
+            if (it.name == "hostname") {
+                if (!m_.uts) return false;
+                m_.hostname = it.value;
+            }
             return true;
         case Kind::uid:
             if (!explicit_user_) return false;
@@ -291,9 +295,14 @@ class Replay {
             return true;
         }
         case Kind::bind:
-        case Kind::ro_bind: {
+        case Kind::ro_bind:
+        case Kind::bind_try:
+        case Kind::ro_bind_try:
+        case Kind::bind_fd:
+        case Kind::ro_bind_fd: {
             std::vector<std::pair<std::string, Node>> tree = host_tree(h_, it.src);
-            if (tree.empty()) return false;
+            // A -try bind of a missing source does nothing, not even parents.
+            if (tree.empty()) return it.kind == Kind::bind_try || it.kind == Kind::ro_bind_try;
             const bool dir = tree[0].second.type == Node::Type::dir;
             if (dir ? !dir_target(it.path) : !file_target(it.path)) return false;
             make_parents(it.path, index);
@@ -304,7 +313,10 @@ class Replay {
                 n.mount = mount;
                 m_.nodes[it.path + sub] = n;
             }
-            new_mount(it.path, h_.host_fs, it.kind == Kind::ro_bind, index);
+            new_mount(it.path, h_.host_fs,
+                      it.kind == Kind::ro_bind || it.kind == Kind::ro_bind_try ||
+                          it.kind == Kind::ro_bind_fd,
+                      index);
             return true;
         }
         case Kind::tmp_overlay:
@@ -532,6 +544,13 @@ class Gen {
     }
 
     void process_options() {
+        if (m_.uts && chance(50)) {
+            Item it{Kind::process, {}};
+            it.name = "hostname";
+            it.value = one(std::vector<std::string>{"sandbox", "a", "x-y.z", std::string(64, 'h')});
+            it.args = {"--hostname", it.value};
+            push(it);
+        }
         for (const char* opt : {"die-with-parent", "as-pid-1", "new-session"}) {
             if (!chance(std::string(opt) == "as-pid-1" ? 15 : 40)) continue;
             Item it{Kind::process, {std::string("--") + opt}};
@@ -772,6 +791,20 @@ class Gen {
                 it.src = dir ? one(kRwDirs) : one(kRwFiles);
             it.path = dir ? dir_dest() : file_dest();
             it.args = {it.kind == Kind::bind ? "--bind" : "--ro-bind", kScratch + it.src, it.path};
+            const unsigned variant = pick(6);
+            const bool ro = it.kind == Kind::ro_bind;
+            if (variant == 0) {
+                // -try, with a source that exists or not.
+                it.kind = ro ? Kind::ro_bind_try : Kind::bind_try;
+                if (chance(50)) it.src = "src/missing";
+                it.args = {ro ? "--ro-bind-try" : "--bind-try", kScratch + it.src, it.path};
+            } else if (variant == 1 && dir) {
+                // The source as an fd the caller opened.
+                it.kind = ro ? Kind::ro_bind_fd : Kind::bind_fd;
+                it.fds.push_back({next_fd(), "", it.src});
+                it.args = {ro ? "--ro-bind-fd" : "--bind-fd", std::to_string(it.fds[0].fd),
+                           it.path};
+            }
         } else if (k < 68) {
             it.kind = Kind::chmod;
             std::vector<std::string> v = paths([&](const Node& n) {
@@ -891,7 +924,7 @@ std::vector<std::string> expected_mounts(const Model& m) {
 }
 
 std::vector<std::string> probe_commands(const Host& h, const Case& c, const Model& m) {
-    std::vector<std::string> cmds = {"ids", "env", "cwd"};
+    std::vector<std::string> cmds = {"ids", "env", "cwd", "hostname"};
     if (has_proc(m)) {
         for (const auto& [name, inode] : h.ns) cmds.push_back("ns=" + name + ":" + inode);
         cmds.insert(cmds.end(), {"caps", "nnp", "seccomp", "mounts=/w"});
@@ -1001,6 +1034,7 @@ std::map<std::string, std::string> expected_view(const Host& h, const Case& c, c
     }
     const std::string cwd = m.chdir.value_or("/");
     v["cwd"] = cwd;
+    v["hostname"] = m.hostname.value_or(h.hostname);
 
     // Environment: the items in order, then PWD.
     std::map<std::string, std::string> env;
@@ -1092,7 +1126,9 @@ std::string reproducer(const Host& host, const Case& c, const Model& m,
     for (const auto& a : command_line(host, c, m, probe, -1)) line += " " + quote(a);
     for (const auto& it : c.items)
         for (const auto& f : it.fds)
-            line += " " + std::to_string(f.fd) + "<" + quote(fd_dir + "/fd" + std::to_string(f.fd));
+            line += " " + std::to_string(f.fd) + "<" +
+                    quote(f.host_path.empty() ? fd_dir + "/fd" + std::to_string(f.fd)
+                                              : host.scratch + "/" + f.host_path);
     return line;
 }
 

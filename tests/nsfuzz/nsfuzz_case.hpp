@@ -28,6 +28,7 @@ struct Host {
     std::string host_fs;                   // probe's "fs=" name of the scratch tree's file system
     std::vector<std::string> env;          // the environment burrow is started with
     std::map<std::string, std::string> ns; // host namespace inodes by name
+    std::string hostname;                  // the host's (a new uts namespace starts with it)
 };
 
 // One path of the sandbox as the payload must see it.
@@ -68,12 +69,14 @@ struct Model {
     std::optional<std::string> personality; // expected result of personality(query)
     bool all = false;                       // --unshare-all
     bool die_with_parent = false, as_pid_1 = false, new_session = false;
+    std::optional<std::string> hostname;
 };
 
 // Data burrow reads from an fd the harness passes (--file, --seccomp...).
 struct FdData {
     int fd;
     std::string data;
+    std::string host_path = {}; // instead of data: this directory below the scratch tree, opened
 };
 
 struct Item {
@@ -97,6 +100,10 @@ struct Item {
         symlink,
         bind,
         ro_bind,
+        bind_try,
+        ro_bind_try,
+        bind_fd,
+        ro_bind_fd,
         chmod,
         remount_ro,
         proc,

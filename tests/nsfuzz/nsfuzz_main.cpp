@@ -9,6 +9,7 @@
 // command line and shrunk reproducer are printed), 2 on bad usage.
 #include <signal.h>
 #include <sys/prctl.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,10 +79,21 @@ class Harness {
         for (auto& a : command_line(h_, c, m, o_.probe, kStatusFd)) cmd.argv.push_back(a);
         cmd.env = h_.env;
         cmd.timeout = std::chrono::milliseconds(20000);
+        std::vector<int> opened; // host directories passed as fds, closed after the run
         for (const auto& it : c.items)
-            for (const auto& f : it.fds) cmd.fds.push_back(btest::data_fd(f.fd, f.data));
+            for (const auto& f : it.fds) {
+                if (f.host_path.empty()) {
+                    cmd.fds.push_back(btest::data_fd(f.fd, f.data));
+                    continue;
+                }
+                const std::string p = h_.scratch + "/" + f.host_path;
+                opened.push_back(::open(p.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+                if (opened.back() < 0) return {"internal", {"open " + p}};
+                cmd.fds.push_back(btest::inherit_fd(f.fd, opened.back()));
+            }
         cmd.fds.push_back(btest::capture_fd(kStatusFd));
         btest::Result r = btest::run(cmd);
+        for (int fd : opened) ::close(fd);
 
         Failure f;
         auto add = [&](const std::string& kind, const std::string& detail) {
@@ -94,7 +106,9 @@ class Harness {
         for (const auto& d : mount_diff(mounts_before, mount_table())) add("mounts", d);
         std::vector<std::string> rw_dirs;
         for (const auto& it : c.items)
-            if (it.kind == Item::Kind::bind) rw_dirs.push_back(it.src.substr(3));
+            if (it.kind == Item::Kind::bind || it.kind == Item::Kind::bind_try ||
+                it.kind == Item::Kind::bind_fd)
+                rw_dirs.push_back(it.src.substr(3));
         for (const auto& d : snapshot_diff(before, snapshot(h_.scratch + "/src"), {}))
             add("scratch", "src: " + d);
         for (const auto& d : snapshot_diff(rw_before, snapshot(h_.scratch + "/rw"), rw_dirs))
@@ -256,7 +270,8 @@ Case shrink(Harness& h, const Host& host, Case c, const std::string& kind, unsig
 
 void write_fds(const Case& c, const std::string& dir) {
     for (const auto& it : c.items)
-        for (const auto& f : it.fds) btest::write_file(dir + "/fd" + std::to_string(f.fd), f.data);
+        for (const auto& f : it.fds)
+            if (f.host_path.empty()) btest::write_file(dir + "/fd" + std::to_string(f.fd), f.data);
 }
 
 int usage(const char* why) {
@@ -309,6 +324,9 @@ int main_impl(int argc, char** argv) {
     host.gid = ::getgid();
     host.scratch = make_scratch();
     host.host_fs = fs_name(host.scratch);
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    host.hostname = name;
     for (const char* ns : {"user", "pid", "net", "ipc", "uts", "cgroup", "mnt"})
         host.ns[ns] = ns_inode(ns);
     host.env = {"PATH=/usr/bin:/bin", "HOME=/nonexistent", "NSFUZZ_A=a", "NSFUZZ_B=b c", "LANG=C"};
