@@ -433,16 +433,17 @@ int final_status(const Sandbox& sb, const supervisor::Outcome& o, RunResult& r) 
 // stage for the caller (json-status) and, for a kill, the one line nobody
 // else printed.
 void report_setup_failure(const Sandbox& sb, const supervisor::Outcome& o, RunResult& r) {
-    const bool killed =
-        !o.exec_started && !o.timed_out && o.exec_errno == 0 && WIFSIGNALED(o.wait_status);
+    const bool killed = (!o.exec_started || o.init_died) && !o.timed_out && o.exec_errno == 0 &&
+                        WIFSIGNALED(o.wait_status);
     if (!r.setup_failed && !killed) return;
-    const setup_step::Report rep = setup_step::child_report();
+    const setup_step::Report rep = setup_step::child_report(o.init_died);
     r.setup_stage = setup_step::name(rep.step);
     r.setup_errno = rep.err;
     std::string message = rep.valid ? rep.message : "";
     if (killed) {
         r.setup_signal = WTERMSIG(o.wait_status);
-        message = "setup killed by signal " + std::to_string(r.setup_signal) + " (stage " +
+        message = std::string(o.exec_started ? "pid 1 of the sandbox" : "setup") +
+                  " killed by signal " + std::to_string(r.setup_signal) + " (stage " +
                   r.setup_stage + ")";
         report_error(sb.diag, message);
     }
@@ -453,13 +454,15 @@ void report_setup_failure(const Sandbox& sb, const supervisor::Outcome& o, RunRe
             false);
 }
 
-// The signal that killed the child, if it is dead or dies within 50 ms; 0
-// otherwise. Leaves it to be reaped.
+// The signal that killed the child, if it is dead or dies within 500 ms
+// (its map files fail before it is a zombie; a loaded machine can take that
+// long to finish its exit); 0 otherwise, which only delays the report of a
+// genuine map failure. Leaves it to be reaped.
 int killed_child_signal(int pidfd) {
     struct pollfd p {
         pidfd, POLLIN, 0
     };
-    if (::poll(&p, 1, 50) <= 0) return 0;
+    if (::poll(&p, 1, 500) <= 0) return 0;
     siginfo_t si{};
     if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si,
                  WEXITED | WNOHANG | WNOWAIT) != 0)
@@ -625,7 +628,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
         supervisor::monitor(fds, l.signals, sb.proc.new_session, deadline);
     const int status = final_status(sb, o, r);
     // Only an exec'd payload has an exit code (bwrap).
-    if (sb.status.json_status_fd >= 0 && o.exec_started)
+    if (sb.status.json_status_fd >= 0 && o.exec_started && !o.init_died)
         status::write_document(sb.status.json_status_fd,
                                status::json_status_exit(status, r.signal.value_or(0)), false);
     report_setup_failure(sb, o, r);

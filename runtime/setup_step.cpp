@@ -131,7 +131,7 @@ void record_failure(int err, const char* message) {
     shared->failed = 1;
 }
 
-Report child_report() {
+Report child_report(bool pid1_died) {
     Report r;
     if (!shared) return r;
     if (shared->failed) {
@@ -140,6 +140,10 @@ Report child_report() {
         r.err = shared->err;
         std::memcpy(r.message, shared->message, sizeof r.message);
         r.message[sizeof r.message - 1] = '\0';
+        return r;
+    }
+    if (pid1_died && shared->step[static_cast<int>(Role::pid1)] != 0) {
+        r.step = static_cast<Step>(shared->step[static_cast<int>(Role::pid1)]);
         return r;
     }
     int furthest = 0;

@@ -101,7 +101,8 @@ struct Report {
     char message[768] = {};
 };
 // The failure a sandbox process recorded, else the furthest step any of
-// them reached (with valid == true only when a process recorded a failure).
-Report child_report();
+// them reached (pid 1's own when pid1_died), with valid == true only when a
+// process recorded a failure.
+Report child_report(bool pid1_died = false);
 
 } // namespace burrow::setup_step
