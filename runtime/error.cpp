@@ -7,7 +7,7 @@
 namespace burrow {
 
 void fail_errno(const std::string& what, int err) {
-    throw SetupError(what + ": " + std::strerror(err));
+    throw SetupError(what + ": " + std::strerror(err), err);
 }
 
 void fail(const std::string& message) {

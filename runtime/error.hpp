@@ -18,7 +18,9 @@
 namespace burrow {
 
 struct SetupError : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit SetupError(const std::string& message, int err = 0)
+        : std::runtime_error(message), error(err) {}
+    int error; // the errno behind the failure, 0 when none
 };
 
 // "what: strerror(err)"

@@ -30,6 +30,7 @@
 #include "runtime/mount_ctx.hpp"
 #include "runtime/mountinfo.hpp"
 #include "runtime/path_resolve.hpp"
+#include "runtime/setup_step.hpp"
 
 namespace burrow {
 
@@ -168,6 +169,7 @@ void build_mount_tree(const Sandbox& sb) {
         if (const char* t = ::ttyname(STDOUT_FILENO)) ctx.host_tty = t;
     }
 
+    setup_step::enter(setup_step::Step::mount_private);
     // Slave, not private: mounts the host makes later (removable media,
     // automounts) still show up in bound trees; nothing flows back out.
     if (::mount(nullptr, "/", nullptr, MS_SILENT | MS_SLAVE | MS_REC, nullptr) != 0)
@@ -179,8 +181,10 @@ void build_mount_tree(const Sandbox& sb) {
     // mountinfo; load it while the host's library directories are in reach.
     if (!mountapi::probe_mount_setattr()) mountinfo::preload();
 
+    setup_step::enter(setup_step::Step::open_sources);
     std::vector<Source> sources = open_sources(sb);
 
+    setup_step::enter(setup_step::Step::staging_tmpfs);
     check(::mount("tmpfs", "/tmp", "tmpfs", MS_NODEV | MS_NOSUID, nullptr),
           "Failed to mount tmpfs");
     check(::chdir("/tmp"), "chdir base_path");
@@ -196,6 +200,7 @@ void build_mount_tree(const Sandbox& sb) {
     for (size_t i = 0; i < sb.fs.size(); ++i) {
         const FsOp& op = sb.fs[i];
         if (sources[i].skip) continue;
+        setup_step::enter(setup_step::Step::fs_op);
         try {
             apply_op(ctx, op, sources[i]);
         } catch (const SetupError& e) {
@@ -212,6 +217,7 @@ void build_mount_tree(const Sandbox& sb) {
     ctx.root.reset();
     ctx.old_root.reset();
 
+    setup_step::enter(setup_step::Step::pivot_root);
     // Unmount events must not travel to the host.
     check(::mount("oldroot", "oldroot", nullptr, MS_SILENT | MS_REC | MS_PRIVATE, nullptr),
           "Failed to make old root rprivate");

@@ -31,6 +31,7 @@
 #include "runtime/runtime.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -59,6 +60,7 @@
 #include "runtime/rlimits.hpp"
 #include "runtime/seccomp_install.hpp"
 #include "runtime/seccomp_notify.hpp"
+#include "runtime/setup_step.hpp"
 #include "runtime/status.hpp"
 #include "runtime/supervisor.hpp"
 
@@ -146,6 +148,23 @@ void write_one_byte(int fd) {
     while (r < 0 && errno == EINTR);
 }
 
+// "go" to the child. The child may be dead already (killed during its first
+// steps): the write must then fail with EPIPE, not kill the monitor with
+// SIGPIPE, so that the monitor goes on to reap the child and report how
+// setup ended (found by the fault-injection walk: exit 141, nothing said).
+void write_go(int fd) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    if (::sigprocmask(SIG_BLOCK, &pipe_only, &old) != 0) fail_errno("sigprocmask");
+    write_one_byte(fd);
+    if (sigismember(&old, SIGPIPE)) return;
+    const struct timespec now {};
+    while (::sigtimedwait(&pipe_only, nullptr, &now) == SIGPIPE) {
+    }
+    if (::sigprocmask(SIG_SETMASK, &old, nullptr) != 0) fail_errno("sigprocmask");
+}
+
 // --userns (or a map wider than one id): the ids the payload asked for are
 // not the ones the maps gave us. bwrap switches only when they differ from
 // the caller's own, so a caller mapped to root in a joined namespace stays
@@ -182,6 +201,8 @@ bool hide_exe(uid_t real_uid) {
     const Sandbox& sb = l.sb;
     l.setup_done_write.reset();
     l.seclog_payload.reset(); // pid 1 runs the original programs, no listener
+    setup_step::set_role(setup_step::Role::pid1);
+    setup_step::enter(setup_step::Step::pid1_seccomp);
     // pid 1 keeps stdio, its reports and what must live as long as the
     // sandbox; every other fd was passed on to the payload already.
     std::vector<int> keep = {l.event_fd.get(), l.link_read.get(), sb.status.sync_fd};
@@ -209,6 +230,7 @@ void child_setup_and_exec(Launch& l) {
     if (sb.status.info_fd >= 0) ::close(sb.status.info_fd);
     if (sb.status.json_status_fd >= 0) ::close(sb.status.json_status_fd);
 
+    setup_step::enter(setup_step::Step::wait_go);
     // Wait until the monitor has written our maps. EOF: the monitor died.
     char go;
     ssize_t r;
@@ -216,8 +238,11 @@ void child_setup_and_exec(Launch& l) {
     while (r < 0 && errno == EINTR);
     if (r != 1) ::_exit(1);
 
+    setup_step::enter(setup_step::Step::switch_ids);
     switch_ids(l);
+    setup_step::enter(setup_step::Step::loopback);
     if (sb.ns.net && sb.ns.net_loopback) ns::bring_up_loopback();
+    setup_step::enter(setup_step::Step::hostname);
     if (sb.proc.hostname) ns::set_hostname(*sb.proc.hostname);
     // The nested user namespace steps need the host's /proc after pivot.
     Fd proc_fd;
@@ -226,8 +251,9 @@ void child_setup_and_exec(Launch& l) {
         if (!proc_fd) fail_errno("Can't open /proc");
     }
 
-    build_mount_tree(sb);
+    build_mount_tree(sb); // steps mount-private ... pivot-root
 
+    setup_step::enter(setup_step::Step::user_namespaces);
     if (sb.ns.join_user2_fd >= 0) ns::join_user2(sb.ns.join_user2_fd);
     ns::finish_user_namespaces(sb, l.maps, proc_fd.get());
     proc_fd.reset();
@@ -238,24 +264,32 @@ void child_setup_and_exec(Launch& l) {
     // bwrap cuts the bounding set only in a user namespace (new or joined):
     // on the host, NO_NEW_PRIVS already keeps exec from granting anything
     // beyond the permitted set, and CapBnd stays what the caller had.
+    setup_step::enter(setup_step::Step::bounding_set);
     if (sb.ns.user || sb.ns.join_user_fd >= 0) caps::limit_bounding_set(sb.proc.capabilities);
     // bwrap's root caller without --cap-add/--cap-drop: no capset() at all
     // (systemd-nspawn's seccomp policy refuses it; inheritable stays as is).
+    setup_step::enter(setup_step::Step::capset);
     if (!sb.proc.keep_capabilities) caps::set_exact(sb.proc.capabilities);
 
+    setup_step::enter(setup_step::Step::block_fd);
     if (sb.status.block_fd >= 0) {
         read_one_byte(sb.status.block_fd);
         ::close(sb.status.block_fd);
     }
 
     std::vector<std::string> env = sb.proc.env;
+    setup_step::enter(setup_step::Step::chdir);
     exec::enter_working_directory(sb.proc, l.caller_cwd, env);
+    setup_step::enter(setup_step::Step::setsid);
     if (sb.proc.new_session && ::setsid() == -1) fail_errno("setsid");
 
+    setup_step::enter(setup_step::Step::lock_files);
     std::vector<Fd> locks = take_lock_files(sb);
     // After every path burrow itself opens, so that only the payload (and
     // pid 1) live under the ruleset; NO_NEW_PRIVS was set before clone.
+    setup_step::enter(setup_step::Step::landlock);
     landlock::apply(sb.landlock, l.landlock);
+    setup_step::enter(setup_step::Step::fork_pid1);
     pid_t init_pid = 0;
     std::vector<int> pending;
     if (l.needs_init) {
@@ -268,6 +302,7 @@ void child_setup_and_exec(Launch& l) {
         pid_t pid = ::fork();
         if (pid < 0) fail_errno("Can't fork for pid 1");
         if (pid != 0) init_main(l, pid, locks);
+        setup_step::set_role(setup_step::Role::payload);
         supervisor::raise_again(pending);
     }
 
@@ -283,11 +318,14 @@ void child_setup_and_exec(Launch& l) {
     }
     // In the payload only: pid 1 and the monitor keep the caller's limits
     // (a low nofile or nproc must not break the reaper).
+    setup_step::enter(setup_step::Step::rlimits);
     rlimits::apply(sb.limits.rlimits);
+    setup_step::enter(setup_step::Step::ambient_caps);
     caps::raise_ambient(sb.proc.capabilities);
     // Last, so that the filters need not allow anything burrow needs.
     // Before seccomp: a filter may refuse write(), and a payload that runs
     // must not be taken for a failed setup (its status would be lost).
+    setup_step::enter(setup_step::Step::seccomp);
     supervisor::report_exec_starting(l.setup_done_write.get());
     try {
         if (l.seclog_payload)
@@ -300,6 +338,7 @@ void child_setup_and_exec(Launch& l) {
         supervisor::report_setup_failed_late(l.setup_done_write.get());
         throw;
     }
+    setup_step::enter(setup_step::Step::exec);
     exec::exec_payload(sb.proc, env);
     const int err = errno;
     supervisor::report_exec_failed(l.setup_done_write.get(), err);
@@ -307,9 +346,15 @@ void child_setup_and_exec(Launch& l) {
 }
 
 [[noreturn]] void child_main(Launch& l) noexcept {
+    setup_step::set_role(setup_step::Role::child);
     try {
+        setup_step::enter(setup_step::Step::child_start);
         child_setup_and_exec(l);
+    } catch (const SetupError& e) {
+        setup_step::record_failure(e.error, e.what());
+        report_error(l.sb.diag, e.what());
     } catch (const std::exception& e) {
+        setup_step::record_failure(0, e.what());
         report_error(l.sb.diag, e.what());
     }
     ::_exit(1);
@@ -384,9 +429,53 @@ int final_status(const Sandbox& sb, const supervisor::Outcome& o, RunResult& r) 
     return supervisor::exit_status(ws);
 }
 
+// Setup failed in a sandbox process, or one was killed during setup: the
+// stage for the caller (json-status) and, for a kill, the one line nobody
+// else printed.
+void report_setup_failure(const Sandbox& sb, const supervisor::Outcome& o, RunResult& r) {
+    const bool killed = (!o.exec_started || o.init_died) && !o.timed_out && o.exec_errno == 0 &&
+                        WIFSIGNALED(o.wait_status);
+    if (!r.setup_failed && !killed) return;
+    const setup_step::Report rep = setup_step::child_report(o.init_died);
+    r.setup_stage = setup_step::name(rep.step);
+    r.setup_errno = rep.err;
+    std::string message = rep.valid ? rep.message : "";
+    if (killed) {
+        r.setup_signal = WTERMSIG(o.wait_status);
+        message = std::string(o.exec_started ? "pid 1 of the sandbox" : "setup") +
+                  " killed by signal " + std::to_string(r.setup_signal) + " (stage " +
+                  r.setup_stage + ")";
+        report_error(sb.diag, message);
+    }
+    if (sb.status.json_status_fd >= 0)
+        status::write_document(
+            sb.status.json_status_fd,
+            status::json_status_setup_failed(r.setup_stage, r.setup_errno, message, r.setup_signal),
+            false);
+}
+
+// The signal that killed the child, if it is dead or dies within 500 ms
+// (its map files fail before it is a zombie; a loaded machine can take that
+// long to finish its exit); 0 otherwise, which only delays the report of a
+// genuine map failure. Leaves it to be reaped.
+int killed_child_signal(int pidfd) {
+    struct pollfd p {
+        pidfd, POLLIN, 0
+    };
+    if (::poll(&p, 1, 500) <= 0) return 0;
+    siginfo_t si{};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si,
+                 WEXITED | WNOHANG | WNOWAIT) != 0)
+        return 0;
+    return si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : 0;
+}
+
 int run_monitor(const Sandbox& sb, RunResult& r) {
+    setup_step::begin_sandbox();
+    setup_step::enter(setup_step::Step::validate);
     validate(sb);
     const pid_t caller = ::getppid();
+    setup_step::enter(setup_step::Step::no_new_privs);
     // Never gain privileges through exec, in any process of the sandbox.
     // (Landlock's restrict_self relies on it too.)
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -397,7 +486,9 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     ::sigaction(SIGCHLD, &dfl, nullptr);
 
     Launch l(sb);
+    setup_step::enter(setup_step::Step::plan_limits);
     plan_limits(sb, l, r);
+    setup_step::enter(setup_step::Step::cgroup);
     cgroup::Scope cg = cgroup::prepare(sb.limits, r.enforced, r.unavailable);
     l.maps = ns::plan_maps(sb);
     l.strings = supervisor::locate_process_strings();
@@ -410,6 +501,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
         l.event_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
         if (!l.event_fd) fail_errno("eventfd()");
     }
+    setup_step::enter(setup_step::Step::pipes);
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) fail_errno("pipe2()");
     l.link_read.reset(p[0]);
@@ -429,10 +521,13 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
         l.seclog_payload.reset(p[1]);
     }
 
+    setup_step::enter(setup_step::Step::join_user);
     if (sb.ns.join_user_fd >= 0) ns::join_user(sb.ns.join_user_fd);
+    setup_step::enter(setup_step::Step::join_pid);
     // setns(CLONE_NEWPID) affects only our children: the child is born in
     // that pid namespace (or in a new one below it), no intermediate fork.
     if (sb.ns.join_pid_fd >= 0) ns::join_pid(sb.ns.join_pid_fd);
+    setup_step::enter(setup_step::Step::block_signals);
     l.signals = supervisor::block_forwarded_signals(sb.limits.timeout_ms.has_value());
 
     supervisor::Deadline deadline;
@@ -443,6 +538,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     }
     ::clock_gettime(CLOCK_MONOTONIC, &deadline.start);
     Fd pidfd;
+    setup_step::enter(setup_step::Step::clone);
     const pid_t pid = ns::clone_child(ns::clone_flags(sb.ns), pidfd);
     if (pid == 0) child_main(l);
     ChildGuard guard{pidfd.get()};
@@ -452,6 +548,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     l.seclog_payload.reset();
     supervisor::scrub_process_strings(l.strings);
     // Before "go": the child has done nothing yet that a limit should cover.
+    setup_step::enter(setup_step::Step::cgroup_attach);
     if (cg.active()) cg.attach(pid);
     if (sb.diag.verbose) {
         for (const auto& e : r.enforced) report_info(sb.diag, "enforced: " + e);
@@ -460,16 +557,31 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
 
     const bool report = sb.status.info_fd >= 0 || sb.status.json_status_fd >= 0;
     status::NamespaceIds ids;
-    if (report || !l.maps.uid_map.empty() || !l.maps.gid_map.empty()) {
-        const std::string dir = "/proc/" + std::to_string(pid);
-        Fd proc_dir(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        if (!proc_dir) fail_errno("open " + dir + " failed");
-        // Before the maps: the child may not stay ptrace-able to us after.
-        if (report) ids = ns::namespace_ids(proc_dir.get(), sb.ns);
-        ns::write_maps(proc_dir.get(), l.maps.uid_map, l.maps.gid_map,
-                       sb.ids.deny_setgroups && !l.maps.uid_map.empty());
-    }
+    if (report || !l.maps.uid_map.empty() || !l.maps.gid_map.empty()) try {
+            const std::string dir = "/proc/" + std::to_string(pid);
+            Fd proc_dir(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!proc_dir) fail_errno("open " + dir + " failed");
+            // Before the maps: the child may not stay ptrace-able to us after.
+            setup_step::enter(setup_step::Step::namespace_ids);
+            if (report) ids = ns::namespace_ids(proc_dir.get(), sb.ns);
+            setup_step::enter(setup_step::Step::id_maps);
+            ns::write_maps(proc_dir.get(), l.maps.uid_map, l.maps.gid_map,
+                           sb.ids.deny_setgroups && !l.maps.uid_map.empty());
+        } catch (const SetupError&) {
+            // A child killed during its first steps makes its map files
+            // unwritable: its death, not the write, is what the caller must hear.
+            const int sig = killed_child_signal(pidfd.get());
+            if (sig == 0) throw;
+            supervisor::Outcome o;
+            o.wait_status = sig;
+            r.signal = sig;
+            report_setup_failure(sb, o, r);
+            cg.remove();
+            return 128 + sig;
+        }
+    setup_step::enter(setup_step::Step::join_user2);
     if (sb.ns.join_user2_fd >= 0) ns::join_user2(sb.ns.join_user2_fd);
+    setup_step::enter(setup_step::Step::monitor_caps);
     // The monitor needs no privilege from here on, and a payload that can
     // see it (shared pid namespace) must not reach our /proc/PID/exe.
     caps::drop_all();
@@ -478,19 +590,24 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
         supervisor::set_parent_death_signal();
         supervisor::die_if_parent_gone(caller);
     }
+    setup_step::enter(setup_step::Step::info_fd);
     if (sb.status.info_fd >= 0) {
         status::write_document(sb.status.info_fd, status::info_document(pid, ids), true);
         ::close(sb.status.info_fd);
     }
+    setup_step::enter(setup_step::Step::json_status);
     if (sb.status.json_status_fd >= 0)
         status::write_document(sb.status.json_status_fd,
                                status::json_status_start(pid, ids, landlock_status_keys(sb, l, r)),
                                true);
+    setup_step::enter(setup_step::Step::userns_block);
     if (sb.status.userns_block_fd >= 0) {
         read_one_byte(sb.status.userns_block_fd);
         ::close(sb.status.userns_block_fd);
     }
-    write_one_byte(l.link_write.get());
+    setup_step::enter(setup_step::Step::go);
+    write_go(l.link_write.get());
+    setup_step::enter(setup_step::Step::monitor_close_fds);
     supervisor::close_fds_except({pidfd.get(), l.event_fd.get(), l.setup_done_read.get(),
                                   sb.status.json_status_fd, l.link_write.get(),
                                   l.seclog_monitor.get()});
@@ -511,8 +628,10 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
         supervisor::monitor(fds, l.signals, sb.proc.new_session, deadline);
     const int status = final_status(sb, o, r);
     // Only an exec'd payload has an exit code (bwrap).
-    if (sb.status.json_status_fd >= 0 && o.exec_started)
-        status::write_document(sb.status.json_status_fd, status::json_status_exit(status), false);
+    if (sb.status.json_status_fd >= 0 && o.exec_started && !o.init_died)
+        status::write_document(sb.status.json_status_fd,
+                               status::json_status_exit(status, r.signal.value_or(0)), false);
+    report_setup_failure(sb, o, r);
     r.peak_rss_kib = std::max(o.peak_rss_kib, cg.memory_peak_kib());
     cg.remove();
     r.wall_ms = ms_since(deadline.start);
@@ -544,6 +663,14 @@ RunResult run_sandbox_report(const Sandbox& sb) {
         report_error(sb.diag, e.what());
         r.setup_failed = true;
         r.status = sb.exit_codes.setup_failed;
+        // The monitor's own failure: its stage and errno.
+        const auto* se = dynamic_cast<const SetupError*>(&e);
+        r.setup_stage = setup_step::name(setup_step::current());
+        r.setup_errno = se ? se->error : 0;
+        if (sb.status.json_status_fd >= 0)
+            status::write_document(
+                sb.status.json_status_fd,
+                status::json_status_setup_failed(r.setup_stage, r.setup_errno, e.what(), 0), false);
     }
     return r;
 }

@@ -54,6 +54,11 @@ struct RunResult {
     uint64_t wall_ms = 0;
     uint64_t peak_rss_kib = 0;
     int landlock_abi = 0;
+    // When setup_failed: the setup stage (runtime/setup_step.hpp) and errno
+    // of the failure, or the signal that killed a sandbox process then.
+    std::string setup_stage;
+    int setup_errno = 0;
+    int setup_signal = 0;
     std::vector<std::string> enforced;
     std::vector<std::string> unavailable;
 };

@@ -61,8 +61,20 @@ std::string json_string_array(const std::vector<std::string>& items) {
     return out + "]";
 }
 
-std::string json_status_exit(int exit_code) {
-    return "{ \"exit-code\": " + std::to_string(exit_code) + " }\n";
+std::string json_status_exit(int exit_code, int signal) {
+    std::string doc = "{ \"exit-code\": " + std::to_string(exit_code);
+    if (signal > 0) doc += ", \"exit-signal\": " + std::to_string(signal);
+    return doc + " }\n";
+}
+
+std::string json_status_setup_failed(const std::string& stage, int err, const std::string& message,
+                                     int signal) {
+    std::string doc = "{ \"setup-failed\": true, \"stage\": " + json_quote(stage);
+    if (signal > 0)
+        doc += ", \"signal\": " + std::to_string(signal);
+    else
+        doc += ", \"errno\": " + std::to_string(err);
+    return doc + ", \"message\": " + json_quote(message) + " }\n";
 }
 
 void write_document(int fd, const std::string& text, bool required) {

@@ -22,8 +22,15 @@ std::string json_status_start(int child_pid, const NamespaceIds& ids,
 std::string json_quote(const std::string& text);
 // ["a", "b"]
 std::string json_string_array(const std::vector<std::string>& items);
-// { "exit-code": N }\n
-std::string json_status_exit(int exit_code);
+// { "exit-code": N }\n, bwrap's line; when the payload died of signal S,
+// { "exit-code": N, "exit-signal": S }\n (burrow's addition).
+std::string json_status_exit(int exit_code, int signal = 0);
+// Setup failed before the payload ran (burrow's addition; bwrap writes
+// nothing then): { "setup-failed": true, "stage": "pivot-root", "errno": 2,
+// "message": "..." }\n, with "signal": S instead of errno when a sandbox
+// process was killed during setup.
+std::string json_status_setup_failed(const std::string& stage, int err, const std::string& message,
+                                     int signal);
 
 // Writes text to the caller's fd; a failure is fatal ("Write to info_fd")
 // when required, ignored otherwise (the reader may be gone at the end).

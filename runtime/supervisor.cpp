@@ -308,6 +308,7 @@ Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
             out.peak_rss_kib =
                 std::max<uint64_t>(out.peak_rss_kib, static_cast<uint64_t>(ru.ru_maxrss));
             if (payload_status() || have_payload_status) return finish();
+            out.init_died = fds.event_fd >= 0;
             out.wait_status =
                 si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : (si.si_status & 0x7f);
             return finish();

@@ -86,6 +86,9 @@ struct Outcome {
     bool exec_started = false; // the payload reached exec
     int exec_errno = 0;        // exec itself failed with this errno
     uint64_t peak_rss_kib = 0; // largest ru_maxrss of any reaped sandbox process
+    // Our pid 1 ended before it reported the payload's status: wait_status
+    // is pid 1's own, and the payload's is unknown.
+    bool init_died = false;
 };
 Outcome monitor(const MonitorFds& fds, const Signals& signals, bool new_session,
                 const Deadline& deadline);

@@ -18,6 +18,9 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -325,6 +328,61 @@ void cmd_exit_signal(int sig) {
     std::_Exit(100);
 }
 
+// "mnt=PATH": the mount PATH lies on, seen without /proc (nsfuzz sandboxes
+// rarely have one): is PATH the root of a mount, the file system type, and
+// whether the mount is read-only.
+void cmd_mnt(const std::string& path) {
+    struct statfs sf;
+    if (::statfs(path.c_str(), &sf) != 0) {
+        line("mnt " + path, "error " + err_name(errno));
+        return;
+    }
+    struct statx sx;
+    std::string root = "?";
+    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx) == 0 &&
+        (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+        root = (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ? "yes" : "no";
+    std::string fs;
+    switch (static_cast<unsigned long>(sf.f_type)) {
+    case 0x01021994:
+        fs = "tmpfs";
+        break;
+    case 0x794c7630:
+        fs = "overlay";
+        break;
+    case 0x9fa0:
+        fs = "proc";
+        break;
+    case 0x19800202:
+        fs = "mqueue";
+        break;
+    default: {
+        char b[32];
+        std::snprintf(b, sizeof b, "0x%lx", static_cast<unsigned long>(sf.f_type));
+        fs = b;
+    }
+    }
+    line("mnt " + path, "root=" + root + " fs=" + fs + ((sf.f_flags & ST_RDONLY) ? " ro" : " rw"));
+}
+
+// "orphan=NAME": leaves a process behind (a grandchild whose parent has
+// exited, named NAME) that only the end of the pid namespace can kill.
+void cmd_orphan(const std::string& name) {
+    std::fflush(stdout);
+    pid_t child = ::fork();
+    if (child == 0) {
+        if (::fork() == 0) {
+            ::prctl(PR_SET_NAME, name.c_str(), 0, 0, 0);
+            for (int fd = 0; fd < 3; ++fd) ::close(fd);
+            for (;;) ::pause();
+        }
+        std::_Exit(0);
+    }
+    int ws;
+    ::waitpid(child, &ws, 0);
+    line("orphan", child > 0 ? "left" : "error " + err_name(errno));
+}
+
 void run(const std::string& name, const std::string& arg, bool has_arg, char** argv0) {
     const std::string key = has_arg ? name + " " + arg : name;
     if (name == "ids")
@@ -366,6 +424,10 @@ void run(const std::string& name, const std::string& arg, bool has_arg, char** a
         line(key, read_file(arg, data, e) ? escape(data) : "error " + err_name(e));
     } else if (name == "mounts")
         cmd_mounts(arg);
+    else if (name == "mnt")
+        cmd_mnt(arg);
+    else if (name == "orphan")
+        cmd_orphan(arg);
     else if (name == "writable")
         cmd_writable(arg);
     else if (name == "fds")
