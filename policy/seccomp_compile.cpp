@@ -251,6 +251,7 @@ std::string syscall_name(const Abi& abi, int nr) {
 Plan plan_profile(const Profile& profile) {
     if (profile.bad_arch.kind == ActionKind::allow)
         throw ProfileError(profile.name + ": bad_arch_action: allow");
+    WorkBudget budget;
     // Per syscall, the rules that name it, in profile order.
     struct Entry {
         TermSet cond;
