@@ -18,6 +18,8 @@ packages=(
     bubblewrap
     # formatting check and man page rendering check
     clang-format groff-base
+    # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
+    clang libclang-rt-14-dev
     # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)
     util-linux passwd iproute2 procps
 )

@@ -49,7 +49,10 @@ secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n
 [ -n "$secs" ] || secs=$(($(date +%s) - start))
 units=$(ls "$work/corpus" | wc -l)
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-echo "fuzz $name: ${runs:-0} runs in $secs s, ${rate:-0} exec/s, corpus $units"
+summary="fuzz $name: ${runs:-0} runs in $secs s, ${rate:-0} exec/s, corpus $units"
+echo "$summary"
+# scripts/test.sh collects the summaries of all targets for its report.
+if [ -n "${BURROW_FUZZ_STATS:-}" ]; then echo "$summary" >>"$BURROW_FUZZ_STATS"; fi
 
 if [ "$rc" != 0 ] || ls "$work/artifacts" | grep -q .; then
     mkdir -p "$artifacts"
