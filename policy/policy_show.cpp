@@ -128,8 +128,9 @@ json to_json(const Policy& p) {
     j["process"] = pr;
     if (p.status_file) j["status"] = {{"file", lit(*p.status_file)}};
     if (p.has_nix) {
-        json n{
-            {"packages", lit(p.nix_packages)}, {"closures", lit(p.nix_closures)}, {"daemon", p.nix_daemon}};
+        json n{{"packages", lit(p.nix_packages)},
+               {"closures", lit(p.nix_closures)},
+               {"daemon", p.nix_daemon}};
         if (!p.nix_store_dir.empty()) n["store_dir"] = lit(p.nix_store_dir);
         j["nix"] = n;
     }

@@ -31,8 +31,8 @@ struct TempDir {
         path = tmpl;
     }
     ~TempDir() {
-        for (const char* f : {"/db.sqlite", "/db.sqlite-wal", "/db.sqlite-shm",
-                              "/db.sqlite-journal"})
+        for (const char* f :
+             {"/db.sqlite", "/db.sqlite-wal", "/db.sqlite-shm", "/db.sqlite-journal"})
             ::unlink((path + f).c_str());
         ::rmdir(path.c_str());
     }
