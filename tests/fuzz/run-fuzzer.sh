@@ -10,7 +10,9 @@
 # ("fuzz NAME: N runs in S s, E exec/s, corpus C") that scripts/test.sh
 # collects for the report.
 set -u
-bin=$1 corpus=$2 dict=$3 seconds=$4 artifacts=$5
+# Absolute paths: the target runs in a temporary directory.
+bin=$(realpath -m "$1") corpus=$(realpath -m "$2") dict=$(realpath -m "$3") seconds=$4
+artifacts=$(realpath -m "$5")
 name=$(basename "$bin")
 name=${name#fuzz_}
 
