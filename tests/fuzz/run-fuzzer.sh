@@ -11,6 +11,7 @@
 # collects for the report.
 set -u
 # Absolute paths: the target runs in a temporary directory.
+here=$(cd "$(dirname "$0")" && pwd -P)
 bin=$(realpath -m "$1") corpus=$(realpath -m "$2") dict=$(realpath -m "$3") seconds=$4
 artifacts=$(realpath -m "$5")
 name=$(basename "$bin")
@@ -32,7 +33,7 @@ log="$work/log"
 # every input that grew memory, and at exit).
 # lsan.supp: leaks inside system libraries (see the file), not burrow's.
 TMPDIR="$work/tmp" ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1} \
-    LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(dirname "$0")/lsan.supp:print_suppressions=0} \
+    LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/lsan.supp:print_suppressions=0} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$bin" "${opts[@]}" "$work/corpus" >"$log" 2>&1
 rc=$?
