@@ -16,6 +16,13 @@ std::string Pos::str() const {
 PolicyError::PolicyError(const Pos& at, const std::string& problem)
     : std::runtime_error(at.str() + ": " + problem) {}
 
+Node::Node() = default;
+Node::Node(const Node&) = default;
+Node::Node(Node&&) noexcept = default;
+Node& Node::operator=(const Node&) = default;
+Node& Node::operator=(Node&&) noexcept = default;
+Node::~Node() = default;
+
 const Node* Node::get(std::string_view key) const {
     for (const auto& [k, v] : table)
         if (k == key) return &v;
@@ -228,6 +235,37 @@ class JsonReader {
         return v;
     }
 
+    // One UTF-8 encoded character of a string, copied to out. JSON text is
+    // UTF-8 (RFC 8259); anything else (stray bytes, overlong forms, UTF-16
+    // surrogates, past U+10FFFF) is refused here rather than carried into
+    // the policy, where `policy show` could not print it back.
+    void utf8_char(std::string& out) {
+        const auto b0 = static_cast<unsigned char>(s_[i_]);
+        std::size_t len = 0;
+        unsigned cp = 0, min = 0;
+        if (b0 >= 0xC2 && b0 <= 0xDF) {
+            len = 2, cp = b0 & 0x1Fu, min = 0x80;
+        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+            len = 3, cp = b0 & 0x0Fu, min = 0x800;
+        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+            len = 4, cp = b0 & 0x07u, min = 0x10000;
+        } else {
+            fail("invalid UTF-8 in string");
+        }
+        if (i_ + len > s_.size()) fail("invalid UTF-8 in string");
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto b = static_cast<unsigned char>(s_[i_ + k]);
+            if ((b & 0xC0) != 0x80) fail("invalid UTF-8 in string");
+            cp = (cp << 6) | (b & 0x3Fu);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            fail("invalid UTF-8 in string");
+        for (std::size_t k = 0; k < len; ++k) {
+            out += s_[i_];
+            advance();
+        }
+    }
+
     std::string string_lit() {
         advance(); // opening quote
         std::string out;
@@ -239,6 +277,10 @@ class JsonReader {
                 return out;
             }
             if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
+            if (static_cast<unsigned char>(c) >= 0x80) {
+                utf8_char(out);
+                continue;
+            }
             if (c != '\\') {
                 out += c;
                 advance();
@@ -280,6 +322,8 @@ class JsonReader {
                     const unsigned lo = hex4();
                     if (lo < 0xDC00 || lo > 0xDFFF) fail("unpaired surrogate");
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    fail("unpaired surrogate");
                 }
                 put_utf8(out, cp);
                 break;

@@ -39,6 +39,16 @@ struct Node {
     std::vector<std::pair<std::string, Node>> table;
     std::vector<Node> array;
 
+    // Declared here, defined (as defaults) in policy_node.cpp where Node is
+    // complete: clang with libstdc++'s C++20 constexpr vector instantiates
+    // pair<string, Node> too early otherwise (the fuzz build uses clang).
+    Node();
+    Node(const Node&);
+    Node(Node&&) noexcept;
+    Node& operator=(const Node&);
+    Node& operator=(Node&&) noexcept;
+    ~Node();
+
     const Node* get(std::string_view key) const;
     Node* get(std::string_view key);
     Node& set(const std::string& key, Node value); // replaces or appends

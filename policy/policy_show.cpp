@@ -15,13 +15,31 @@ std::string octal(uint32_t m) {
     return buf;
 }
 
+// Strings that decode_policy passes through ${...} substitution are written
+// with every '$' doubled ("$$" reads back as one '$'), so that show -> parse
+// gives the same policy even when a value holds "${" after substitution.
+std::string lit(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        out += c;
+        if (c == '$') out += '$';
+    }
+    return out;
+}
+
+std::vector<std::string> lit(const std::vector<std::string>& v) {
+    std::vector<std::string> out;
+    for (const auto& s : v) out.push_back(lit(s));
+    return out;
+}
+
 json to_json(const Policy& p) {
     json j;
     if (!p.description.empty()) j["description"] = p.description;
     j["network"] = p.network;
     if (p.uid) j["uid"] = *p.uid;
     if (p.gid) j["gid"] = *p.gid;
-    if (p.hostname) j["hostname"] = *p.hostname;
+    if (p.hostname) j["hostname"] = lit(*p.hostname);
     j["namespaces"] = {{"user", p.ns_user},
                        {"ipc", p.ns_ipc},
                        {"pid", p.ns_pid},
@@ -32,35 +50,35 @@ json to_json(const Policy& p) {
         json o;
         o["type"] = e.type;
         if (e.type == "symlink")
-            o["target"] = e.src;
+            o["target"] = lit(e.src);
         else if (!e.src.empty())
-            o["src"] = e.src;
-        o["dest"] = e.dest;
+            o["src"] = lit(e.src);
+        o["dest"] = lit(e.dest);
         if (e.mode) o["mode"] = octal(*e.mode);
         if (e.size) o["size"] = *e.size;
-        if (e.content) o["content"] = *e.content;
-        if (!e.sources.empty()) o["sources"] = e.sources;
-        if (!e.upper.empty()) o["upper"] = e.upper;
-        if (!e.work.empty()) o["work"] = e.work;
+        if (e.content) o["content"] = lit(*e.content);
+        if (!e.sources.empty()) o["sources"] = lit(e.sources);
+        if (!e.upper.empty()) o["upper"] = lit(e.upper);
+        if (!e.work.empty()) o["work"] = lit(e.work);
         fs.push_back(o);
     }
     j["fs"] = fs;
     json env;
     env["clear"] = p.env_clear;
-    if (p.env_clear) env["inherit"] = p.env_inherit;
+    if (p.env_clear) env["inherit"] = lit(p.env_inherit);
     json set = json::object();
-    for (const auto& [k, v] : p.env_set) set[k] = v;
+    for (const auto& [k, v] : p.env_set) set[k] = lit(v);
     env["set"] = set;
-    env["unset"] = p.env_unset;
+    env["unset"] = lit(p.env_unset);
     j["env"] = env;
     j["capabilities"] = {{"add", p.caps_add}, {"drop", p.caps_drop}};
     if (p.seccomp_profile) {
         json s;
-        s["profile"] = *p.seccomp_profile;
+        s["profile"] = lit(*p.seccomp_profile);
         if (p.seccomp_log_denials) s["log_denials"] = true;
         json rules = json::array();
         for (const auto& r : p.seccomp_rules) {
-            json o{{"syscalls", r.syscalls}, {"action", r.action}};
+            json o{{"syscalls", lit(r.syscalls)}, {"action", r.action}};
             json args = json::array();
             for (const auto& a : r.args) {
                 json aj{{"index", a.index}, {"op", a.op}, {"value", a.value}};
@@ -77,7 +95,8 @@ json to_json(const Policy& p) {
         json l{{"enabled", p.landlock}, {"min_abi", p.landlock_min_abi}};
         json paths = json::array();
         for (const auto& lp : p.landlock_paths)
-            paths.push_back({{"path", lp.path}, {"access", lp.access}, {"optional", lp.optional}});
+            paths.push_back(
+                {{"path", lit(lp.path)}, {"access", lp.access}, {"optional", lp.optional}});
         json ports = json::array();
         for (const auto& lp : p.landlock_ports)
             ports.push_back({{"port", lp.port}, {"access", lp.access}});
@@ -104,17 +123,32 @@ json to_json(const Policy& p) {
     json pr{{"die_with_parent", p.die_with_parent},
             {"new_session", p.new_session},
             {"as_pid_1", p.as_pid_1}};
-    if (p.chdir) pr["chdir"] = *p.chdir;
-    if (p.argv0) pr["argv0"] = *p.argv0;
+    if (p.chdir) pr["chdir"] = lit(*p.chdir);
+    if (p.argv0) pr["argv0"] = lit(*p.argv0);
     j["process"] = pr;
-    if (p.status_file) j["status"] = {{"file", *p.status_file}};
+    if (p.status_file) j["status"] = {{"file", lit(*p.status_file)}};
     if (p.has_nix) {
-        json n{
-            {"packages", p.nix_packages}, {"closures", p.nix_closures}, {"daemon", p.nix_daemon}};
-        if (!p.nix_store_dir.empty()) n["store_dir"] = p.nix_store_dir;
+        json n{{"packages", lit(p.nix_packages)},
+               {"closures", lit(p.nix_closures)},
+               {"daemon", p.nix_daemon}};
+        if (!p.nix_store_dir.empty()) n["store_dir"] = lit(p.nix_store_dir);
         j["nix"] = n;
     }
     return j;
+}
+
+// A JSON string literal as a TOML basic string: the same escapes, except
+// that TOML also forbids a raw DEL (U+007F), which JSON allows.
+std::string toml_string(const json& v) {
+    std::string s = v.dump();
+    std::string out;
+    for (char c : s) {
+        if (c == '\x7f')
+            out += "\\u007f";
+        else
+            out += c;
+    }
+    return out;
 }
 
 // Bare keys where TOML allows them, quoted otherwise (env.set names).
@@ -122,7 +156,7 @@ std::string toml_key(const std::string& k) {
     if (!k.empty() && k.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                           "0123456789_-") == std::string::npos)
         return k;
-    return json(k).dump();
+    return toml_string(json(k));
 }
 
 // Strings are written as TOML basic strings with JSON escapes, which TOML
@@ -142,7 +176,7 @@ std::string toml_value(const json& v) {
         }
         return s + (first ? "}" : " }");
     }
-    return v.dump();
+    return toml_string(v);
 }
 
 bool is_table_array(const json& v) {

@@ -16,6 +16,21 @@ constexpr uint64_t low32 = 0xffffffffULL;
                        " filter rules; simplify its conditions");
 }
 
+// The work budget of the current plan_profile() (WorkBudget), if any.
+thread_local uint64_t* t_work_left = nullptr;
+
+// Charges n elementary steps (cube or term comparisons) to the budget.
+// Called before the quadratic loops, so an input that would take minutes
+// fails in milliseconds instead of running them.
+void charge(uint64_t n) {
+    if (t_work_left == nullptr) return;
+    if (n > *t_work_left)
+        throw ProfileError("the rules for one system call are too complex to compile "
+                           "(their argument conditions overlap in too many ways); "
+                           "simplify its conditions");
+    *t_work_left -= n;
+}
+
 // Splits [lo, hi] (values within `domain`, a mask of low bits) into aligned
 // power-of-two blocks, each one cube fixing the block's high bits.
 void add_interval(CubeSet& out, uint64_t lo, uint64_t hi, uint64_t domain) {
@@ -76,6 +91,7 @@ CubeSet complement_intervals(const CubeSet& s, uint64_t domain) {
 void normalize(CubeSet& s) {
     bool changed = true;
     while (changed) {
+        charge(uint64_t{s.size()} * s.size());
         changed = false;
         for (std::size_t i = 0; i < s.size() && !changed; ++i)
             for (std::size_t j = 0; j < s.size() && !changed; ++j) {
@@ -102,6 +118,7 @@ bool term_subset(const Term& a, const Term& b) {
 }
 
 void normalize(TermSet& s) {
+    charge(uint64_t{s.size()} * s.size());
     for (std::size_t i = 0; i < s.size();) {
         bool dropped = false;
         for (std::size_t j = 0; j < s.size(); ++j) {
@@ -163,6 +180,7 @@ CubeSet values_of(const ArgCondition& c) {
 }
 
 CubeSet intersect(const CubeSet& a, const CubeSet& b) {
+    charge(uint64_t{a.size()} * b.size());
     CubeSet out;
     for (const Cube& x : a)
         for (const Cube& y : b)
@@ -185,6 +203,14 @@ CubeSet complement(const CubeSet& s) {
         out = intersect(out, not_c);
     }
     return out;
+}
+
+WorkBudget::WorkBudget(uint64_t steps) : left_(steps), outer_(t_work_left) {
+    t_work_left = &left_;
+}
+
+WorkBudget::~WorkBudget() {
+    t_work_left = outer_;
 }
 
 TermSet always() {
@@ -214,6 +240,7 @@ TermSet terms_of(const std::vector<ArgCondition>& conds) {
 }
 
 TermSet intersect(const TermSet& a, const TermSet& b) {
+    charge(uint64_t{a.size()} * b.size());
     TermSet out;
     for (const Term& x : a)
         for (const Term& y : b) {

@@ -44,4 +44,25 @@ TermSet complement(const TermSet& s);
 // Past this many terms a profile is refused as too complex to compile.
 inline constexpr std::size_t max_terms = 2048;
 
+// A bound on the work (cube and term comparisons) of the set operations
+// while it is in scope on this thread: past it they throw ProfileError.
+// The term limit alone does not bound time: intersecting two sets below it
+// can take |a|*|b| steps and quadratic normalizations, minutes for a
+// 20-line profile (found by tests/fuzz/fuzz_seccomp_profile).
+// plan_profile() holds one for each profile. The default is about 15 times
+// what the unit tests' stress profile needs (1.1 million steps), and a
+// fraction of a second.
+class WorkBudget {
+  public:
+    static constexpr uint64_t kDefaultSteps = uint64_t{1} << 24;
+    explicit WorkBudget(uint64_t steps = kDefaultSteps);
+    ~WorkBudget();
+    WorkBudget(const WorkBudget&) = delete;
+    WorkBudget& operator=(const WorkBudget&) = delete;
+
+  private:
+    uint64_t left_;
+    uint64_t* outer_;
+};
+
 } // namespace burrow::seccomp

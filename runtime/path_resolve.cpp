@@ -96,8 +96,8 @@ int walk(int root_fd, std::string_view path, int flags, mode_t mode) {
 
 } // namespace
 
-void force_userspace_walk() {
-    g_no_openat2 = true;
+void force_userspace_walk(bool on) {
+    g_no_openat2 = on;
 }
 
 std::string normalize(std::string_view path) {

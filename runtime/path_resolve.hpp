@@ -34,8 +34,9 @@ struct Parent {
 // mkdir_with_parents, but in-root). Returns false with errno on failure.
 bool make_parents(int root_fd, std::string_view path, mode_t mode, Parent& out);
 
-// Use the userspace walk even where openat2 exists (tests of the fallback).
-void force_userspace_walk();
+// Use the userspace walk even where openat2 exists (tests of the fallback;
+// the path fuzzer switches back and forth to compare the two).
+void force_userspace_walk(bool on = true);
 
 // Splits on '/', dropping empty and "." components.
 std::string normalize(std::string_view path);

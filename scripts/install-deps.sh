@@ -27,6 +27,8 @@ packages=(
     # burrow launch --backend vm: QEMU, the guest kernel (its 9p/virtio
     # modules go into the initramfs) and busybox for the --initrd test
     qemu-system-x86 linux-image-amd64 busybox-static
+    # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
+    clang libclang-rt-14-dev
     # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)
     util-linux passwd iproute2 procps
     # burrow launch --tmux (the launch session tests attach to its socket)

@@ -63,6 +63,16 @@ void write_file(const char* path, const std::string& s) {
     ::close(fd);
 }
 
+// Exit from inside the new namespaces without atexit handlers, as burrow's
+// own sandbox processes do: the process may be a forked pid 1 (static
+// destructors belong to the parent), and its root and /proc are no longer
+// the host's, so LeakSanitizer's exit-time check (ASan build) cannot find
+// its threads there and aborts with "fatal error" instead of checking.
+[[noreturn]] void leave(int code) {
+    std::fflush(nullptr);
+    ::_exit(code);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -127,7 +137,9 @@ int main(int argc, char** argv) {
             int status = 0;
             while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
             }
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            // After unshare(CLONE_NEWPID) LeakSanitizer's helper thread
+            // would be created in the new pid namespace: leave() as well.
+            leave(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
         }
     }
     try {
@@ -137,9 +149,9 @@ int main(int argc, char** argv) {
         for (auto& l : locks) ::fcntl(l.release(), F_SETFD, 0);
     } catch (const burrow::SetupError& e) {
         burrow::report_error(sb.diag, e.what());
-        return 1;
+        leave(1);
     }
     ::execvp(argv[2], argv + 2);
     std::fprintf(stderr, "bwrap: execvp %s: %s\n", argv[2], std::strerror(errno));
-    return 1;
+    leave(1);
 }
