@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <signal.h>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "launcher/container_spec.hpp"
+#include "policy/seccomp_precompiled.hpp"
 #include "runtime/fd.hpp"
 
 extern char** environ;
@@ -152,6 +155,18 @@ bool drop_capabilities() {
     argv.push_back(nullptr);
     for (const auto& e : s.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
+    // The same `default` seccomp profile as the namespace backend (it refuses
+    // TIOCSTI, so an interactive shell keeps its terminal and job control);
+    // precompiled, so this is a table lookup. Installed last, after the
+    // privilege drop and the file work above.
+    const auto filter = seccomp::compile_named_profile("default");
+    sock_fprog fprog{static_cast<unsigned short>(filter.size()),
+                     const_cast<sock_filter*>(filter.data())};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0) {
+        say(errstr("cannot install the seccomp filter"));
+        ::_exit(125);
+    }
     ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     // execvp searches the PATH of the environment the command gets.
     environ = envp.data();

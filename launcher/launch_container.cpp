@@ -237,8 +237,9 @@ class SessionRecord {
             added_ = true;
         } catch (const std::exception& ex) {
             // --new next to a running sandbox of the project: it runs, but
-            // enter/stop keep addressing the first one.
-            say(std::string("not registered as the project's session: ") + ex.what());
+            // enter/stop keep addressing the first one (asked for, so said
+            // only when --new was not given), as on the namespace backend.
+            if (!ps.new_session) say(std::string("not registered as the project's session: ") + ex.what());
         }
     }
 

@@ -235,7 +235,10 @@ BOOST_AUTO_TEST_CASE(interactive_shell_keeps_job_control) {
     const std::string f = out.substr(flags, out.find_first_of("\r\n", flags) - flags);
     BOOST_TEST(f.find('m') != std::string::npos, "no job control: " << out);
     BOOST_TEST(f.find('i') != std::string::npos, out);
-    BOOST_TEST(contains(out, "tiocsti=refused"), out);
+    // In a VM the shell's terminal is the guest's console, relayed by burrow:
+    // TIOCSTI there injects into the guest only, never into the host's
+    // terminal, and no seccomp filter is installed in the guest.
+    if (ltest::backend() != "vm") BOOST_TEST(contains(out, "tiocsti=refused"), out);
 }
 
 BOOST_AUTO_TEST_CASE(missing_project_dir_fails_and_leaves_nothing) {
