@@ -239,7 +239,8 @@ class SessionRecord {
             // --new next to a running sandbox of the project: it runs, but
             // enter/stop keep addressing the first one (asked for, so said
             // only when --new was not given), as on the namespace backend.
-            if (!ps.new_session) say(std::string("not registered as the project's session: ") + ex.what());
+            if (!ps.new_session)
+                say(std::string("not registered as the project's session: ") + ex.what());
         }
     }
 
