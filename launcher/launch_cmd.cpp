@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +217,34 @@ int read_pane_status(int dirfd) {
     return end != buf && v >= 0 && v <= 255 ? static_cast<int>(v) : -1;
 }
 
+// The tmux server still accepts connections on its socket.
+bool server_up(const std::string& sock) {
+    Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (!s || sock.size() >= sizeof sa.sun_path) return false;
+    std::memcpy(sa.sun_path, sock.c_str(), sock.size());
+    return ::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+}
+
+// Polls (status every 100 ms, the server every second); termination
+// signals meanwhile go to on_signal.
+template <typename F> void wait_session_end(int dirfd, const std::string& sock, F on_signal) {
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask, sig);
+    ::sigprocmask(SIG_BLOCK, &mask, &old);
+    for (unsigned i = 0;; ++i) {
+        struct stat st {};
+        if (::fstatat(dirfd, "status", &st, AT_SYMLINK_NOFOLLOW) == 0) break;
+        if (i % 10 == 0 && !server_up(sock)) break;
+        timespec ts{0, 100 * 1000 * 1000};
+        const int sig = ::sigtimedwait(&mask, nullptr, &ts);
+        if (sig > 0) on_signal(sig);
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+}
+
 int run_tmux_outside(const project::ProjectSandbox& ps) {
     const std::string tmux = find_in_path("tmux");
     if (tmux.empty()) return fail("launch", "--tmux: tmux not found in PATH");
@@ -254,9 +284,11 @@ int run_tmux_outside(const project::ProjectSandbox& ps) {
         return fail("launch", "--tmux: tmux new-session failed (exit " + std::to_string(rc) + ")");
     }
     // Detached (or never attached): the session lasts as long as the
-    // sandbox; a client waiting on a channel nobody signals returns when the
-    // server exits, which it does when its one pane ends.
-    run_and_wait({tmux, "-S", sock, "wait-for", "burrow-never-signalled"}, true, stop_session);
+    // sandbox. Over when the pane's burrow has left its status, or when the
+    // server is gone (killed) without one.
+    wait_session_end(dirfd.get(), sock, stop_session);
+    if (read_pane_status(dirfd.get()) >= 0 && server_up(sock)) // say, remain-on-exit
+        run_and_wait({tmux, "-S", sock, "kill-server"}, true, [](int) {});
     const int status = read_pane_status(dirfd.get());
     ::unlinkat(dirfd.get(), "status", 0);
     ::unlink(sock.c_str());

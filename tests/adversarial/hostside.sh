@@ -146,8 +146,13 @@ forged-entries)
     fi
     other_ns=$!
     PIDS+=("$other_ns")
-    sleep 0.5
-    other_ns_pid=$(pgrep -P "$other_ns" sleep || echo "$other_ns")
+    other_ns_pid=$other_ns # unshare execs sleep: the same process
+    for i in $(seq 100); do
+        [ "$(ns_ino "$other_ns_pid" mnt 2>/dev/null)" != "$(ns_ino $$ mnt)" ] && break
+        sleep 0.05
+    done
+    check "the stand-in sandbox has its own mount namespace" \
+        test "$(ns_ino "$other_ns_pid" mnt)" != "$(ns_ino $$ mnt)"
     # The attacker's listener, where a forged vm entry points enter.
     /usr/bin/python3 - "$P/evil.sock" "$T/host/got" <<'PY' &
 import socket, sys
