@@ -111,7 +111,7 @@ _burrow() {
         ;;
     launch)
         if [[ $cur == -* ]]; then
-            _burrow_reply --help --backend --shell --tmux --no-network --gh-token --env \
+            _burrow_reply --help --backend --shell --tmux --no-network --gh-token --ssh-keys --env \
                 --bind --ro-bind --policy --new --sudo --kernel --initrd --append \
                 --memory --cores --
         else

@@ -29,9 +29,10 @@ complete -c burrow -n '__fish_seen_subcommand_from run' -l verbose -d 'Report wh
 # launch
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l backend -x -a 'namespace container vm' -d 'Backend'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l shell -d 'Interactive shell'
-complete -c burrow -n '__fish_seen_subcommand_from launch' -l tmux -d 'Run inside tmux'
+complete -c burrow -n '__fish_seen_subcommand_from launch' -l tmux -d 'Run in a host-side tmux session'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l no-network -d 'No network'
-complete -c burrow -n '__fish_seen_subcommand_from launch' -l gh-token -d 'Forward GH_TOKEN/GITHUB_TOKEN'
+complete -c burrow -n '__fish_seen_subcommand_from launch' -l gh-token -d 'Forward GH_TOKEN/GITHUB_TOKEN, share ~/.config/gh'
+complete -c burrow -n '__fish_seen_subcommand_from launch' -l ssh-keys -d 'Share all of ~/.ssh read-only (private keys too)'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l env -x -a '(set -n)' -d 'Forward a variable'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l bind -r -F -d 'Bind SRC read-write'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l ro-bind -r -F -d 'Bind SRC read-only'

@@ -169,22 +169,6 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
     spec.interactive = in.interactive;
     spec.argv = ps.command;
     if (spec.argv.empty()) throw std::runtime_error("no command");
-    if (ps.tmux) {
-        // As the namespace backend (launcher/launch_namespace.cpp): a fixed
-        // script, arguments passed positionally and never interpolated,
-        // that runs the command in a tmux session whose socket is in the
-        // run dir (shared at the same path), attaches when there is a
-        // terminal and lasts as long as the session.
-        std::vector<std::string> c = {
-            "/bin/sh", "-c",
-            "sock=$1; shift\n"
-            "tmux -S \"$sock\" new-session -d -s burrow -- env -- \"$@\" || exit 125\n"
-            "if [ -t 0 ] && [ -t 1 ]; then tmux -S \"$sock\" attach-session -t burrow; fi\n"
-            "while tmux -S \"$sock\" has-session -t burrow 2>/dev/null; do sleep 1; done\n",
-            "burrow-tmux", ps.run_dir + "/tmux/tmux.sock"};
-        c.insert(c.end(), spec.argv.begin(), spec.argv.end());
-        spec.argv = std::move(c);
-    }
     spec.status_path = std::string(kStatusInside) + "/status";
     for (const auto& [k, v] : ps.env) spec.env.push_back(k + "=" + v);
     for (auto& e : env_extra) spec.env.push_back(std::move(e));

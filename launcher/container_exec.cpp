@@ -178,7 +178,9 @@ bool drop_capabilities() {
 
 void write_status(const std::string& path, int code) {
     if (path.empty()) return;
-    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    // O_NONBLOCK: a FIFO the command left there must not hang the helper.
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                 0600));
     if (!fd) return say(errstr("cannot write " + path));
     std::string s = std::to_string(code) + "\n";
     if (::write(fd.get(), s.data(), s.size()) != static_cast<ssize_t>(s.size()))

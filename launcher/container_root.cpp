@@ -81,12 +81,15 @@ std::string random_hex(size_t bytes) {
 }
 
 std::string read_all(int dfd, const char* name) {
-    Fd fd(::openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    Fd fd(::openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd) return {};
+    // Capped: /proc/PID/environ of a container process is the payload's to
+    // make as large as it likes.
     std::string out;
     char buf[8192];
     ssize_t n;
-    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    while (out.size() < (256 << 10) && (n = ::read(fd.get(), buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<size_t>(n));
     return out;
 }
 

@@ -1,7 +1,13 @@
 #include "launcher/launch_cmd.hpp"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +23,9 @@
 #include "launcher/session_registry.hpp"
 #include "policy/policy.hpp"
 #include "policy/project_sandbox.hpp"
+#include "runtime/fd.hpp"
+
+extern char** environ;
 
 namespace burrow {
 
@@ -36,6 +45,10 @@ struct Options {
     std::string project = ".";
     unsigned grace_s = 5;
     bool json = false;
+    // Internal (--tmux-pane RUN_DIR): this launch is the command of the
+    // host-side tmux session a `launch --tmux` started; it reports its exit
+    // status in RUN_DIR/tmux/status.
+    std::string tmux_pane;
 };
 Options opts;
 std::vector<std::string> after_dashes;
@@ -77,7 +90,236 @@ bool load_layers(const std::string& project_dir, std::vector<policy::Policy>& ou
     return true;
 }
 
+// ---- --tmux: the tmux server on the host side ----
+//
+// The server the user attaches to runs outside the sandbox, as the caller,
+// with its socket in the launch's run dir (never shared into a sandbox);
+// its one pane runs `burrow launch --tmux-pane RUN_DIR ...`, i.e. the
+// sandbox. Code in the sandbox never sees the socket, so it cannot set a
+// hook, `detach-client -E CMD` or `run-shell` that the attaching client or
+// the server would run on the host.
+
+// PATH lookup without a shell; "" when not found.
+std::string find_in_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    std::string p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+    std::size_t pos = 0;
+    while (pos <= p.size()) {
+        const auto colon = p.find(':', pos);
+        const std::string dir = p.substr(pos, colon == std::string::npos ? colon : colon - pos);
+        pos = colon == std::string::npos ? p.size() + 1 : colon + 1;
+        if (dir.empty() || dir[0] != '/') continue;
+        const std::string c = dir + "/" + name;
+        struct stat st {};
+        if (::stat(c.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(c.c_str(), X_OK) == 0)
+            return c;
+    }
+    return {};
+}
+
+// Runs argv (stdio as given, or /dev/null) and waits; the exit status, or
+// -1. Termination signals to burrow meanwhile call on_signal once each.
+template <typename F>
+int run_and_wait(const std::vector<std::string>& argv, bool null_stdio, F on_signal) {
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask, sig);
+    ::sigprocmask(SIG_BLOCK, &mask, &old);
+    std::vector<char*> av;
+    for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
+    av.push_back(nullptr);
+    // Not nested in the caller's own tmux (tmux refuses that).
+    std::vector<std::string> envs;
+    for (char** e = environ; e && *e; ++e)
+        if (std::strncmp(*e, "TMUX=", 5) != 0 && std::strncmp(*e, "TMUX_PANE=", 10) != 0)
+            envs.emplace_back(*e);
+    std::vector<char*> ev;
+    for (auto& e : envs) ev.push_back(e.data());
+    ev.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::sigprocmask(SIG_SETMASK, &old, nullptr);
+        return -1;
+    }
+    if (pid == 0) {
+        ::sigprocmask(SIG_SETMASK, &old, nullptr);
+        if (null_stdio) {
+            const int fd = ::open("/dev/null", O_RDWR);
+            if (fd >= 0)
+                for (int i = 0; i < 3; ++i) ::dup2(fd, i);
+        }
+        ::execve(av[0], av.data(), ev.data());
+        ::_exit(127);
+    }
+    int status = -1;
+    for (;;) {
+        siginfo_t si{};
+        timespec ts{1, 0};
+        const int sig = ::sigtimedwait(&mask, &si, &ts);
+        if (sig > 0 && sig != SIGCHLD) on_signal(sig);
+        int ws = 0;
+        const pid_t r = ::waitpid(pid, &ws, WNOHANG);
+        if (r == pid) {
+            status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+            break;
+        }
+        if (r < 0 && errno != EINTR) break;
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+    return status;
+}
+
+// The arguments burrow was started with, minus argv[0], with --tmux-pane
+// RUN_DIR added before the command's "--" (or at the end).
+bool pane_arguments(const std::string& run_dir, std::vector<std::string>& out) {
+    Fd fd(::open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC));
+    if (!fd) return false;
+    std::string text;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+    }
+    std::vector<std::string> args;
+    for (std::size_t pos = 0; pos < text.size();) {
+        std::size_t nul = text.find('\0', pos);
+        if (nul == std::string::npos) nul = text.size();
+        args.emplace_back(text, pos, nul - pos);
+        pos = nul + 1;
+    }
+    if (args.size() < 2) return false;
+    bool added = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (!added && args[i] == "--") {
+            out.push_back("--tmux-pane=" + run_dir);
+            added = true;
+        }
+        out.push_back(args[i]);
+    }
+    if (!added) out.push_back("--tmux-pane=" + run_dir);
+    return true;
+}
+
+// The exit status the pane's burrow left in the tmux dir: a regular file of
+// ours, read without following a symlink and capped; -1 when there is none.
+int read_pane_status(int dirfd) {
+    Fd fd(::openat(dirfd, "status", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd) return -1;
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid()) return -1;
+    char buf[16] = {};
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+    if (n <= 0) return -1;
+    char* end = nullptr;
+    const long v = std::strtol(buf, &end, 10);
+    return end != buf && v >= 0 && v <= 255 ? static_cast<int>(v) : -1;
+}
+
+// The tmux server still accepts connections on its socket.
+bool server_up(const std::string& sock) {
+    Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (!s || sock.size() >= sizeof sa.sun_path) return false;
+    std::memcpy(sa.sun_path, sock.c_str(), sock.size());
+    return ::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+}
+
+// Polls (status every 100 ms, the server every second); termination
+// signals meanwhile go to on_signal.
+template <typename F> void wait_session_end(int dirfd, const std::string& sock, F on_signal) {
+    sigset_t mask, old;
+    sigemptyset(&mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&mask, sig);
+    ::sigprocmask(SIG_BLOCK, &mask, &old);
+    for (unsigned i = 0;; ++i) {
+        struct stat st {};
+        if (::fstatat(dirfd, "status", &st, AT_SYMLINK_NOFOLLOW) == 0) break;
+        if (i % 10 == 0 && !server_up(sock)) break;
+        timespec ts{0, 100 * 1000 * 1000};
+        const int sig = ::sigtimedwait(&mask, nullptr, &ts);
+        if (sig > 0) on_signal(sig);
+    }
+    ::sigprocmask(SIG_SETMASK, &old, nullptr);
+}
+
+int run_tmux_outside(const project::ProjectSandbox& ps) {
+    const std::string tmux = find_in_path("tmux");
+    if (tmux.empty()) return fail("launch", "--tmux: tmux not found in PATH");
+    char exe[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return fail("launch", std::string("/proc/self/exe: ") + std::strerror(errno));
+    const std::string dir = ps.run_dir + "/tmux";
+    Fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    struct stat st {};
+    if (!dirfd || ::fstat(dirfd.get(), &st) != 0 || st.st_uid != ::geteuid() ||
+        (st.st_mode & 077) != 0)
+        return fail("launch", dir + ": not a private directory of ours");
+    const std::string sock = dir + "/tmux.sock";
+    ::unlinkat(dirfd.get(), "status", 0);
+    std::vector<std::string> pane = {std::string(exe, static_cast<std::size_t>(n))};
+    if (!pane_arguments(ps.run_dir, pane))
+        return fail("launch", "--tmux: cannot read this process's arguments");
+    const bool tty = ::isatty(0) == 1 && ::isatty(1) == 1;
+    std::vector<std::string> argv = {tmux, "-S", sock, "new-session"};
+    if (!tty) argv.push_back("-d");
+    // The pane starts where burrow was started: PROJECT_DIR may be relative.
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd)) argv.insert(argv.end(), {"-c", cwd});
+    argv.insert(argv.end(), {"-s", "burrow", "--"});
+    argv.insert(argv.end(), pane.begin(), pane.end());
+    int got_signal = 0;
+    auto stop_session = [&](int sig) {
+        if (!got_signal) got_signal = sig;
+        // The pane's burrow gets SIGHUP and ends its sandbox.
+        run_and_wait({tmux, "-S", sock, "kill-server"}, true, [](int) {});
+    };
+    const int rc = run_and_wait(argv, !tty ? true : false, stop_session);
+    if (rc != 0 && read_pane_status(dirfd.get()) < 0 && !got_signal) {
+        ::unlink(sock.c_str());
+        ::rmdir(dir.c_str());
+        ::rmdir(ps.run_dir.c_str());
+        return fail("launch", "--tmux: tmux new-session failed (exit " + std::to_string(rc) + ")");
+    }
+    // Detached (or never attached): the session lasts as long as the
+    // sandbox. Over when the pane's burrow has left its status, or when the
+    // server is gone (killed) without one.
+    wait_session_end(dirfd.get(), sock, stop_session);
+    if (read_pane_status(dirfd.get()) >= 0 && server_up(sock)) // say, remain-on-exit
+        run_and_wait({tmux, "-S", sock, "kill-server"}, true, [](int) {});
+    const int status = read_pane_status(dirfd.get());
+    ::unlinkat(dirfd.get(), "status", 0);
+    ::unlink(sock.c_str());
+    ::rmdir(dir.c_str());
+    ::rmdir(ps.run_dir.c_str());
+    if (status >= 0) return status;
+    if (got_signal) return 128 + got_signal;
+    return fail("launch", "--tmux: the tmux session ended before the command reported its status");
+}
+
+// The pane's burrow: its status for the host-side tmux launcher.
+void write_pane_status(const std::string& run_dir, int status) {
+    const std::string dir = run_dir + "/tmux";
+    Fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dirfd) return;
+    Fd fd(::openat(dirfd.get(), "status",
+                   O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
+    if (!fd) return;
+    const std::string s = std::to_string(status) + "\n";
+    (void)!::write(fd.get(), s.data(), s.size());
+}
+
+int run_launch_backend();
+
 int run_launch() {
+    const int rc = run_launch_backend();
+    if (!opts.tmux_pane.empty()) write_pane_status(opts.tmux_pane, rc);
+    return rc;
+}
+
+int run_launch_backend() {
     project::LaunchOptions lo = opts.lo;
     if (opts.backend == "namespace")
         lo.backend = project::Backend::ns;
@@ -98,6 +340,7 @@ int run_launch() {
     std::vector<policy::Policy> layers;
     if (!load_layers(canon, layers)) return 125;
 
+    if (!opts.tmux_pane.empty()) lo.tmux = false; // the pane: tmux is outside already
     project::ProjectSandbox ps;
     try {
         ps = project::build_project_sandbox(lo, project::host_from_process());
@@ -105,6 +348,20 @@ int run_launch() {
         return fail("launch", e.what());
     }
     ps.layers = std::move(layers);
+    if (!opts.tmux_pane.empty()) {
+        // The run dir of the launch that started the tmux server (with
+        // --new it carries that burrow's pid), and nothing else.
+        const std::string root = project::run_root(project::host_from_process()) + "/";
+        const std::string& d = opts.tmux_pane;
+        const bool ok = d.rfind(root + ps.project_id, 0) == 0 &&
+                        (d.size() == root.size() + ps.project_id.size() ||
+                         (d[root.size() + ps.project_id.size()] == '-' &&
+                          d.find_first_not_of("0123456789", root.size() + ps.project_id.size() +
+                                                                1) == std::string::npos));
+        if (!ok) return fail("launch", "--tmux-pane " + d + ": not this project's run dir");
+        if (ps.run_dir != d) ::rmdir(ps.run_dir.c_str()); // --new made its own: unused
+        ps.run_dir = d;
+    }
 
     if (!ps.new_session) {
         std::optional<session::Entry> running;
@@ -117,7 +374,7 @@ int run_launch() {
             // What shapes a sandbox cannot change a running one: say so.
             const auto& o = opts.lo;
             if (!o.binds.empty() || !o.ro_binds.empty() || !o.env_names.empty() || o.gh_token ||
-                o.no_network || o.tmux || !opts.policies.empty())
+                o.ssh_keys || o.no_network || o.tmux || !opts.policies.empty())
                 std::fprintf(stderr,
                              "burrow: launch: joining the sandbox already running for %s; its "
                              "options apply, not these (--new starts another)\n",
@@ -125,6 +382,7 @@ int run_launch() {
             return launch::join_session(*running, ps.command, "launch");
         }
     }
+    if (ps.tmux) return run_tmux_outside(ps);
     switch (ps.backend) {
     case project::Backend::ns:
         return launch::launch_namespace(ps);
@@ -255,9 +513,16 @@ void add_launch_subcommands(CLI::App& app) {
         ->check(CLI::IsMember({"namespace", "container", "vm"}));
     l->add_flag("--shell", opts.lo.shell, "an interactive shell instead of a command");
     l->add_flag("--tmux", opts.lo.tmux,
-                "run inside a tmux session whose socket is in the run dir (attach from the host)");
+                "run the sandbox in a tmux session on the host side, socket in the run dir "
+                "(attach from the host; the sandbox cannot reach it)");
+    l->add_option("--tmux-pane", opts.tmux_pane, "internal: the pane of a --tmux launch")
+        ->group("");
     l->add_flag("--no-network", opts.lo.no_network, "no network at all");
-    l->add_flag("--gh-token", opts.lo.gh_token, "forward GH_TOKEN/GITHUB_TOKEN");
+    l->add_flag("--gh-token", opts.lo.gh_token,
+                "forward GH_TOKEN/GITHUB_TOKEN and share ~/.config/gh read-only");
+    l->add_flag("--ssh-keys", opts.lo.ssh_keys,
+                "share all of ~/.ssh read-only, private keys included (default: known_hosts, "
+                "config and *.pub)");
     l->add_option("--env", opts.lo.env_names, "forward the variable NAME (repeatable)")
         ->allow_extra_args(false);
     l->add_option("--bind", opts.lo.binds, "host SRC read-write at DEST (default: SRC)")

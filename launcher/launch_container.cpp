@@ -108,11 +108,36 @@ std::vector<pid_t> children_of(pid_t pid) {
     return out;
 }
 
+// A /proc file of ours (cmdline): capped all the same.
 std::string read_small(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (!fd) return {};
+    std::string out;
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+        if (out.size() >= 65536) break;
+    }
+    return out;
+}
+
+// The helper's exit status from the status dir, which the container can
+// write (its root may have put a symlink to /dev/zero or a FIFO there):
+// opened from the dir fd without following a symlink or blocking, a
+// regular file owned by root (the helper writes it as root), at most 16
+// bytes read. "" when it is anything else.
+std::string read_status(const std::string& status_dir) {
+    Fd dir(::open(status_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir) return {};
+    Fd fd(::openat(dir.get(), "status", O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    struct stat st {};
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0) return {};
+    char buf[16];
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 int pidfd_open(pid_t pid) {
@@ -203,14 +228,10 @@ class SessionRecord {
         } catch (const std::exception& e) {
             say(std::string("session registry: ") + e.what());
         }
-        // The run dir holds nothing once the sandbox is over; the tmux
-        // server died with the container, its socket stays. Another launch
-        // may still use the dir (rmdir only).
+        // The run dir holds nothing once the sandbox is over. Another
+        // launch (or the host-side tmux of --tmux) may still use the dir
+        // (rmdir only).
         if (ps_.run_dir.empty()) return;
-        if (ps_.tmux) {
-            ::unlink((ps_.run_dir + "/tmux/tmux.sock").c_str());
-            ::rmdir((ps_.run_dir + "/tmux").c_str());
-        }
         ::rmdir(ps_.run_dir.c_str());
     }
     void add(const project::ProjectSandbox& ps, const Payload& p) {
@@ -231,7 +252,6 @@ class SessionRecord {
         e.cwd = ps.cwd;
         e.uid = ps.uid;
         e.gid = ps.gid;
-        if (ps.tmux) e.control = ps.run_dir + "/tmux/tmux.sock";
         try {
             session::add(e);
             added_ = true;
@@ -443,8 +463,10 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
     reaper.done();
     if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
     int nspawn_code = WEXITSTATUS(st);
-    std::string status = read_small(inst.status() + "/status");
-    if (!status.empty() && status.find_first_not_of("0123456789\n") == std::string::npos)
+    std::string status = read_status(inst.status());
+    if (!status.empty() && status.size() <= 4 &&
+        status.find_first_not_of("0123456789\n") == std::string::npos &&
+        std::atoi(status.c_str()) <= 255)
         return std::atoi(status.c_str());
     // Stopped by a signal before the command ran (or before it could
     // report): as if the command had died of it.

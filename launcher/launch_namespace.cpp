@@ -4,10 +4,12 @@
 // a small registrar process records it in the session registry so that a
 // second launch, enter, stop and ps find it.
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,7 +43,9 @@ using project::Share;
 // A copy-seeded file's content, read at start (never a mount: the agent's
 // atomic rename over it must work, and nothing may reach the host).
 std::string read_seed(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK: a FIFO planted under the seed's name must not hang the
+    // launch (it is refused just below as not a regular file).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd) throw policy::PolicyError("seed " + path + ": " + std::strerror(errno));
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
@@ -55,6 +59,9 @@ std::string read_seed(const std::string& path) {
         if (n < 0) throw policy::PolicyError("seed " + path + ": " + std::strerror(errno));
         if (n == 0) break;
         out.append(buf, static_cast<std::size_t>(n));
+        // Capped while read too: the file may grow after the fstat.
+        if (out.size() > (64 << 20))
+            throw policy::PolicyError("seed " + path + ": larger than 64 MiB");
     }
     return out;
 }
@@ -179,23 +186,6 @@ void add_layer(const policy::Policy& l, policy::Policy& p) {
     }
 }
 
-// The payload: the command, or with --tmux a fixed script (arguments
-// passed positionally, never interpolated) that starts a tmux session
-// running the command, attaches when there is a terminal, and lasts as long
-// as the session does, so the host can attach through the socket.
-std::vector<std::string> payload_command(const project::ProjectSandbox& ps) {
-    if (!ps.tmux) return ps.command;
-    std::vector<std::string> c = {
-        "/bin/sh", "-c",
-        "sock=$1; shift\n"
-        "tmux -S \"$sock\" new-session -d -s burrow -- env -- \"$@\" || exit 125\n"
-        "if [ -t 0 ] && [ -t 1 ]; then tmux -S \"$sock\" attach-session -t burrow; fi\n"
-        "while tmux -S \"$sock\" has-session -t burrow 2>/dev/null; do sleep 1; done\n",
-        "burrow-tmux", ps.run_dir + "/tmux/tmux.sock"};
-    c.insert(c.end(), ps.command.begin(), ps.command.end());
-    return c;
-}
-
 // The parent pid of pid from /proc/PID/stat, or 0.
 pid_t parent_of(pid_t pid) {
     const std::string path = "/proc/" + std::to_string(pid) + "/stat";
@@ -288,7 +278,6 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
         e.cwd = ps.cwd;
         e.uid = ps.uid;
         e.gid = ps.gid;
-        if (ps.tmux) e.control = ps.run_dir + "/tmux/tmux.sock";
         sigset_t term;
         sigemptyset(&term);
         sigaddset(&term, SIGTERM);
@@ -302,6 +291,51 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
         std::fprintf(stderr, "burrow: launch: session registry: %s\n", ex.what());
     }
     ::_exit(code);
+}
+
+// A bind source in a directory a sandbox can write (the project dir, the
+// per-project state), opened as an O_PATH fd without following any
+// symlink: below `root` (opened as named: ~/.local/state may be a link the
+// user made), every component must be a real directory. Empty Fd (errno
+// set) otherwise.
+Fd open_no_symlinks(const std::string& root, const std::string& path) {
+    Fd r(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!r) return {};
+    std::string rel = path.substr(root.size());
+    while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+    if (rel.empty()) return r;
+    open_how how{};
+    how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
+    return Fd(static_cast<int>(::syscall(SYS_openat2, r.get(), rel.c_str(), &how, sizeof how)));
+}
+
+// The binds of sandbox-writable host dirs become binds of fds opened above
+// (the runtime checks the fd and the path it names are one object), so a
+// symlink swapped in after the builder's checks is never followed. The fds
+// stay open in `held` until the sandbox has run.
+void bind_writable_dirs_by_fd(const project::ProjectSandbox& ps, Sandbox& sb,
+                              std::vector<Fd>& held) {
+    const std::string state = ps.state_dir + "/";
+    for (FsOp& op : sb.fs) {
+        if (op.kind != FsOpKind::bind) continue;
+        const bool in_state = op.source.rfind(state, 0) == 0;
+        if (!in_state && op.source != ps.project_dir) continue;
+        // The state dir's own parents are burrow's (checked by the
+        // builder); the project dir is canonical, so no symlink at all.
+        Fd fd =
+            in_state ? open_no_symlinks(ps.state_dir, op.source) : open_no_symlinks("/", op.source);
+        struct stat st {};
+        if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+            (in_state && st.st_uid != ::geteuid()))
+            throw policy::PolicyError(
+                op.source + ": " +
+                (fd ? std::string("not a directory of ours") : std::string(std::strerror(errno))) +
+                " (a symlink planted there is never followed)");
+        op.kind = FsOpKind::bind_fd;
+        op.fd = fd.get();
+        held.push_back(std::move(fd));
+    }
 }
 
 } // namespace
@@ -329,6 +363,7 @@ policy::Policy project_policy(const project::ProjectSandbox& ps) {
 
 int launch_namespace(const project::ProjectSandbox& ps) {
     policy::Resolved res;
+    std::vector<Fd> held_fds; // bind sources by fd, open until the sandbox ran
     try {
         policy::Policy p = project_policy(ps);
         // A built-in profile with nothing added is precompiled: take that
@@ -338,9 +373,10 @@ int launch_namespace(const project::ProjectSandbox& ps) {
                                  seccomp::precompiled_program(*p.seccomp_profile).has_value();
         const std::string profile = p.seccomp_profile.value_or("");
         if (precompiled) p.seccomp_profile.reset();
-        res = policy::resolve_policy(p, payload_command(ps), host_facts_from_process());
+        res = policy::resolve_policy(p, ps.command, host_facts_from_process());
         if (precompiled)
             res.sandbox.seccomp_programs.push_back(seccomp::compile_named_profile(profile));
+        bind_writable_dirs_by_fd(ps, res.sandbox, held_fds);
     } catch (const seccomp::ProfileError& e) {
         std::fprintf(stderr, "burrow: launch: seccomp: %s\n", e.what());
         return 125;
@@ -390,13 +426,8 @@ int launch_namespace(const project::ProjectSandbox& ps) {
     try {
         if (auto e = session::find(ps.project_id); !e || e->launcher_pid == launcher)
             session::remove(ps.project_id);
-        // The run dir holds nothing once the sandbox is over (the tmux
-        // socket went with the server); another launch may be using it.
-        if (ps.tmux) {
-            // The server died with the pid namespace: its socket stays.
-            ::unlink((ps.run_dir + "/tmux/tmux.sock").c_str());
-            ::rmdir((ps.run_dir + "/tmux").c_str());
-        }
+        // The run dir holds nothing once the sandbox is over; another
+        // launch (or the host-side tmux of --tmux) may still use it.
         ::rmdir(ps.run_dir.c_str());
     } catch (const std::exception& ex) {
         std::fprintf(stderr, "burrow: launch: session registry: %s\n", ex.what());

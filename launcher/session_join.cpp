@@ -41,7 +41,18 @@ bool wait_gone(int pidfd, int ms) {
 } // namespace
 
 int join_session(const session::Entry& e, const std::vector<std::string>& argv, const char* what) {
-    if (e.backend == "vm") return enter_vm(e, argv);
+    if (e.backend == "vm") {
+        // The identity check once more right before use (QEMU, its start
+        // time and exe, the launcher, the enter socket's place and owner):
+        // nothing typed goes to a socket a sandbox could have made.
+        Fd pin(session::open_verified_pidfd(e));
+        if (!pin) {
+            std::fprintf(stderr, "burrow: %s: no sandbox runs for %s\n", what,
+                         e.project_dir.c_str());
+            return 125;
+        }
+        return enter_vm(e, argv);
+    }
     if (e.backend == "container" && ::geteuid() != 0) {
         std::fprintf(stderr, "burrow: %s: %s: joining a container sandbox needs root\n", what,
                      e.project_dir.c_str());
@@ -77,7 +88,14 @@ int join_session(const session::Entry& e, const std::vector<std::string>& argv, 
 }
 
 int stop_session(const session::Entry& e, unsigned grace_ms) {
-    if (e.backend == "vm") return stop_vm(e);
+    if (e.backend == "vm") {
+        Fd pin(session::open_verified_pidfd(e)); // nothing signalled unless it passes
+        if (!pin) {
+            std::fprintf(stderr, "burrow: stop: no sandbox runs for %s\n", e.project_dir.c_str());
+            return 125;
+        }
+        return stop_vm(e);
+    }
     Fd pidfd(session::open_verified_pidfd(e));
     if (!pidfd) {
         std::fprintf(stderr, "burrow: stop: no sandbox runs for %s\n", e.project_dir.c_str());

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 
@@ -66,6 +67,7 @@ nlohmann::json to_json(const Entry& e) {
     j["start_time"] = e.start_time;
     j["ns"] = e.ns;
     j["launcher_pid"] = e.launcher_pid;
+    j["launcher_start_time"] = e.launcher_start_time;
     j["started"] = e.started;
     nlohmann::json env = nlohmann::json::array();
     for (const auto& [k, v] : e.env) env.push_back({k, v});
@@ -86,6 +88,7 @@ Entry from_json(const nlohmann::json& j) {
     e.start_time = j.at("start_time").get<uint64_t>();
     e.ns = j.at("ns").get<std::map<std::string, uint64_t>>();
     e.launcher_pid = j.at("launcher_pid").get<pid_t>();
+    e.launcher_start_time = j.value("launcher_start_time", uint64_t{0});
     e.started = j.at("started").get<int64_t>();
     for (const auto& kv : j.at("env"))
         e.env.emplace_back(kv.at(0).get<std::string>(), kv.at(1).get<std::string>());
@@ -176,28 +179,172 @@ std::map<std::string, uint64_t> process_namespaces(pid_t pid) {
     return out;
 }
 
+namespace {
+
+// A small /proc file of pid, capped (/proc is trusted, its sizes are not
+// worth trusting either).
+std::string proc_text(pid_t pid, const char* name) {
+    const std::string path =
+        (pid == 0 ? std::string("/proc/self") : "/proc/" + std::to_string(pid)) + "/" + name;
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd) return {};
+    char buf[4096];
+    std::string out;
+    for (;;) {
+        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || out.size() > 16384) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+// Field 4 of /proc/PID/stat, 0 when unknown.
+pid_t parent_pid(pid_t pid) {
+    const std::string s = proc_text(pid, "stat");
+    const auto close = s.rfind(')');
+    if (close == std::string::npos) return 0;
+    char state = 0;
+    int ppid = 0;
+    return std::sscanf(s.c_str() + close + 1, " %c %d", &state, &ppid) == 2 ? ppid : 0;
+}
+
+// Real and effective uid of pid are both ours. From /proc/PID/status, not
+// the owner of /proc/PID (a non-dumpable process shows root there).
+bool owned_by_us(pid_t pid) {
+    const std::string s = proc_text(pid, "status");
+    const auto at = s.find("\nUid:");
+    if (at == std::string::npos) return false;
+    unsigned long ruid = 0, euid = 0;
+    if (std::sscanf(s.c_str() + at + 5, "%lu %lu", &ruid, &euid) != 2) return false;
+    return ruid == ::geteuid() && euid == ::geteuid();
+}
+
+std::string exe_link(pid_t pid) {
+    const std::string path = pid == 0 ? "/proc/self/exe" : "/proc/" + std::to_string(pid) + "/exe";
+    char buf[4096];
+    const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    return n > 0 && n < static_cast<ssize_t>(sizeof buf)
+               ? std::string(buf, static_cast<std::size_t>(n))
+               : std::string();
+}
+
+// The command name (/proc/PID/comm) of pid, or of us for 0.
+std::string comm_of(pid_t pid) {
+    std::string c = proc_text(pid, "comm");
+    while (!c.empty() && c.back() == '\n') c.pop_back();
+    return c;
+}
+
+// pid runs burrow: the very file we run, or the one that was at our path
+// before an upgrade replaced it ("PATH (deleted)"). A launcher that made
+// itself non-dumpable hides its exe from a caller without CAP_SYS_PTRACE
+// (EACCES): then its command name must be ours.
+bool runs_burrow(pid_t pid) {
+    struct stat a {
+    }, b{};
+    const std::string path = "/proc/" + std::to_string(pid) + "/exe";
+    if (::stat(path.c_str(), &a) != 0) {
+        if (errno != EACCES && errno != EPERM) return false;
+        const std::string mine = comm_of(0);
+        return !mine.empty() && comm_of(pid) == mine;
+    }
+    if (::stat("/proc/self/exe", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        return true;
+    const std::string mine = exe_link(0), theirs = exe_link(pid);
+    return !mine.empty() && theirs == mine + " (deleted)";
+}
+
+bool is_ancestor(pid_t ancestor, pid_t pid, int max_depth) {
+    for (int i = 0; i < max_depth && pid > 1; ++i) {
+        pid = parent_pid(pid);
+        if (pid == ancestor) return true;
+    }
+    return false;
+}
+
+bool valid_name(const std::string& n) {
+    return !n.empty() && n != "." && n != ".." && n.size() < 256 &&
+           n.find('/') == std::string::npos;
+}
+
+} // namespace
+
+bool control_socket_ok(const Entry& e) {
+    if (e.control.empty()) return true;
+    const std::string reg = registry_dir();
+    if (e.control.rfind(reg + "/", 0) != 0) return false;
+    std::vector<std::string> parts;
+    std::size_t pos = reg.size() + 1;
+    while (pos <= e.control.size()) {
+        const auto slash = e.control.find('/', pos);
+        const auto end = slash == std::string::npos ? e.control.size() : slash;
+        parts.push_back(e.control.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    // <run dir of the project>/<launch dir>/<socket>
+    if (parts.size() != 3) return false;
+    for (const auto& p : parts)
+        if (!valid_name(p)) return false;
+    const std::string& run = parts[0];
+    if (run != e.project_id &&
+        !(run.rfind(e.project_id + "-", 0) == 0 && run.size() > e.project_id.size() + 1 &&
+          run.find_first_not_of("0123456789", e.project_id.size() + 1) == std::string::npos))
+        return false;
+    Fd dir(::open(reg.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    for (std::size_t i = 0; dir && i < parts.size(); ++i) {
+        struct stat st {};
+        if (::fstat(dir.get(), &st) != 0 || st.st_uid != ::geteuid() || (st.st_mode & 022) != 0)
+            return false;
+        if (i + 1 == parts.size()) {
+            if (::fstatat(dir.get(), parts[i].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+            return S_ISSOCK(st.st_mode) && st.st_uid == ::geteuid();
+        }
+        dir = Fd(
+            ::openat(dir.get(), parts[i].c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }
+    return false;
+}
+
 bool alive(const Entry& e) {
-    if (e.pid <= 0 || e.start_time == 0) return false;
+    if (e.pid <= 1 || e.start_time == 0 || e.launcher_pid <= 1 || e.launcher_start_time == 0)
+        return false;
     if (process_start_time(e.pid) != e.start_time) return false;
     const auto now = process_namespaces(e.pid);
+    if (e.ns.empty()) return false;
     for (const auto& [name, ino] : e.ns) {
         auto it = now.find(name);
         if (it == now.end() || it->second != ino) return false;
     }
-    // Not root: the process must be ours (a sandbox of another user could
-    // not be joined anyway, but it must not even be signalled by stop).
-    if (::geteuid() != 0) {
-        struct stat st {};
-        const std::string dir = "/proc/" + std::to_string(e.pid);
-        if (::stat(dir.c_str(), &st) != 0 || st.st_uid != ::geteuid()) return false;
-    }
-    if (e.backend != "vm") {
+    // Ours, root included: a sandbox of another user (or a system service)
+    // must not even be signalled by stop.
+    if (!owned_by_us(e.pid)) return false;
+    // Launched by a burrow of ours that is still running.
+    if (process_start_time(e.launcher_pid) != e.launcher_start_time ||
+        !owned_by_us(e.launcher_pid) || !runs_burrow(e.launcher_pid))
+        return false;
+    if (e.backend == "vm") {
+        // QEMU, forked by the launcher itself; its enter socket where
+        // burrow made it.
+        const std::string exe = exe_link(e.pid);
+        const auto slash = exe.rfind('/');
+        if (exe.substr(slash == std::string::npos ? 0 : slash + 1).rfind("qemu-system-", 0) != 0)
+            return false;
+        if (parent_pid(e.pid) != e.launcher_pid) return false;
+        if (!control_socket_ok(e)) return false;
+    } else if (e.backend == "namespace" || e.backend == "container") {
         // A sandbox lives in its own mount namespace; an entry naming a
         // process that shares ours (say, a host shell) is forged or broken.
         auto mnt = e.ns.find("mnt");
         if (mnt == e.ns.end() || mnt->second == ino_of("/proc/self/ns/mnt")) return false;
+        // namespace: launcher -> pid 1 -> payload; container: launcher ->
+        // nspawn -> stub pid 1 -> helper.
+        if (!is_ancestor(e.launcher_pid, e.pid, 4)) return false;
+    } else {
+        return false;
     }
-    return true;
+    // Re-checked last: the pid was not recycled while we looked.
+    return process_start_time(e.pid) == e.start_time;
 }
 
 int open_verified_pidfd(const Entry& e) {
@@ -210,7 +357,9 @@ int open_verified_pidfd(const Entry& e) {
     return pidfd.release();
 }
 
-void add(const Entry& e) {
+void add(const Entry& entry) {
+    Entry e = entry;
+    if (e.launcher_start_time == 0) e.launcher_start_time = process_start_time(e.launcher_pid);
     const std::string path = entry_path(e.project_id);
     const std::string text = to_json(e).dump(2) + "\n";
     std::string tmp = path + ".XXXXXX";

@@ -29,6 +29,7 @@ struct Entry {
     uint64_t start_time = 0;            // of pid, clock ticks since boot
     std::map<std::string, uint64_t> ns; // "mnt", "pid", "user", "net", ... inodes of pid
     pid_t launcher_pid = 0;             // the burrow that launched it (gets SIGTERM on stop)
+    uint64_t launcher_start_time = 0;   // of launcher_pid (add() fills it in when 0)
     int64_t started = 0;                // unix seconds
     std::vector<std::pair<std::string, std::string>> env; // replayed on join
     std::string cwd;                                      // inside
@@ -52,10 +53,21 @@ std::optional<Entry> find(const std::string& project_id);
 // Every live entry (stale ones removed).
 std::vector<Entry> list();
 void remove(const std::string& project_id);
-// pid still is the recorded process (start time and namespaces match).
-// namespace/container entries must also be in another mount namespace than
-// ours (a host process is never a sandbox, whatever an entry says).
+// The one identity check every use of an entry goes through (ps, enter,
+// stop, a second launch): pid still is the recorded process (start time
+// and namespace inodes match) and is ours (owner = our euid); the launcher
+// is alive with its recorded start time, is ours, runs burrow (our own
+// executable) and is an ancestor of pid. namespace/container: pid is in
+// another mount namespace than ours (a host process is never a sandbox).
+// vm: pid runs a qemu-system-* executable, is the launcher's child, and
+// the enter socket (control) passes control_socket_ok(). Anything else is
+// forged or stale: nothing is signalled or connected to.
 bool alive(const Entry& e);
+// vm: e.control lies at <registry>/<run dir of the project>/<launch dir>/
+// <name>, each directory a real directory owned by us and closed to
+// others, the last a unix socket owned by us; checked from the registry's
+// dir fd without following symlinks. An empty control passes (no enter).
+bool control_socket_ok(const Entry& e);
 // A pidfd (O_CLOEXEC) of e.pid, opened before the identity check so that
 // what was checked is what the fd refers to; -1 when e is not alive.
 int open_verified_pidfd(const Entry& e);

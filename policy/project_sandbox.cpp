@@ -3,16 +3,21 @@
 // absent, so the backends never guess about the host.
 #include "policy/project_sandbox.hpp"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <set>
+
+#include "runtime/fd.hpp"
 
 extern char** environ;
 
@@ -98,6 +103,59 @@ void make_private_dir(const std::string& path) {
         throw LaunchError("chmod " + path + ": " + std::strerror(errno));
 }
 
+// The real path of `path` even when its tail does not exist yet (state and
+// run dirs before the first launch): the longest existing prefix resolved,
+// the rest appended as written.
+std::string resolved(const std::string& path) {
+    std::string head = path, tail;
+    while (!head.empty() && head != "/") {
+        char buf[PATH_MAX];
+        if (::realpath(head.c_str(), buf)) return std::string(buf) + tail;
+        const auto slash = head.find_last_of('/');
+        if (slash == std::string::npos) break;
+        tail = head.substr(slash) + tail;
+        head = head.substr(0, slash);
+    }
+    return tail.empty() ? "/" : tail;
+}
+
+// a == b or a lies below b.
+bool within(const std::string& a, const std::string& b) {
+    return a == b || b == "/" || a.rfind(b + "/", 0) == 0;
+}
+
+// A directory of the per-project state that a sandbox writes into (tmp,
+// local/bin ...): created 0700 if missing, else it must be a real directory
+// owned by us. Relative to the trusted dir fd, never following a symlink:
+// one planted there (say tmp -> ~/.ssh) is refused, so the host never binds
+// what it names.
+Fd private_subdir(int dirfd, const std::string& name, const std::string& shown) {
+    if (::mkdirat(dirfd, name.c_str(), 0700) != 0 && errno != EEXIST)
+        throw LaunchError("mkdir " + shown + ": " + std::strerror(errno));
+    Fd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd)
+        throw LaunchError(shown + ": " +
+                          (errno == ELOOP || errno == ENOTDIR
+                               ? std::string("not a directory (a symlink planted there?); "
+                                             "remove it")
+                               : std::string(std::strerror(errno))));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        throw LaunchError("stat " + shown + ": " + std::strerror(errno));
+    if (st.st_uid != ::geteuid())
+        throw LaunchError(shown + ": owned by uid " + std::to_string(st.st_uid) + ", not by us");
+    return fd;
+}
+
+// The per-project state dir, opened component by component below the state
+// root without following symlinks.
+Fd open_state_dir(const std::string& state_root, const std::string& id) {
+    Fd root(::open(state_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw LaunchError(state_root + ": " + std::strerror(errno));
+    Fd projects = private_subdir(root.get(), "projects", state_root + "/projects");
+    return private_subdir(projects.get(), id, state_root + "/projects/" + id);
+}
+
 bool valid_env_name(const std::string& n) {
     if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
     for (char c : n)
@@ -131,6 +189,7 @@ struct Builder {
     const LaunchOptions& o;
     const HostInfo& h;
     ProjectSandbox& ps;
+    int state_fd; // the per-project state dir, opened without following symlinks
     std::vector<std::pair<std::string, std::string>> env;
     std::set<std::string> env_seen;
 
@@ -178,8 +237,10 @@ struct Builder {
         share(Share::Kind::tmpfs, "", ps.home, "home", 0700);
         share_if(Share::Kind::ro_bind, ps.home + "/.gitconfig", "git");
         share_if(Share::Kind::ro_bind, ps.home + "/.config/git", "git");
-        share_if(Share::Kind::ro_bind, ps.home + "/.ssh", "ssh");
-        share_if(Share::Kind::ro_bind, ps.home + "/.config/gh", "gh");
+        ssh();
+        // The GitHub CLI's config holds its token (hosts.yml): only with
+        // --gh-token, which forwards the token anyway.
+        if (o.gh_token) share_if(Share::Kind::ro_bind, ps.home + "/.config/gh", "gh");
         if (!o.no_agent_dir) {
             const std::string dir = o.agent_dir ? *o.agent_dir : ps.home + "/.claude";
             if (dir.empty() || dir[0] != '/')
@@ -190,8 +251,11 @@ struct Builder {
             } else {
                 // Not on the host: a per-project one, so nothing is written
                 // into the real home (documented in burrow-launch(1)).
-                const std::string st = ps.state_dir + "/agent/" + basename_of(dir);
-                make_dirs(st, 0700);
+                std::string leaf = basename_of(dir);
+                if (leaf == "." || leaf == "..") leaf = "agent";
+                const std::string st = ps.state_dir + "/agent/" + leaf;
+                Fd agent = private_subdir(state_fd, "agent", ps.state_dir + "/agent");
+                private_subdir(agent.get(), leaf, st);
                 share(Share::Kind::bind, st, dir, "agent-config");
             }
         }
@@ -211,6 +275,43 @@ struct Builder {
         }
     }
 
+    // ~/.ssh: by default what ssh needs to verify hosts and pick keys the
+    // agent holds (known_hosts, config, *.pub), never the private keys: the
+    // agent socket signs without handing them out, and a read-only share
+    // still lets a payload read (and send out) a key. --ssh-keys: all of it,
+    // read-only.
+    void ssh() {
+        const std::string dir = ps.home + "/.ssh";
+        if (!exists(dir)) return;
+        if (o.ssh_keys) {
+            share(Share::Kind::ro_bind, dir, dir, "ssh");
+            return;
+        }
+        std::vector<std::string> names;
+        if (DIR* d = ::opendir(dir.c_str())) {
+            while (dirent* de = ::readdir(d)) {
+                const std::string n = de->d_name;
+                if (n == "known_hosts" || n == "known_hosts2" || n == "config" ||
+                    (n.size() > 4 && n.ends_with(".pub") && n[0] != '.'))
+                    names.push_back(n);
+            }
+            ::closedir(d);
+        }
+        std::sort(names.begin(), names.end());
+        bool dir_made = false;
+        for (const auto& n : names) {
+            const std::string p = dir + "/" + n;
+            struct stat st {};
+            if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            // A *.pub that is a symlink must lead to a *.pub: never a
+            // private key under a public name.
+            if (n.ends_with(".pub") && !resolved(p).ends_with(".pub")) continue;
+            if (!dir_made) share(Share::Kind::dir, "", dir, "ssh", 0700);
+            dir_made = true;
+            share(Share::Kind::ro_bind, p, p, "ssh");
+        }
+    }
+
     // /tmp before the home: a home under /tmp stays visible.
     void state_tmp() { share(Share::Kind::bind, ps.state_dir + "/tmp", "/tmp", "state-tmp"); }
 
@@ -218,7 +319,8 @@ struct Builder {
         for (const char* d : {"bin", "lib", "share"})
             share(Share::Kind::bind, ps.state_dir + "/local/" + d, ps.home + "/.local/" + d,
                   "state-local");
-        if (ps.tmux) share(Share::Kind::bind, ps.run_dir + "/tmux", ps.run_dir + "/tmux", "tmux");
+        // No tmux share: the tmux server runs on the host side and its
+        // socket must stay out of the sandbox's reach (burrow-launch(1)).
     }
 
     void forwarding() {
@@ -402,23 +504,24 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     // or holds it would bring all of the real home back, read-write, over
     // the read-only ~/.ssh. The home itself must not be / either.
     if (ps.home == "/") throw LaunchError("HOME is /: no home to replace");
-    {
-        char buf[PATH_MAX];
-        const std::string real_home = ::realpath(ps.home.c_str(), buf) ? buf : ps.home;
-        for (const std::string& hm : {ps.home, real_home})
-            if (ps.project_dir == "/" || hm == ps.project_dir ||
-                hm.rfind(ps.project_dir + "/", 0) == 0)
-                throw LaunchError("project directory " + ps.project_dir + ": it holds your home (" +
-                                  ps.home +
-                                  "), which would be shared whole; use a directory below it");
-    }
-    // Nor may it hold burrow's own state or the session registry: the
-    // sandbox could then rewrite the registry a join trusts.
+    // Compared by real path (a symlink to any of these, planted in a parent
+    // an earlier sandbox could write, resolves to the same): the project may
+    // lie below the home, but not be it or hold it; and it may not be, hold
+    // or lie inside burrow's state, run or registry dirs, which a sandbox
+    // must never write (it could plant symlinks in per-project state or
+    // forge the registry entries enter and stop trust).
+    for (const std::string& hm : {ps.home, resolved(ps.home)})
+        if (within(hm, ps.project_dir))
+            throw LaunchError("project directory " + ps.project_dir + ": it holds your home (" +
+                              ps.home + "), which would be shared whole; use a directory below it");
     for (const std::string& own : {state_root(h), run_root(h)})
-        if (own.rfind(ps.project_dir + "/", 0) == 0)
-            throw LaunchError(
-                "project directory " + ps.project_dir + ": it holds burrow's " + own +
-                " (XDG_STATE_HOME / XDG_RUNTIME_DIR), which a sandbox must not write");
+        for (const std::string& o2 : {own, resolved(own)})
+            if (within(o2, ps.project_dir) || within(ps.project_dir, o2))
+                throw LaunchError("project directory " + ps.project_dir +
+                                  ": it is, holds or lies "
+                                  "in burrow's own " +
+                                  own +
+                                  " (state, run or registry dir), which a sandbox must not write");
     ps.shell = env_or(h, "SHELL", h.passwd_shell.empty() ? "/bin/sh" : h.passwd_shell);
     ps.state_dir = state_root(h) + "/projects/" + ps.project_id;
     ps.run_dir = run_root(h) + "/" + ps.project_id;
@@ -454,17 +557,20 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
             throw LaunchError("--seed " + f + ": must be an existing file, by absolute path");
 
     make_private_dir(state_root(h));
-    make_private_dir(ps.state_dir);
-    for (const char* d : {"/tmp", "/local", "/local/bin", "/local/lib", "/local/share"}) {
-        const std::string p = ps.state_dir + d;
-        if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST)
-            throw LaunchError("mkdir " + p + ": " + std::strerror(errno));
+    Fd state = open_state_dir(state_root(h), ps.project_id);
+    if (::fchmod(state.get(), 0700) != 0)
+        throw LaunchError("chmod " + ps.state_dir + ": " + std::strerror(errno));
+    private_subdir(state.get(), "tmp", ps.state_dir + "/tmp");
+    {
+        Fd local = private_subdir(state.get(), "local", ps.state_dir + "/local");
+        for (const char* d : {"bin", "lib", "share"})
+            private_subdir(local.get(), d, ps.state_dir + "/local/" + d);
     }
     make_private_dir(run_root(h));
     make_private_dir(ps.run_dir);
     if (ps.tmux) make_private_dir(ps.run_dir + "/tmux");
 
-    Builder b{o, h, ps, {}, {}};
+    Builder b{o, h, ps, state.get(), {}, {}};
     b.system();
     b.state_tmp();
     b.home();

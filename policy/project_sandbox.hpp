@@ -85,8 +85,9 @@ struct ProjectSandbox {
     std::vector<std::string> command;                     // argv; never empty after the builder
     std::string cwd;                                      // inside; the project dir
     bool interactive = false;                             // --shell, or stdin is a terminal
-    bool tmux = false;                                    // run inside tmux, socket in run_dir
-    bool network = true;      // false: --no-network (no usable network at all)
+    bool tmux = false;   // run inside a tmux server on the host side (launcher/launch_cmd.cpp),
+                         // socket in run_dir/tmux; never shared into the sandbox
+    bool network = true; // false: --no-network (no usable network at all)
     bool new_session = false; // --new: do not join a running sandbox
     std::string hostname;     // "burrow-<basename>" unless a policy says otherwise
 
@@ -109,7 +110,9 @@ struct LaunchOptions {
     bool shell = false;               // --shell: interactive shell instead of command
     bool tmux = false;
     bool no_network = false;
-    bool gh_token = false;              // forward GH_TOKEN / GITHUB_TOKEN
+    bool gh_token = false;              // forward GH_TOKEN / GITHUB_TOKEN and share ~/.config/gh
+    bool ssh_keys = false;              // --ssh-keys: all of ~/.ssh read-only (default:
+                                        // known_hosts, config and *.pub only)
     bool new_session = false;           // --new
     std::vector<std::string> env_names; // --env NAME
     std::vector<std::string> binds;     // --bind SRC[:DEST]
@@ -152,7 +155,11 @@ struct LaunchError : std::runtime_error {
 
 // Resolves everything (project dir canonical, ids, state dir created 0700
 // with tmp/ and local/{bin,lib,share}, run dir created 0700, shares, env,
-// command). Throws LaunchError.
+// command). Throws LaunchError, also when the project dir (by real path)
+// is, holds or lies inside burrow's state, run or registry dir, or is or
+// holds the home; and when a directory of the per-project state that a
+// sandbox writes (tmp, local/*, agent/*) is not a real directory owned by
+// the caller (a symlink planted there is refused, never followed).
 ProjectSandbox build_project_sandbox(const LaunchOptions& opts, const HostInfo& host);
 
 // "<basename>-<16 hex digits of a hash of the canonical path>"; the basename

@@ -44,6 +44,8 @@ struct Host {
         std::filesystem::create_directories(run_dir);
         ::chmod(run_dir.c_str(), 0700);
         btest::write_file(home + "/.ssh/id_test", "ssh-key-material\n", 0600);
+        btest::write_file(home + "/.ssh/id_test.pub", "ssh-public-key\n", 0644);
+        btest::write_file(home + "/.ssh/known_hosts", "host1 ssh-ed25519 AAAA\n", 0644);
         btest::write_file(home + "/.claude.json", "{\"seed\": true}\n", 0600);
         btest::write_file(home + "/.gitconfig", "[user]\n\tname = t\n");
         env = {"HOME=" + home,

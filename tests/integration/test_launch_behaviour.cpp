@@ -39,20 +39,31 @@ BOOST_AUTO_TEST_CASE(files_outside_the_project_are_not_visible) {
     Result r = h.launch({}, "test -e '" + h.dir / "outside.txt" +
                                 "' && echo outside-visible; "
                                 "test -e \"$HOME/private.txt\" && echo home-visible; "
-                                "test -e \"$HOME/.ssh/id_test\" && echo ssh-visible; exit 0");
+                                "test -e \"$HOME/.ssh/id_test\" && echo key-visible; "
+                                "test -e \"$HOME/.ssh/known_hosts\" && echo ssh-visible; exit 0");
     BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
     BOOST_TEST(!contains(r.out, "outside-visible"), r.describe());
     BOOST_TEST(!contains(r.out, "home-visible"), r.describe());
+    // The private key stays out by default (the agent socket carries keys).
+    BOOST_TEST(!contains(r.out, "key-visible"), r.describe());
     // The control: what is shared is seen, so the checks above can fail.
     BOOST_TEST(contains(r.out, "ssh-visible"), r.describe());
 }
 
 BOOST_AUTO_TEST_CASE(ssh_dir_is_read_only) {
     Host h;
-    Result r =
-        h.launch({}, "cat \"$HOME/.ssh/id_test\"; "
-                     "if touch \"$HOME/.ssh/new\" 2>/dev/null; then echo wrote; fi; "
-                     "if echo x >> \"$HOME/.ssh/id_test\" 2>/dev/null; then echo appended; fi");
+    // Default: known_hosts and *.pub, read-only; --ssh-keys: all of it,
+    // read-only.
+    Result d = h.launch({}, "cat \"$HOME/.ssh/id_test.pub\"; "
+                            "if echo x >> \"$HOME/.ssh/known_hosts\" 2>/dev/null; then echo "
+                            "appended; fi");
+    BOOST_TEST_REQUIRE(d.code() == 0, d.describe());
+    BOOST_TEST(d.out == "ssh-public-key\n", d.describe());
+    BOOST_TEST(read_text(h.home + "/.ssh/known_hosts") == "host1 ssh-ed25519 AAAA\n");
+    Result r = h.launch({"--ssh-keys"},
+                        "cat \"$HOME/.ssh/id_test\"; "
+                        "if touch \"$HOME/.ssh/new\" 2>/dev/null; then echo wrote; fi; "
+                        "if echo x >> \"$HOME/.ssh/id_test\" 2>/dev/null; then echo appended; fi");
     BOOST_TEST_REQUIRE(r.code() == 0, r.describe());
     BOOST_TEST(r.out == "ssh-key-material\n", r.describe());
     BOOST_TEST(!fs::exists(h.home + "/.ssh/new"));

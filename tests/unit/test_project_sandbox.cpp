@@ -180,6 +180,10 @@ BOOST_FIXTURE_TEST_CASE(home_files_and_forwarding_when_present, Fixture) {
           std::string("/nix/var/nix/daemon-socket/socket"), std::string("/nix/store")})
         present.insert(p);
     fs::create_directories(root / "home/.claude");
+    fs::create_directories(root / "home/.ssh");
+    for (const char* f : {"known_hosts", "id.pub", "id"})
+        std::ofstream(root / "home/.ssh" / f) << f << "\n";
+    fs::create_symlink(root / "home/.ssh/id", root / "home/.ssh/evil.pub");
     host.env["DISPLAY"] = ":0";
     host.env["XAUTHORITY"] = home() + "/.Xauthority";
     host.env["WAYLAND_DISPLAY"] = "wayland-0";
@@ -187,12 +191,27 @@ BOOST_FIXTURE_TEST_CASE(home_files_and_forwarding_when_present, Fixture) {
     host.env["SSH_AUTH_SOCK"] = "/tmp/ssh-x/agent.1";
     ProjectSandbox ps = build_project_sandbox(opts(), host);
 
-    for (const char* f : {"/.gitconfig", "/.config/git", "/.ssh", "/.config/gh"}) {
+    for (const char* f : {"/.gitconfig", "/.config/git", "/.ssh/known_hosts", "/.ssh/id.pub"}) {
         const Share* s = find(ps, home() + f);
         BOOST_REQUIRE_MESSAGE(s, f);
         BOOST_TEST((s->kind == Share::Kind::ro_bind), f);
         BOOST_TEST(index_of(ps, "home") < static_cast<std::size_t>(s - ps.shares.data()));
     }
+    // ~/.ssh: a fresh directory with what ssh needs, never the private key
+    // (the agent socket carries it); ~/.config/gh (its token) only with
+    // --gh-token.
+    BOOST_TEST((find(ps, home() + "/.ssh")->kind == Share::Kind::dir));
+    BOOST_TEST(find(ps, home() + "/.ssh/id") == nullptr);
+    BOOST_TEST(find(ps, home() + "/.ssh/evil.pub") == nullptr); // a symlink to the key
+    BOOST_TEST(find(ps, home() + "/.config/gh") == nullptr);
+    LaunchOptions keys = opts();
+    keys.ssh_keys = true;
+    keys.gh_token = true;
+    host.env["GH_TOKEN"] = "t";
+    ProjectSandbox ps2 = build_project_sandbox(keys, host);
+    BOOST_TEST((find(ps2, home() + "/.ssh")->kind == Share::Kind::ro_bind));
+    BOOST_TEST(find(ps2, home() + "/.ssh/id") == nullptr); // inside the whole-dir share
+    BOOST_TEST((find(ps2, home() + "/.config/gh")->kind == Share::Kind::ro_bind));
     const Share* seed = find(ps, home() + "/.claude.json");
     BOOST_REQUIRE(seed);
     BOOST_TEST((seed->kind == Share::Kind::copy));
@@ -246,8 +265,9 @@ BOOST_FIXTURE_TEST_CASE(user_binds_and_options, Fixture) {
     BOOST_TEST(ps.shares.back().dest == fs::canonical(root / "data").string());
     BOOST_TEST(ps.run_dir == (root / "run/burrow" / ps.project_id).string() + "-" +
                                  std::to_string(::getpid())); // --new
-    const Share* t = find(ps, ps.run_dir + "/tmux");
-    BOOST_REQUIRE(t);
+    // --tmux: the socket dir exists on the host side and is never shared
+    // (the tmux server runs outside the sandbox).
+    BOOST_TEST(find(ps, ps.run_dir + "/tmux") == nullptr);
     BOOST_TEST(fs::is_directory(ps.run_dir + "/tmux"));
 
     o.binds = {(root / "missing").string()};
@@ -325,4 +345,39 @@ BOOST_FIXTURE_TEST_CASE(state_and_run_roots, Fixture) {
     BOOST_TEST(run_root(host) == home() + "/.local/state/burrow/run");
     host.env["XDG_STATE_HOME"] = "relative/ignored";
     BOOST_TEST(state_root(host) == home() + "/.local/state/burrow");
+}
+
+// The project dir compared by real path with burrow's own dirs: refused when
+// it is, holds or lies in the state, run or registry dir (a symlink to one
+// too), or is or holds the home.
+BOOST_FIXTURE_TEST_CASE(project_dir_on_burrows_own_dirs_is_refused, Fixture) {
+    build_project_sandbox(opts(), host); // creates state and run dirs
+    fs::create_directories(root / "outer");
+    fs::create_symlink(root / "state/burrow", root / "outer/state-link");
+    fs::create_directories(root / "run/burrow/x");
+    for (const fs::path& p : {root / "home", root, root / "state", root / "state/burrow",
+                              root / "state/burrow/projects", root / "run", root / "run/burrow",
+                              root / "run/burrow/x", root / "outer/state-link"}) {
+        LaunchOptions o = opts();
+        o.project = p.string();
+        BOOST_CHECK_THROW(build_project_sandbox(o, host), LaunchError);
+    }
+}
+
+// A symlink planted where the per-project state keeps a directory the
+// sandbox writes is refused, never followed.
+BOOST_FIXTURE_TEST_CASE(symlinks_in_state_dirs_are_refused, Fixture) {
+    ProjectSandbox ps = build_project_sandbox(opts(), host);
+    fs::create_directories(root / "victim");
+    for (const char* d : {"/tmp", "/local/bin"}) {
+        fs::remove_all(ps.state_dir + d);
+        fs::create_directory_symlink(root / "victim", ps.state_dir + d);
+        BOOST_CHECK_EXCEPTION(build_project_sandbox(opts(), host), LaunchError,
+                              [](const LaunchError& e) {
+                                  return std::string(e.what()).find("symlink") != std::string::npos;
+                              });
+        fs::remove(ps.state_dir + d);
+        fs::create_directory(ps.state_dir + d);
+    }
+    BOOST_TEST(fs::is_empty(root / "victim"));
 }
