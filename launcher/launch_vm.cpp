@@ -19,6 +19,8 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +51,17 @@ namespace {
 using namespace burrow::vm;
 using Clock = std::chrono::steady_clock;
 
+// A healthy KVM guest sends its first boot marker about a second after QEMU
+// starts; a stalled one never does (nested-virtualisation hosts where the
+// probe passes). Ten seconds is generous even on a loaded host.
+constexpr int kKvmBootBoundS = 10;
+
+// The serial console: at most this much in the launch dir's kernel.log (a
+// guest can print 330 KB/s under TCG), and the last kConsoleTail bytes in
+// memory for the message when the guest fails to start.
+constexpr size_t kConsoleLogCap = 1 << 20;
+constexpr size_t kConsoleTail = 16384;
+
 double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
@@ -60,6 +74,13 @@ std::string qopt(const std::string& v) {
         if (c == ',') r += ',';
     }
     return r;
+}
+
+// mapped-xattr needs user.* xattrs on the exported file system; where it has
+// none (ENOTSUP), mapped-file keeps the same metadata in .virtfs_metadata.
+bool user_xattrs(const std::string& dir) {
+    char v[8];
+    return ::getxattr(dir.c_str(), "user.virtfs.uid", v, sizeof v) >= 0 || errno != ENOTSUP;
 }
 
 std::string find_program(const std::string& name) {
@@ -89,8 +110,8 @@ struct Relay {
     bool open = true;
 };
 
-std::string kernel_log_tail(const std::string& path, size_t lines) {
-    std::ifstream f(path);
+std::string kernel_log_tail(const std::string& log, size_t lines) {
+    std::istringstream f(log);
     std::vector<std::string> all;
     for (std::string l; std::getline(f, l);) all.push_back(l);
     std::string out;
@@ -123,8 +144,9 @@ class VmLaunch {
     void validate();
     std::vector<std::string> qemu_argv(const std::string& initrd, const GuestPlan& plan);
     pid_t spawn(const std::vector<std::string>& argv, const std::vector<int>& fds);
-    int relay_loop();
+    std::optional<int> relay_loop();
     void register_session();
+    void pick_boot_kernel();
 
     const project::ProjectSandbox& ps_;
     const VmOptions& o_;
@@ -134,11 +156,23 @@ class VmLaunch {
     AccelChoice accel_;
     LaunchDir dir_;
     std::string meta_, klog_, enter_sock_;
+    // The serial console, read by burrow (the guest writes it as fast as it
+    // likes): kernel.log in the launch dir up to kConsoleLogCap, then only
+    // the last kConsoleTail bytes in memory, for the failure message.
+    Fd serial_, klog_fd_;
+    size_t klog_written_ = 0;
+    std::string console_tail_;
+    void on_console(const char* buf, size_t n);
     std::vector<std::string> secrets_;
     Fd ctl_, in_, out_, err_, pidfd_, sigfd_;
     pid_t qemu_pid_ = -1;
     bool registered_ = false;
-    Clock::time_point t0_ = Clock::now();
+    // Under --accel auto with KVM: this boot is on trial until the guest's
+    // first marker; without one in kKvmBootBound QEMU is killed and the
+    // launch boots again under TCG.
+    bool kvm_trial_ = false;
+    std::string fallback_why_;
+    Clock::time_point t0_ = Clock::now(), spawned_;
 };
 
 void VmLaunch::validate() {
@@ -171,13 +205,17 @@ void VmLaunch::validate() {
     if (o_.cores < 1 || o_.cores > 256)
         throw VmError("--cores " + std::to_string(o_.cores) + ": expected 1..256");
     if (ps_.command.empty()) throw VmError("vm: no command");
-    accel_ = choose_accel(o_.accel, qemu_);
+    accel_ = choose_accel(o_.accel, qemu_, o_.kernel);
 }
 
 std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const GuestPlan& plan) {
     std::vector<std::string> a = {qemu_,      "-nodefaults", "-no-user-config",
                                   "-display", "none",        "-no-reboot"};
-    a.insert(a.end(), {"-accel", accel_.accel, "-cpu", accel_.accel == "kvm" ? "host" : "max"});
+    if (accel_.accel == "kvm" && test_kvm_stall())
+        // The test hook's stalled "KVM": TCG with the vcpus never started.
+        a.insert(a.end(), {"-accel", "tcg", "-cpu", "max", "-S"});
+    else
+        a.insert(a.end(), {"-accel", accel_.accel, "-cpu", accel_.accel == "kvm" ? "host" : "max"});
     a.insert(a.end(), {"-m", std::to_string(o_.memory_mib), "-smp", std::to_string(o_.cores)});
     a.insert(a.end(), {"-kernel", boot_kernel_, "-initrd", initrd});
     // Kernel messages go to the serial line, which is a log file: the
@@ -185,12 +223,16 @@ std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const Gu
     // when the guest fails to start).
     std::string append = "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init";
     if (!o_.append.empty()) append += " " + o_.append;
-    a.insert(a.end(), {"-append", append, "-serial", "file:" + qopt(klog_)});
+    // Fds 3.. in QEMU are the guest ends of our socket pairs (see spawn):
+    // ctl 3, then stdin/stdout/stderr 4..6 unless interactive, the serial
+    // console last.
+    std::string serial_fd = std::to_string(interactive_ ? 4 : 7);
+    a.insert(a.end(), {"-append", append, "-chardev", "socket,id=ser,fd=" + serial_fd, "-serial",
+                       "chardev:ser"});
     a.insert(a.end(), {"-device", "virtio-serial-pci,id=vs"});
     auto port = [&](const std::string& id, const std::string& name) {
         a.insert(a.end(), {"-device", "virtserialport,bus=vs.0,chardev=" + id + ",name=" + name});
     };
-    // Fds 3..6 in QEMU are the guest ends of our socket pairs (see spawn).
     a.insert(a.end(), {"-chardev", "socket,id=ctl,fd=3"});
     port("ctl", kPortCtl);
     if (interactive_) {
@@ -213,8 +255,20 @@ std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const Gu
              {"-fsdev", "local,id=meta,security_model=none,readonly=on,path=" + qopt(meta_),
               "-device", std::string("virtio-9p-pci,fsdev=meta,mount_tag=") + kMetaTag});
     for (const auto& e : plan.exports) {
-        std::string fs = "local,id=fs" + e.tag + ",security_model=none,multidevs=remap";
-        if (e.readonly) fs += ",readonly=on";
+        // Writable shares: the guest's ownership and mode bits are kept in
+        // xattrs (user.virtfs.*) and never become the host file's: QEMU runs
+        // as the caller (root, for root), so with security_model=none a
+        // guest chown 0 + chmod 4755 made a setuid-root file on the host.
+        // Files the guest creates are the caller's, mode 0600 (dirs 0700);
+        // device nodes and symlinks are regular files holding the metadata.
+        // Read-only shares cannot be changed: none, the host's bits as is.
+        std::string fs = "local,id=fs" + e.tag + ",multidevs=remap";
+        if (e.readonly)
+            fs += ",security_model=none,readonly=on";
+        else
+            fs += std::string(",security_model=") +
+                  (user_xattrs(e.source) ? "mapped-xattr" : "mapped-file") +
+                  ",fmode=0600,dmode=0700";
         a.insert(a.end(), {"-fsdev", fs + ",path=" + qopt(e.source), "-device",
                            "virtio-9p-pci,fsdev=fs" + e.tag + ",mount_tag=" + e.tag});
     }
@@ -294,14 +348,16 @@ void VmLaunch::register_session() {
     }
 }
 
-int VmLaunch::relay_loop() {
+std::optional<int> VmLaunch::relay_loop() {
     std::vector<Relay> relays;
     if (!interactive_) {
         relays.push_back({out_.get(), 1});
         relays.push_back({err_.get(), 2});
     }
     bool stdin_open = !interactive_;
-    std::string inbuf, ctlbuf;
+    std::string inbuf, ctlbuf, host_error;
+    size_t ctl_scanned = 0;
+    bool awaiting_power_off = false;
     std::optional<int> status;
     std::string guest_error;
     int pending_sig = 0;
@@ -309,6 +365,8 @@ int VmLaunch::relay_loop() {
     int qemu_wstatus = 0;
     Clock::time_point deadline = Clock::time_point::max();
     int escalation = 0; // 0: none, 1: asked the guest, 2: SIGTERM to qemu, 3: SIGKILL
+    bool booted = false;
+    const Clock::time_point boot_deadline = spawned_ + std::chrono::seconds(kKvmBootBoundS);
 
     for (;;) {
         bool relays_open = false;
@@ -319,17 +377,35 @@ int VmLaunch::relay_loop() {
         p.push_back({sigfd_.get(), POLLIN, 0});
         p.push_back({qemu_gone ? -1 : pidfd_.get(), POLLIN, 0});
         p.push_back({ctl_ ? ctl_.get() : -1, POLLIN, 0});
-        p.push_back({stdin_open && inbuf.empty() ? 0 : -1, POLLIN, 0});
+        // On trial, stdin waits for the guest: what went into a killed
+        // QEMU's port would be lost to the TCG boot.
+        bool stdin_now = stdin_open && inbuf.empty() && (booted || !kvm_trial_);
+        p.push_back({stdin_now ? 0 : -1, POLLIN, 0});
         p.push_back({in_ && !inbuf.empty() ? in_.get() : -1, POLLOUT, 0});
+        p.push_back({serial_ ? serial_.get() : -1, POLLIN, 0});
         for (const auto& r : relays) p.push_back({r.open ? r.from : -1, POLLIN, 0});
+        bool on_trial = kvm_trial_ && !booted && !pending_sig && !qemu_gone && host_error.empty();
+        Clock::time_point wake = deadline;
+        if (on_trial) wake = std::min(wake, boot_deadline);
         int timeout = -1;
-        if (deadline != Clock::time_point::max()) {
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        if (wake != Clock::time_point::max()) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
             timeout = int(std::max<long>(0, left.count()));
         }
         int n = ::poll(p.data(), p.size(), timeout);
         if (n < 0 && errno != EINTR) throw VmError(std::string("poll: ") + std::strerror(errno));
+
+        if (on_trial && Clock::now() >= boot_deadline) {
+            // No boot marker: KVM made no progress. Kill this QEMU (a vcpu
+            // stuck in the kernel may take a moment to die: wait a bounded
+            // time, the parent-death signal covers the rest) and let run()
+            // boot again under TCG.
+            ::kill(qemu_pid_, SIGKILL);
+            pollfd q{pidfd_.get(), POLLIN, 0};
+            if (::poll(&q, 1, 10000) > 0) ::waitpid(qemu_pid_, nullptr, 0);
+            fallback_why_ = "KVM made no progress in " + std::to_string(kKvmBootBoundS) + " s";
+            return std::nullopt;
+        }
 
         if (!qemu_gone && Clock::now() >= deadline) {
             // The guest did not finish in time: stop QEMU, harder each time.
@@ -364,19 +440,47 @@ int VmLaunch::relay_loop() {
             if (::waitpid(qemu_pid_, &qemu_wstatus, 0) == qemu_pid_) {
                 qemu_gone = true;
                 deadline = Clock::time_point::max();
+                if (on_trial) {
+                    // QEMU itself failed under KVM before the guest ran (an
+                    // abort on an MSR the host refuses): TCG, as for a stall.
+                    fallback_why_ =
+                        std::string("KVM failed (qemu ") +
+                        (WIFSIGNALED(qemu_wstatus) ? "killed by signal " : "exit status ") +
+                        std::to_string(WIFSIGNALED(qemu_wstatus) ? WTERMSIG(qemu_wstatus)
+                                                                 : WEXITSTATUS(qemu_wstatus)) +
+                        ") before the guest booted";
+                    return std::nullopt;
+                }
             }
         }
         if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-            char buf[512];
+            // The guest is hostile: a line is at most kMaxCtlLine bytes
+            // (an overlong one stops the guest), and each byte is scanned
+            // once (ctl_scanned: how much of ctlbuf held no newline).
+            char buf[4096];
             ssize_t r = ::read(ctl_.get(), buf, sizeof buf);
             if (r <= 0) {
                 ctl_.reset();
             } else {
                 ctlbuf.append(buf, size_t(r));
-                for (size_t nl; (nl = ctlbuf.find('\n')) != std::string::npos;) {
-                    std::string line = ctlbuf.substr(0, nl);
-                    ctlbuf.erase(0, nl + 1);
-                    if (line == "ready") {
+                size_t start = 0;
+                bool overlong = false;
+                for (size_t nl;
+                     (nl = ctlbuf.find('\n', std::max(start, ctl_scanned))) != std::string::npos;) {
+                    std::string_view line(ctlbuf.data() + start, nl - start);
+                    start = nl + 1;
+                    if (line.size() > kMaxCtlLine) {
+                        overlong = true;
+                        break;
+                    }
+                    booted = true; // any line: the agent runs
+                    if (line == "boot") {
+                        if (timing_)
+                            std::fprintf(stderr,
+                                         "burrow: vm: guest agent up %.0f ms after QEMU "
+                                         "started\n",
+                                         ms_since(spawned_));
+                    } else if (line == "ready") {
                         ready = true;
                         if (timing_)
                             std::fprintf(stderr,
@@ -386,19 +490,42 @@ int VmLaunch::relay_loop() {
                         // token) and the copies: they need not stay on disk.
                         for (const auto& f : secrets_) ::unlink(f.c_str());
                     } else if (line.starts_with("exit ")) {
-                        status = std::atoi(line.c_str() + 5) & 0xff;
+                        status = std::atoi(std::string(line.substr(5, 16)).c_str()) & 0xff;
                     } else if (line.starts_with("signal ")) {
-                        status = 128 + std::atoi(line.c_str() + 7);
+                        status = 128 + (std::atoi(std::string(line.substr(7, 16)).c_str()) & 0x7f);
                     } else if (line.starts_with("error ")) {
-                        guest_error = line.substr(6);
+                        guest_error = std::string(line.substr(6, 512));
                     }
-                    if ((status || !guest_error.empty()) && !qemu_gone) {
-                        // It powers itself off; give it a moment.
+                    if ((status || !guest_error.empty()) && !qemu_gone && escalation <= 1 &&
+                        !awaiting_power_off) {
+                        // It powers itself off; give it a moment (once: a
+                        // flood of status lines does not push this back).
+                        awaiting_power_off = true;
                         deadline = Clock::now() + std::chrono::seconds(10);
                         escalation = 1;
                     }
                 }
+                ctlbuf.erase(0, start);
+                ctl_scanned = ctlbuf.size();
+                if ((overlong || ctlbuf.size() > kMaxCtlLine) && host_error.empty()) {
+                    // Not a protocol line: stop the guest now, do not buffer.
+                    host_error = "the guest sent a control line over " +
+                                 std::to_string(kMaxCtlLine) + " bytes; stopped it";
+                    ctl_.reset();
+                    ctlbuf.clear();
+                    if (!qemu_gone) ::kill(qemu_pid_, SIGKILL);
+                    escalation = 3;
+                    deadline = Clock::time_point::max();
+                }
             }
+        }
+        if (p[5].revents & (POLLIN | POLLHUP | POLLERR)) {
+            char buf[1 << 16];
+            ssize_t r = ::read(serial_.get(), buf, sizeof buf);
+            if (r > 0)
+                on_console(buf, size_t(r));
+            else if (r == 0 || errno != EINTR)
+                serial_.reset();
         }
         if (p[3].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)) {
             char buf[1 << 16];
@@ -421,7 +548,7 @@ int VmLaunch::relay_loop() {
             if (inbuf.empty() && !stdin_open) ::shutdown(in_.get(), SHUT_WR);
         }
         for (size_t i = 0; i < relays.size(); ++i) {
-            if (!(p[5 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            if (!(p[6 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             char buf[1 << 16];
             ssize_t r = ::read(relays[i].from, buf, sizeof buf);
             if (r <= 0) {
@@ -439,19 +566,53 @@ int VmLaunch::relay_loop() {
         }
     }
 
+    if (!host_error.empty()) {
+        std::fprintf(stderr, "burrow: launch: vm: %s\n", host_error.c_str());
+        return 125;
+    }
     if (status) return *status;
     if (!guest_error.empty()) {
         std::fprintf(stderr, "burrow: launch: vm: guest: %s\n", guest_error.c_str());
         return 125;
     }
     if (pending_sig) return 128 + pending_sig;
-    std::string tail = kernel_log_tail(klog_, 15);
+    std::string tail = kernel_log_tail(console_tail_, 15);
     std::fprintf(stderr, "burrow: launch: vm: the guest stopped before %s (qemu %s %d)%s\n%s",
                  ready ? "reporting the command's status" : "starting the command",
                  WIFSIGNALED(qemu_wstatus) ? "killed by signal" : "exit status",
                  WIFSIGNALED(qemu_wstatus) ? WTERMSIG(qemu_wstatus) : WEXITSTATUS(qemu_wstatus),
                  tail.empty() ? "" : "; kernel log:", tail.c_str());
     return 125;
+}
+
+void VmLaunch::on_console(const char* buf, size_t n) {
+    if (klog_fd_) {
+        size_t room = kConsoleLogCap - klog_written_;
+        size_t w = std::min(n, room);
+        if (w > 0 && ::write(klog_fd_.get(), buf, w) == ssize_t(w)) klog_written_ += w;
+        if (n > room || klog_written_ >= kConsoleLogCap) {
+            static const char note[] = "\n[burrow: console log capped at 1 MiB]\n";
+            (void)!::write(klog_fd_.get(), note, sizeof note - 1);
+            klog_fd_.reset();
+        }
+    }
+    console_tail_.append(buf, n);
+    if (console_tail_.size() > 2 * kConsoleTail)
+        console_tail_.erase(0, console_tail_.size() - kConsoleTail);
+}
+
+void VmLaunch::pick_boot_kernel() {
+    // Under TCG, boot the decompressed kernel (PVH) when possible.
+    boot_kernel_ = o_.kernel;
+    if (accel_.accel != "tcg") return;
+    PvhKernel k = pvh_kernel(o_.kernel);
+    if (!k.path.empty()) boot_kernel_ = k.path;
+    if (timing_)
+        std::fprintf(stderr, "burrow: vm: kernel %s in %.1f ms%s%s\n",
+                     k.path.empty() ? "as bzImage"
+                     : k.built      ? "decompressed"
+                                    : "cached",
+                     k.elapsed_ms, k.why.empty() ? "" : ": ", k.why.c_str());
 }
 
 int VmLaunch::run() {
@@ -501,19 +662,6 @@ int VmLaunch::run() {
             "burrow: launch: vm: files are copied into a VM, writes do not reach the host: %s\n",
             list(plan.not_written_back).c_str());
 
-    // Under TCG, boot the decompressed kernel (PVH) when possible.
-    boot_kernel_ = o_.kernel;
-    if (accel_.accel == "tcg") {
-        PvhKernel k = pvh_kernel(o_.kernel);
-        if (!k.path.empty()) boot_kernel_ = k.path;
-        if (timing_)
-            std::fprintf(stderr, "burrow: vm: kernel %s in %.1f ms%s%s\n",
-                         k.path.empty() ? "as bzImage"
-                         : k.built      ? "decompressed"
-                                        : "cached",
-                         k.elapsed_ms, k.why.empty() ? "" : ": ", k.why.c_str());
-    }
-
     if (ps_.tmux)
         std::fprintf(stderr, "burrow: launch: vm: --tmux is not supported (a tmux socket cannot "
                              "cross into a VM); use burrow enter for a second console\n");
@@ -529,24 +677,6 @@ int VmLaunch::run() {
         concat_initrd(o_.initrd, ir.path, initrd);
     }
 
-    // Socket pairs: [0] stays with burrow, [1] goes to QEMU.
-    auto pair = [](Fd& ours, Fd& theirs) {
-        int sv[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-            throw VmError(std::string("socketpair: ") + std::strerror(errno));
-        ours.reset(sv[0]);
-        theirs.reset(sv[1]);
-    };
-    Fd g_ctl, g_in, g_out, g_err;
-    pair(ctl_, g_ctl);
-    std::vector<int> guest_fds = {g_ctl.get()};
-    if (!interactive_) {
-        pair(in_, g_in);
-        pair(out_, g_out);
-        pair(err_, g_err);
-        guest_fds.insert(guest_fds.end(), {g_in.get(), g_out.get(), g_err.get()});
-    }
-
     // Signals arrive on a signalfd from here on (and go to the command).
     sigset_t mask, old;
     sigemptyset(&mask);
@@ -559,30 +689,78 @@ int VmLaunch::run() {
     sigfd_.reset(::signalfd(-1, &mask, SFD_CLOEXEC));
     if (!sigfd_) throw VmError(std::string("signalfd: ") + std::strerror(errno));
     void (*old_pipe)(int) = ::signal(SIGPIPE, SIG_IGN);
+    // Interactive, QEMU puts the terminal in raw mode; a QEMU killed on
+    // trial cannot restore it.
+    termios tty_saved{};
+    bool tty_known = interactive_ && ::tcgetattr(0, &tty_saved) == 0;
 
-    qemu_pid_ = spawn(qemu_argv(initrd, plan), guest_fds);
-    g_ctl.reset(), g_in.reset(), g_out.reset(), g_err.reset();
-    pidfd_.reset(int(::syscall(SYS_pidfd_open, qemu_pid_, 0)));
-    if (!pidfd_) {
-        ::kill(qemu_pid_, SIGKILL);
-        ::waitpid(qemu_pid_, nullptr, 0);
-        throw VmError(std::string("pidfd_open: ") + std::strerror(errno));
-    }
-    register_session();
-    int rc;
-    try {
-        rc = relay_loop();
-    } catch (...) {
-        ::kill(qemu_pid_, SIGKILL);
-        ::waitpid(qemu_pid_, nullptr, 0);
+    // Socket pairs: [0] stays with burrow, [1] goes to QEMU.
+    auto pair = [](Fd& ours, Fd& theirs) {
+        int sv[2];
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+            throw VmError(std::string("socketpair: ") + std::strerror(errno));
+        ours.reset(sv[0]);
+        theirs.reset(sv[1]);
+    };
+    for (;;) {
+        pick_boot_kernel();
+        kvm_trial_ = o_.accel == "auto" && accel_.accel == "kvm";
+        Fd g_ctl, g_in, g_out, g_err;
+        pair(ctl_, g_ctl);
+        std::vector<int> guest_fds = {g_ctl.get()};
+        if (!interactive_) {
+            pair(in_, g_in);
+            pair(out_, g_out);
+            pair(err_, g_err);
+            guest_fds.insert(guest_fds.end(), {g_in.get(), g_out.get(), g_err.get()});
+        }
+        Fd g_ser;
+        pair(serial_, g_ser);
+        guest_fds.push_back(g_ser.get());
+        ::unlink(klog_.c_str());
+        klog_fd_.reset(
+            ::open(klog_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        klog_written_ = 0;
+        console_tail_.clear();
+        qemu_pid_ = spawn(qemu_argv(initrd, plan), guest_fds);
+        spawned_ = Clock::now();
+        g_ctl.reset(), g_in.reset(), g_out.reset(), g_err.reset(), g_ser.reset();
+        pidfd_.reset(int(::syscall(SYS_pidfd_open, qemu_pid_, 0)));
+        if (!pidfd_) {
+            ::kill(qemu_pid_, SIGKILL);
+            ::waitpid(qemu_pid_, nullptr, 0);
+            throw VmError(std::string("pidfd_open: ") + std::strerror(errno));
+        }
+        register_session();
+        std::optional<int> rc;
+        try {
+            rc = relay_loop();
+        } catch (...) {
+            ::kill(qemu_pid_, SIGKILL);
+            ::waitpid(qemu_pid_, nullptr, 0);
+            if (registered_) session::remove(ps_.project_id);
+            if (tty_known) ::tcsetattr(0, TCSANOW, &tty_saved);
+            ::signal(SIGPIPE, old_pipe);
+            throw;
+        }
         if (registered_) session::remove(ps_.project_id);
-        ::signal(SIGPIPE, old_pipe);
-        throw;
+        registered_ = false;
+        if (tty_known && !rc) ::tcsetattr(0, TCSANOW, &tty_saved);
+        if (rc) {
+            ::signal(SIGPIPE, old_pipe);
+            if (timing_) std::fprintf(stderr, "burrow: vm: done after %.0f ms\n", ms_since(t0_));
+            return *rc;
+        }
+        // The whole boot again under TCG: fresh sockets and a fresh console
+        // log; the launch dir, the meta share and its secrets stay (the
+        // stalled guest never reported ready, so they were not consumed).
+        std::fprintf(stderr, "burrow: vm: %s; using TCG\n", fallback_why_.c_str());
+        remember_kvm_stall(o_.kernel);
+        accel_ = {"tcg", fallback_why_};
+        ctl_.reset(), in_.reset(), out_.reset(), err_.reset(), pidfd_.reset();
+        serial_.reset(), klog_fd_.reset();
+        if (!enter_sock_.empty()) ::unlink(enter_sock_.c_str());
     }
-    if (registered_) session::remove(ps_.project_id);
-    ::signal(SIGPIPE, old_pipe);
-    if (timing_) std::fprintf(stderr, "burrow: vm: done after %.0f ms\n", ms_since(t0_));
-    return rc;
 }
 
 } // namespace

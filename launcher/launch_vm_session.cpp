@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -66,6 +67,44 @@ std::string frame(char type, const std::string& payload) {
     return f + payload;
 }
 
+// Local escape, as ssh's: in tty mode "~." right after a newline ends the
+// session (every other key goes to the guest, ^C and ^D included), "~~"
+// sends one "~". Input passes through feed(); what it returns goes out.
+class Escape {
+  public:
+    explicit Escape(bool on) : on_(on) {}
+    // Appends to `out` what to send; true when the user typed "~.".
+    bool feed(const char* buf, size_t n, std::string& out) {
+        for (size_t i = 0; i < n; ++i) {
+            char c = buf[i];
+            if (!on_) {
+                out += c;
+                continue;
+            }
+            if (tilde_) {
+                tilde_ = false;
+                if (c == '.') return true;
+                if (c != '~') out += '~';
+                out += c;
+                line_start_ = c == '\r' || c == '\n';
+                continue;
+            }
+            if (line_start_ && c == '~') {
+                tilde_ = true;
+                continue;
+            }
+            out += c;
+            line_start_ = c == '\r' || c == '\n';
+        }
+        return false;
+    }
+
+  private:
+    bool on_;
+    bool line_start_ = true;
+    bool tilde_ = false;
+};
+
 } // namespace
 
 int enter_vm(const session::Entry& e, const std::vector<std::string>& argv) {
@@ -89,7 +128,9 @@ int enter_vm(const session::Entry& e, const std::vector<std::string>& argv) {
     bool tty = ::isatty(0) && ::isatty(1);
     std::string hdr(1, tty ? 't' : 'p');
     for (const auto& a : argv) hdr += a + '\0';
-    std::string out = frame('h', hdr);
+    // A ping right behind the header: the guest's answer proves its enter
+    // server is alive (QEMU accepts the connection even when it is not).
+    std::string out = frame('h', hdr) + frame('p', {});
     termios saved{};
     bool raw = false;
     if (tty && ::tcgetattr(0, &saved) == 0) {
@@ -106,20 +147,44 @@ int enter_vm(const session::Entry& e, const std::vector<std::string>& argv) {
     void (*old_pipe)(int) = ::signal(SIGPIPE, SIG_IGN);
     int status = -1;
     bool in_open = true;
-    std::string rx;
+    std::string rx, why;
+    Escape esc(tty);
+    using Clock = std::chrono::steady_clock;
+    // The guest answers a ping at once; silence for kSilence after one was
+    // sent means it stopped answering (generous for TCG on a loaded host).
+    constexpr auto kPingEvery = std::chrono::seconds(5);
+    constexpr auto kSilence = std::chrono::seconds(kEnterSilenceS);
+    Clock::time_point last_rx = Clock::now(), ping_sent = Clock::now();
+    bool ping_out = true;
     if (!write_all(s.get(), out)) in_open = false;
-    while (status < 0) {
+    while (status < 0 && why.empty()) {
         pollfd p[3] = {
             {in_open ? 0 : -1, POLLIN, 0}, {s.get(), POLLIN, 0}, {qemu.get(), POLLIN, 0}};
-        if (::poll(p, 3, -1) < 0) {
+        if (::poll(p, 3, 1000) < 0) {
             if (errno == EINTR) continue;
+            why = std::string("poll: ") + std::strerror(errno);
             break;
+        }
+        auto now = Clock::now();
+        if (ping_out && now - ping_sent >= kSilence) {
+            why = "the VM stopped answering (no reply in " + std::to_string(kEnterSilenceS) + " s)";
+            break;
+        }
+        if (!ping_out && now - last_rx >= kPingEvery) {
+            write_all(s.get(), frame('p', {}));
+            ping_out = true;
+            ping_sent = now;
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             char buf[4096];
             ssize_t n = ::read(0, buf, sizeof buf);
             if (n > 0) {
-                write_all(s.get(), frame('i', std::string(buf, size_t(n))));
+                std::string send;
+                if (esc.feed(buf, size_t(n), send)) {
+                    why = "left the session (~.)";
+                    break;
+                }
+                if (!send.empty()) write_all(s.get(), frame('i', send));
             } else if (n == 0 || errno != EINTR) {
                 in_open = false;
                 write_all(s.get(), frame('e', {}));
@@ -129,27 +194,44 @@ int enter_vm(const session::Entry& e, const std::vector<std::string>& argv) {
             char buf[8192];
             ssize_t n = ::read(s.get(), buf, sizeof buf);
             if (n <= 0) break;
+            last_rx = now;
+            ping_out = false;
             rx.append(buf, size_t(n));
-            while (rx.size() >= kFrameHeader) {
-                uint32_t len = uint32_t(uint8_t(rx[1])) | uint32_t(uint8_t(rx[2])) << 8 |
-                               uint32_t(uint8_t(rx[3])) << 16 | uint32_t(uint8_t(rx[4])) << 24;
-                if (rx.size() < kFrameHeader + len) break;
-                if (rx[0] == 'o') {
+            // Frames are parsed from `pos` on and the consumed prefix dropped
+            // once per read: linear in what the guest sends. A length over
+            // kMaxFrame is refused before anything is buffered for it.
+            size_t pos = 0;
+            while (rx.size() - pos >= kFrameHeader) {
+                const char* h = rx.data() + pos;
+                uint32_t len = uint32_t(uint8_t(h[1])) | uint32_t(uint8_t(h[2])) << 8 |
+                               uint32_t(uint8_t(h[3])) << 16 | uint32_t(uint8_t(h[4])) << 24;
+                if (len > kMaxFrame) {
+                    why = "the guest sent a frame of " + std::to_string(len) + " bytes (limit " +
+                          std::to_string(kMaxFrame) + ")";
+                    break;
+                }
+                if (rx.size() - pos < kFrameHeader + len) break;
+                if (h[0] == 'o') {
                     for (size_t off = kFrameHeader; off < kFrameHeader + len;) {
-                        ssize_t w = ::write(1, rx.data() + off, kFrameHeader + len - off);
+                        ssize_t w = ::write(1, h + off, kFrameHeader + len - off);
                         if (w <= 0) break;
                         off += size_t(w);
                     }
-                } else if (rx[0] == 'x' && len == 4) {
-                    status = uint8_t(rx[5]);
+                } else if (h[0] == 'x' && len == 4) {
+                    status = uint8_t(h[5]);
                 }
-                rx.erase(0, kFrameHeader + len);
+                pos += kFrameHeader + len;
             }
+            rx.erase(0, pos);
         }
         if (p[2].revents & POLLIN) break; // QEMU is gone
     }
     if (raw) ::tcsetattr(0, TCSANOW, &saved);
     ::signal(SIGPIPE, old_pipe);
+    if (!why.empty()) {
+        std::fprintf(stderr, "%sburrow: enter: %s\n", raw ? "\r\n" : "", why.c_str());
+        return 125;
+    }
     if (status < 0) {
         std::fprintf(stderr, "burrow: enter: the VM's console closed before the command ended\n");
         return 125;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "launcher/vm_kernel.hpp"
+#include "launcher/vm_sha256.hpp"
 #include "runtime/fd.hpp"
 
 namespace burrow::vm {
@@ -184,34 +185,111 @@ bool kvm_works(std::string& why) {
     return false;
 }
 
-AccelChoice choose_accel(const std::string& want, const std::string& qemu) {
+// The simulated stall (BURROW_VM_TEST_KVM_STALL=1) for the fallback's tests:
+// "auto" then picks "kvm" without /dev/kvm or a probe, and the launch boots
+// that first guest as TCG with its vcpus frozen (QEMU -S), a stall as
+// complete as a real one on any machine. Honoured in test builds only
+// (BURROW_FAULT_INJECTION, the ci preset), never in a release.
+bool test_kvm_stall() {
+#ifdef BURROW_FAULT_INJECTION
+    const char* v = std::getenv("BURROW_VM_TEST_KVM_STALL");
+    return v && std::strcmp(v, "1") == 0;
+#else
+    return false;
+#endif
+}
+
+namespace {
+
+// The kernel's identity for the cache: a real guest's progress under KVM
+// depends on the kernel too (the host-wide probe verdict does not), so a
+// stall is remembered for this image only. Path, inode and mtime name it
+// without reading it.
+std::string kernel_key(const std::string& kernel) {
+    struct stat st;
+    if (kernel.empty() || ::stat(kernel.c_str(), &st) < 0) return "-";
+    Sha256 h;
+    h.update(kernel);
+    h.update(std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+             std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+             std::to_string(st.st_mtim.tv_nsec));
+    return h.hex().substr(0, 32);
+}
+
+// Cache lines: "BOOT_ID KEY VERDICT"; KEY "-" is the host's probe verdict,
+// a kernel key a verdict on real guests of that kernel. Lines of another
+// boot are dropped when the file is rewritten. A line at most 256 bytes,
+// the file at most 64 KiB: it is ours, but a cap costs nothing.
+struct CacheLine {
+    std::string boot, key, verdict;
+};
+
+std::vector<CacheLine> read_cache(const std::string& file) {
+    std::vector<CacheLine> r;
+    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    struct stat st;
+    if (!fd || ::fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid())
+        return r;
+    std::string data(65536, '\0');
+    ssize_t n = ::read(fd.get(), data.data(), data.size());
+    if (n <= 0) return r;
+    data.resize(size_t(n));
+    std::istringstream in(data);
+    for (std::string line; std::getline(in, line);) {
+        std::istringstream l(line);
+        CacheLine c;
+        if (line.size() < 256 && l >> c.boot >> c.key >> c.verdict &&
+            (c.verdict == "kvm" || c.verdict == "tcg"))
+            r.push_back(c);
+    }
+    return r;
+}
+
+void write_cache(const std::string& file, const std::string& id, const std::string& key,
+                 const std::string& verdict) {
+    // Best effort: a cache we cannot write only costs the next probe.
+    std::vector<CacheLine> keep;
+    for (auto& c : read_cache(file))
+        if (c.boot == id && c.key != key && keep.size() < 64) keep.push_back(c);
+    keep.push_back({id, key, verdict});
+    mkdirs(file.substr(0, file.rfind('/')));
+    std::string tmp = file + ".tmp" + std::to_string(::getpid());
+    {
+        std::ofstream o(tmp);
+        for (const auto& c : keep) o << c.boot << " " << c.key << " " << c.verdict << "\n";
+    }
+    if (::rename(tmp.c_str(), file.c_str()) < 0) ::unlink(tmp.c_str());
+}
+
+} // namespace
+
+AccelChoice choose_accel(const std::string& want, const std::string& qemu,
+                         const std::string& kernel) {
     if (want == "kvm" || want == "tcg") return {want, "--accel " + want};
     if (want != "auto") throw VmError("--accel " + want + ": expected auto, kvm or tcg");
-    if (::access("/dev/kvm", R_OK | W_OK) < 0)
+    bool simulated = test_kvm_stall();
+    if (!simulated && ::access("/dev/kvm", R_OK | W_OK) < 0)
         return {"tcg", std::string("/dev/kvm: ") + std::strerror(errno)};
-    std::string file = cache_file(), id = boot_id();
-    if (!file.empty()) {
-        std::ifstream f(file);
-        std::string b, verdict;
-        if (f >> b >> verdict && b == id && (verdict == "kvm" || verdict == "tcg"))
-            return {verdict, "cached verdict in " + file};
+    std::string file = cache_file(), id = boot_id(), kkey = kernel_key(kernel);
+    std::string host_verdict;
+    for (const auto& c : file.empty() ? std::vector<CacheLine>{} : read_cache(file)) {
+        if (c.boot != id) continue;
+        if (c.key == kkey && c.verdict == "tcg")
+            return {"tcg", "cached in " + file + ": KVM made no progress with this kernel"};
+        if (c.key == "-") host_verdict = c.verdict;
     }
+    if (simulated) return {"kvm", "test hook: simulated KVM (BURROW_VM_TEST_KVM_STALL)"};
+    if (!host_verdict.empty()) return {host_verdict, "cached verdict in " + file};
     std::string why;
     bool ok = kvm_works(why) && qemu_kvm_works(qemu, why);
     AccelChoice c{ok ? "kvm" : "tcg", why};
-    if (!file.empty()) {
-        // Best effort: a cache we cannot write only costs the next probe.
-        std::string dir = file.substr(0, file.rfind('/'));
-        for (size_t i = 1; i <= dir.size(); ++i)
-            if (i == dir.size() || dir[i] == '/') ::mkdir(dir.substr(0, i).c_str(), 0700);
-        std::string tmp = file + ".tmp" + std::to_string(::getpid());
-        {
-            std::ofstream o(tmp);
-            o << id << " " << c.accel << "\n";
-        }
-        if (::rename(tmp.c_str(), file.c_str()) < 0) ::unlink(tmp.c_str());
-    }
+    if (!file.empty()) write_cache(file, id, "-", c.accel);
     return c;
+}
+
+void remember_kvm_stall(const std::string& kernel) {
+    std::string file = cache_file();
+    if (!file.empty()) write_cache(file, boot_id(), kernel_key(kernel), "tcg");
 }
 
 } // namespace burrow::vm

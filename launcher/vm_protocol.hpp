@@ -25,7 +25,9 @@
 //                                  0: stdin/stdout/stderr on three ports
 //   "enter" "0"|"1"                1: serve `burrow enter` on kPortEnter
 // Control port (kPortCtl), lines of text:
-//   guest -> host: "ready\n" (command started), "exit N\n", "signal N\n",
+//   guest -> host: "boot\n" (the agent runs: sent as soon as the port opens,
+//                  before any share is mounted), "ready\n" (command started),
+//                  "exit N\n", "signal N\n",
 //                  "error TEXT\n" (the agent failed: one line for the user)
 //   host -> guest: "kill N\n" (send signal N to the command's process group)
 // Enter port (kPortEnter, one `burrow enter` at a time, QEMU serves the
@@ -34,10 +36,15 @@
 //   host -> guest: 'h' mode ('t' pty, 'p' pipes) then NUL-terminated argv
 //                  (empty argv: the user's shell, interactive), 'i' input,
 //                  'e' end of input, 'w' rows and columns (2 x uint16 LE)
-//   guest -> host: 'o' output, 'x' exit status (uint32 LE, 128+N: signal N)
+//                  'p' ping (the guest answers 'q' at once)
+//   guest -> host: 'o' output, 'x' exit status (uint32 LE, 128+N: signal N),
+//                  'q' the answer to a ping
+// Lengths come from the guest, which is hostile: the host refuses a frame
+// over kMaxFrame and a control line over kMaxCtlLine (and stops the guest).
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace burrow::vm {
 
@@ -52,5 +59,10 @@ inline constexpr const char* kModulesOrder = "/burrow/modules.order";
 inline constexpr const char* kModulesDir = "/burrow/modules";
 
 inline constexpr size_t kFrameHeader = 5;
+// The agent sends at most 4 KiB of output a frame.
+inline constexpr uint32_t kMaxFrame = 65536;
+inline constexpr size_t kMaxCtlLine = 4096;
+// `burrow enter` gives up on a guest that does not answer a ping in this time.
+inline constexpr int kEnterSilenceS = 15;
 
 } // namespace burrow::vm

@@ -484,7 +484,9 @@ start:
     // Frames may already be buffered behind the 'h' one.
     auto handle_frames = [&]() {
         while (next_frame(type, payload)) {
-            if (type == 'i' && in_w >= 0)
+            if (type == 'p')
+                send_frame(port, 'q', "", 0); // the host's liveness check
+            else if (type == 'i' && in_w >= 0)
                 (void)!write(in_w, payload.data(), payload.size());
             else if (type == 'e' && !tty && in_w >= 0)
                 close(in_w), in_w = -1;
@@ -570,6 +572,10 @@ int main() {
     load_modules();
     mark("modules loaded");
     g_ctl = open_port(kPortCtl, O_RDWR);
+    // The first boot marker, as early as the port exists: the host takes it
+    // as proof that this guest runs (under KVM it falls back to TCG when it
+    // does not come in time).
+    ctl_send("boot");
 
     // The meta share's device may still be probing right after the module
     // load: retry briefly on ENOENT (no such tag yet).
