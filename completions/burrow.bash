@@ -105,7 +105,7 @@ _burrow() {
         ;;
     run)
         if [[ $cur == -* ]]; then
-            _burrow_reply --help --policy --set --bind --ro-bind --status-file \
+            _burrow_reply --help --policy --set --env --bind --ro-bind --status-file \
                 --json-status-fd --info-fd --verbose --
         fi
         ;;

@@ -19,6 +19,7 @@ complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a p
 # run
 complete -c burrow -n '__fish_seen_subcommand_from run' -l policy -r -F -a 'minimal agent ci' -d 'Built-in policy or file'
 complete -c burrow -n '__fish_seen_subcommand_from run' -l set -x -d 'Set a policy key or variable: KEY=VALUE'
+complete -c burrow -n '__fish_seen_subcommand_from run' -l env -x -a '(set -xn)' -d 'Pass a variable of the caller'
 complete -c burrow -n '__fish_seen_subcommand_from run' -l bind -r -F -d 'Bind SRC read-write at DEST'
 complete -c burrow -n '__fish_seen_subcommand_from run' -l ro-bind -r -F -d 'Bind SRC read-only at DEST'
 complete -c burrow -n '__fish_seen_subcommand_from run' -l status-file -r -F -d 'Write a JSON status document'

@@ -28,6 +28,7 @@ struct RunOptions {
     CLI::App* cmd = nullptr;
     std::string policy;
     std::vector<std::string> sets;
+    std::vector<std::string> env_names; // --env NAME
     std::vector<std::pair<std::string, std::string>> binds, ro_binds;
     std::string status_file;
     bool verbose = false;
@@ -58,6 +59,16 @@ void add_cli_binds(policy::Policy& p) {
     };
     add(opts.binds, "bind");
     add(opts.ro_binds, "ro-bind");
+}
+
+// --env NAME: one more name the policy's env.inherit allowlist passes (a
+// policy without env.clear passes every variable already).
+void add_cli_env(policy::Policy& p) {
+    for (const auto& name : opts.env_names) {
+        if (name.empty() || name.find('=') != std::string::npos)
+            throw policy::PolicyError("--env " + name + ": expected a variable NAME (or NAME*)");
+        p.env_inherit.push_back(name);
+    }
 }
 
 // One JSON document written next to the target and renamed into place, so a
@@ -104,6 +115,11 @@ void add_run_subcommand(CLI::App& app) {
         ->required();
     opts.cmd->add_option("--set", opts.sets, "set a policy key or variable: KEY=VALUE");
     opts.cmd
+        ->add_option("--env", opts.env_names,
+                     "pass the caller's variable NAME into a policy that clears the "
+                     "environment (as env.inherit; NAME* for a prefix)")
+        ->allow_extra_args(false);
+    opts.cmd
         ->add_option("--bind", opts.binds, "bind host SRC read-write at DEST (after the policy's)")
         ->allow_extra_args(false);
     opts.cmd->add_option("--ro-bind", opts.ro_binds, "bind host SRC read-only at DEST")
@@ -141,6 +157,7 @@ int dispatch_run_subcommand() {
         lo.sets = opts.sets;
         policy::Policy p = policy::load_policy(opts.policy, lo);
         add_cli_binds(p);
+        add_cli_env(p);
         if (status_file.empty() && p.status_file) status_file = *p.status_file;
         res = policy::resolve_policy(p, command, host_facts_from_process());
     } catch (const policy::PolicyError& e) {

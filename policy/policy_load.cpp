@@ -1,9 +1,5 @@
 // Finding policies (built-in names and files), following `extends` with
 // cycle detection, and applying --set edits, before decoding.
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -13,7 +9,7 @@
 
 #include "policy/policy.hpp"
 #include "policy/policy_schema.hpp"
-#include "runtime/fd.hpp"
+#include "policy/read_fd.hpp"
 
 namespace burrow::policy {
 
@@ -29,27 +25,24 @@ struct Source {
     std::string identity; // what cycle detection compares
 };
 
+// A policy or `extends` target: a regular file (a FIFO used to hang `burrow
+// run` forever), read without blocking and capped (read_regular_file).
 std::string read_file_capped(const std::string& path, const Pos& from) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) throw PolicyError(from, "cannot open policy " + path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw PolicyError(from, "policy " + path + " is a directory");
-    std::string text;
-    char buf[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw PolicyError(from, "cannot read policy " + path + ": " + std::strerror(errno));
-        }
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-        // Refuse before holding a huge file in memory.
-        if (text.size() > kMaxPolicyBytes)
-            throw PolicyError(Pos{path, 1, 1}, "policy is too large (more than 1 MiB)");
+    std::string text, why;
+    switch (read_regular_file(path, kMaxPolicyBytes, text, why)) {
+    case ReadFileError::none:
+        return text;
+    case ReadFileError::open:
+        throw PolicyError(from, "cannot open policy " + path + ": " + why);
+    case ReadFileError::not_regular:
+        throw PolicyError(from, "policy " + path + " is " + why);
+    case ReadFileError::too_large:
+        // Refused before holding a huge file in memory.
+        throw PolicyError(Pos{path, 1, 1}, "policy is too large (more than 1 MiB)");
+    case ReadFileError::read:
+        break;
     }
-    return text;
+    throw PolicyError(from, "cannot read policy " + path + ": " + why);
 }
 
 bool looks_like_path(const std::string& s) {

@@ -51,7 +51,9 @@ constexpr std::array kSchema{
     KeyDoc{"env", K::table, "", "The payload's environment."},
     KeyDoc{"env.clear", K::boolean, "false",
            "Start from an empty environment (only env.inherit and env.set pass)."},
-    KeyDoc{"env.inherit", K::strings, "[]", "Variables kept from the caller when env.clear."},
+    KeyDoc{"env.inherit", K::strings, "[]",
+           "Variables kept from the caller when env.clear; NAME* keeps every variable whose "
+           "name starts with NAME. burrow run --env NAME adds one."},
     KeyDoc{"env.set", K::free_table, "", "Variables to set (NAME = \"value\")."},
     KeyDoc{"env.unset", K::strings, "[]", "Variables to remove."},
     KeyDoc{"capabilities", K::table, "", "Capabilities in the sandbox (default: none)."},

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace burrow::policy {
 
@@ -51,13 +52,20 @@ BwrapPlan policy_to_bwrap(const Policy& p, const std::vector<std::string>& host_
     }
     if (p.env_clear) {
         add({"--clearenv"});
-        for (const auto& name : p.env_inherit)
-            for (const auto& e : host_env)
-                if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&
-                    e[name.size()] == '=') {
-                    add({"--setenv", name, e.substr(name.size() + 1)});
-                    break;
-                }
+        for (const auto& name : p.env_inherit) {
+            // "LC_*": every variable whose name starts with "LC_".
+            const bool prefix = name.ends_with('*');
+            const std::string_view want =
+                prefix ? std::string_view(name).substr(0, name.size() - 1) : name;
+            for (const auto& e : host_env) {
+                const auto eq = e.find('=');
+                if (eq == std::string::npos || eq == 0) continue;
+                const std::string_view var(e.data(), eq);
+                if (prefix ? !var.starts_with(want) : var != want) continue;
+                add({"--setenv", std::string(var), e.substr(eq + 1)});
+                if (!prefix) break;
+            }
+        }
     }
     for (const auto& [k, v] : p.env_set) add({"--setenv", k, v});
     for (const auto& k : p.env_unset) add({"--unsetenv", k});

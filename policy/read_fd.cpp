@@ -1,8 +1,13 @@
 #include "policy/read_fd.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+
+#include "runtime/fd.hpp"
 
 namespace burrow {
 
@@ -25,6 +30,59 @@ int read_fd_to_end(int fd, std::string& out, std::size_t limit) {
         // Grow the read size with the data so a large payload costs few syscalls.
         if (chunk < 4 * 1024 * 1024) chunk *= 2;
     }
+}
+
+namespace {
+
+const char* file_kind(mode_t m) {
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISFIFO(m)) return "a FIFO";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    return "not a plain file";
+}
+
+} // namespace
+
+ReadFileError read_regular_file(const std::string& path, std::size_t limit, std::string& out,
+                                std::string& why) {
+    out.clear();
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    if (!fd) {
+        why = std::strerror(errno);
+        return ReadFileError::open;
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+        why = std::string("fstat: ") + std::strerror(errno);
+        return ReadFileError::read;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        why = std::string(file_kind(st.st_mode)) + ", not a regular file";
+        return ReadFileError::not_regular;
+    }
+    if (static_cast<unsigned long long>(st.st_size) > limit) {
+        why = std::to_string(st.st_size) + " bytes";
+        return ReadFileError::too_large;
+    }
+    // A regular file never blocks, but reads are plain blocking reads from
+    // here on (a file on a slow network file system is still read whole).
+    const int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+        why = std::string("fcntl: ") + std::strerror(errno);
+        return ReadFileError::read;
+    }
+    // The size is checked again while reading: the file may grow.
+    if (const int err = read_fd_to_end(fd.get(), out, limit); err != 0) {
+        if (err == EFBIG) {
+            why = "more than " + std::to_string(limit) + " bytes";
+            return ReadFileError::too_large;
+        }
+        why = std::strerror(err);
+        return ReadFileError::read;
+    }
+    return ReadFileError::none;
 }
 
 } // namespace burrow

@@ -1,4 +1,5 @@
-// Reading a caller-supplied fd to its end (bwrap --args, --seccomp, ...).
+// Reading a caller-supplied fd to its end (bwrap --args, --seccomp, ...),
+// and user-named files (policies, `extends` targets, seccomp profiles).
 #pragma once
 
 #include <cstddef>
@@ -11,5 +12,20 @@ namespace burrow {
 // arrive, so an endless source (a pipe from /dev/zero) is refused instead of
 // exhausting memory. The fd is left open.
 int read_fd_to_end(int fd, std::string& out, std::size_t limit);
+
+// Why read_regular_file refused a file.
+enum class ReadFileError { none, open, not_regular, too_large, read };
+
+// Reads the whole of path into out if it is a regular file of at most limit
+// bytes. The file is opened without blocking (O_NONBLOCK: opening a FIFO
+// waits for a writer otherwise, and `extends = "fifo"` hung burrow run
+// forever) and checked with fstat on the opened object, so nothing else (a
+// FIFO, a device, a socket, a directory) is ever read. A symlink in the path
+// is followed: the path is the caller's own choice and burrow reads it with
+// the caller's rights; only what it opens must be a regular file. On failure
+// returns the kind and sets why ("No such file or directory", "a FIFO,
+// not a regular file", ...); out is left unspecified.
+ReadFileError read_regular_file(const std::string& path, std::size_t limit, std::string& out,
+                                std::string& why);
 
 } // namespace burrow

@@ -1,8 +1,5 @@
 #include "policy/seccomp_profile_file.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -13,11 +10,14 @@
 #include "policy/seccomp_builtin.hpp"
 #include "policy/seccomp_compile.hpp"
 #include "policy/seccomp_groups.hpp"
-#include "runtime/fd.hpp"
+#include "policy/read_fd.hpp"
 
 namespace burrow::seccomp {
 
 namespace {
+
+// Profile files larger than this are refused (the built-in ones are a few KiB).
+constexpr std::size_t kMaxProfileBytes = std::size_t{16} << 20;
 
 class Reader {
   public:
@@ -186,22 +186,23 @@ Profile parse_profile_toml(std::string_view text, const std::string& file_name) 
     return p;
 }
 
+// A regular file only (a FIFO would block the open or the read forever),
+// read without blocking and capped (read_regular_file).
 Profile load_profile_file(const std::string& path) {
-    Fd fd{open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-    if (!fd) throw ProfileError(path + ": cannot open profile: " + std::strerror(errno));
-    std::string text;
-    char buf[65536];
-    while (true) {
-        const ssize_t n = read(fd.get(), buf, sizeof buf);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw ProfileError(path + ": cannot read profile: " + std::strerror(errno));
-        }
-        if (n == 0) break;
-        text.append(buf, static_cast<std::size_t>(n));
-        if (text.size() > (16u << 20)) throw ProfileError(path + ": profile too large: " + path);
+    std::string text, why;
+    switch (read_regular_file(path, kMaxProfileBytes, text, why)) {
+    case ReadFileError::none:
+        return parse_profile_toml(text, path);
+    case ReadFileError::open:
+        throw ProfileError(path + ": cannot open profile: " + why);
+    case ReadFileError::not_regular:
+        throw ProfileError(path + ": profile is " + why);
+    case ReadFileError::too_large:
+        throw ProfileError(path + ": profile too large (" + why + ", the limit is 16 MiB)");
+    case ReadFileError::read:
+        break;
     }
-    return parse_profile_toml(text, path);
+    throw ProfileError(path + ": cannot read profile: " + why);
 }
 
 Profile load_profile(const std::string& name_or_path) {

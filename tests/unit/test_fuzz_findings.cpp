@@ -4,6 +4,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "policy/policy_show.hpp"
 #include "policy/seccomp_compile.hpp"
@@ -71,6 +73,76 @@ BOOST_AUTO_TEST_CASE(toml_show_escapes_del) {
     BOOST_TEST(toml.find('\x7f') == std::string::npos);
     BOOST_TEST(*reparse(toml, "show.toml").hostname == "a\x7f"
                                                        "b");
+}
+
+// fuzz_policy_json (issue 12): toml++ keeps a table as a map sorted by key,
+// so `policy show` of a JSON policy, read back as TOML, listed env.set in
+// another order than the JSON side ("on" before " spaced key" became the
+// reverse). The TOML reader now orders every table by where its keys were
+// written, as the JSON reader does.
+BOOST_AUTO_TEST_CASE(show_round_trip_keeps_env_set_order) {
+    const Policy p = policy_test::decode(
+        "{\"env\": {\"set\": {\"on\": \"x\", \" spaced key\": \"y\"}}}", "p.json");
+    BOOST_TEST_REQUIRE(p.env_set.size() == 2u);
+    BOOST_TEST(p.env_set[0].first == "on");
+    for (const bool json : {true, false}) {
+        const Policy q = json ? reparse(policy_to_json(p), "show.json")
+                              : reparse(policy_to_toml(p), "show.toml");
+        BOOST_TEST_REQUIRE(q.env_set.size() == 2u);
+        BOOST_TEST(q.env_set[0].first == "on");
+        BOOST_TEST(q.env_set[1].first == " spaced key");
+        BOOST_TEST(policy_to_json(q) == policy_to_json(p));
+    }
+}
+
+// Every kind of key and value env.set may hold, in an order that is neither
+// sorted nor reverse-sorted, written as TOML (plain, inline and dotted keys)
+// and as JSON: both read in document order, and show's output in either
+// syntax reads back to the same policy.
+BOOST_AUTO_TEST_CASE(show_round_trip_awkward_keys_and_values) {
+    const std::string toml = "[env]\n"
+                             "set.zz = \"last-sorted\"\n"
+                             "set.\"a b\" = \"tab\\there\"\n"
+                             "set.\"\u00e9t\u00e9\" = \"\u00e9 \U0001F600\"\n"
+                             "set.\"$HOME\" = \"$$ and $${user} and ${user}\"\n"
+                             "set.\"q\\\"uote\" = \"back\\\\slash \\\"q\\\"\"\n"
+                             "set.\"ctl\\u0001\" = \"\\u0001\\u001f\\u007f\\b\\f\\n\\r\"\n"
+                             "set.A = \"\"\n"
+                             "set.\"1-x.y\" = \"dot\"\n";
+    const Policy p = policy_test::decode(toml, "p.toml");
+    const std::vector<std::string> keys = {"zz",      "a b", "\u00e9t\u00e9", "$HOME", "q\"uote",
+                                           "ctl\x01", "A",   "1-x.y"};
+    BOOST_TEST_REQUIRE(p.env_set.size() == keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) BOOST_TEST(p.env_set[i].first == keys[i]);
+    BOOST_TEST(p.env_set[3].second == "$ and ${user} and u");
+    BOOST_TEST(p.env_set[5].second == "\x01\x1f\x7f\b\f\n\r");
+    // The same document as JSON reads to the same policy.
+    const Policy pj = reparse(policy_to_json(p), "p.json");
+    BOOST_TEST(policy_to_json(pj) == policy_to_json(p));
+    // Twice round: TOML output of the TOML-read policy, and of that again.
+    Policy q = p;
+    for (int round = 0; round < 2; ++round) {
+        for (const bool json : {true, false}) {
+            const Policy r = json ? reparse(policy_to_json(q), "show.json")
+                                  : reparse(policy_to_toml(q), "show.toml");
+            BOOST_TEST(policy_to_json(r) == policy_to_json(p));
+            q = r;
+        }
+    }
+}
+
+// Tables other than env.set keep document order too: [limits] in TOML
+// written against the sorted order lists its rlimits as written.
+BOOST_AUTO_TEST_CASE(toml_tables_read_in_document_order) {
+    const Node n = parse_toml("[b]\nz = 1\na = 2\n[a]\ny = 1\n[b.c]\nx = 1\n", "t.toml");
+    BOOST_TEST_REQUIRE(n.table.size() == 2u);
+    BOOST_TEST(n.table[0].first == "b");
+    BOOST_TEST(n.table[1].first == "a");
+    const Node& b = n.table[0].second;
+    BOOST_TEST_REQUIRE(b.table.size() == 3u);
+    BOOST_TEST(b.table[0].first == "z");
+    BOOST_TEST(b.table[1].first == "a");
+    BOOST_TEST(b.table[2].first == "c");
 }
 
 // fuzz_seccomp_profile: range conditions on two arguments of one call,

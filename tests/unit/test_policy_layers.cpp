@@ -2,7 +2,17 @@
 #define BOOST_TEST_MODULE policy_layers
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+
 #include "policy/policy_show.hpp"
+#include "policy/seccomp_profile_file.hpp"
 #include "policy_test_support.hpp"
 
 using namespace burrow::policy;
@@ -84,6 +94,70 @@ BOOST_AUTO_TEST_CASE(missing_base_and_unknown_builtin) {
     BOOST_TEST(load_error("nosuch") ==
                "--policy nosuch:1:1: unknown built-in policy \"nosuch\" (built-in: agent, ci, "
                "minimal; a file name needs a '/' or .toml/.json)");
+}
+
+namespace {
+
+// Runs f while a watchdog waits for it: if f is still running after 10 s
+// (blocked opening the FIFO, waiting for a writer, as burrow did before it
+// refused FIFOs), the watchdog opens the FIFO for writing and closes it,
+// which releases f (EOF), and reports the hang. Without the watchdog the
+// test would hang instead of failing.
+bool finishes_without_a_writer(const std::string& fifo, const std::function<void()>& f) {
+    std::atomic<bool> done{false}, rescued{false};
+    std::thread watchdog([&] {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (!done && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        while (!done) {
+            rescued = true;
+            const int fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+            if (fd >= 0) ::close(fd);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    f();
+    done = true;
+    watchdog.join();
+    return !rescued;
+}
+
+} // namespace
+
+// Issue 13 item 9: `extends` naming a FIFO made `burrow run` wait forever
+// for a writer. Policies, extends targets and seccomp profile files must be
+// regular files, checked without blocking.
+BOOST_AUTO_TEST_CASE(fifo_policy_extends_and_profile_refused_at_once) {
+    TempDir d;
+    const std::string fifo = (d.path / "fifo.toml").string();
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::string e;
+    BOOST_TEST(finishes_without_a_writer(fifo, [&] { e = load_error(fifo); }));
+    BOOST_TEST(e == "--policy " + fifo + ":1:1: policy " + fifo + " is a FIFO, not a regular file");
+    const auto top = d.write("top.toml", "extends = \"fifo.toml\"\n");
+    BOOST_TEST(finishes_without_a_writer(fifo, [&] { e = load_error(top); }));
+    BOOST_TEST(e == top + ":1:11: policy " + fifo + " is a FIFO, not a regular file");
+    BOOST_TEST(finishes_without_a_writer(fifo, [&] {
+        try {
+            burrow::seccomp::load_profile_file(fifo);
+            e = "";
+        } catch (const burrow::seccomp::ProfileError& x) {
+            e = x.what();
+        }
+    }));
+    BOOST_TEST(e == fifo + ": profile is a FIFO, not a regular file");
+    // A directory and a device are refused the same way; a symlink to a
+    // regular file (the caller's own choice of name) is followed.
+    BOOST_TEST(load_error(d.path.string() + "/") == "--policy " + d.path.string() +
+                                                        "/:1:1: policy " + d.path.string() +
+                                                        "/ is a directory, not a regular file");
+    const std::string zero = (d.path / "zero.toml").string();
+    BOOST_REQUIRE(::symlink("/dev/zero", zero.c_str()) == 0);
+    BOOST_TEST(load_error(zero).ends_with(" is a character device, not a regular file"));
+    const auto real = d.write("real.toml", "network = \"loopback\"\n");
+    const std::string link = (d.path / "link.toml").string();
+    BOOST_REQUIRE(::symlink(real.c_str(), link.c_str()) == 0);
+    BOOST_TEST(load(link).network == "loopback");
 }
 
 BOOST_AUTO_TEST_CASE(ten_megabyte_file_refused) {

@@ -72,6 +72,54 @@ BOOST_AUTO_TEST_CASE(environment_and_process_options) {
     BOOST_TEST(w.find("limits.timeout") != std::string::npos);
 }
 
+// env.inherit "NAME*" keeps every variable whose name starts with NAME, in
+// the caller's order; a plain name only that variable.
+BOOST_AUTO_TEST_CASE(environment_inherit_prefixes) {
+    const Policy p = policy_test::decode("[env]\nclear = true\ninherit = [\"LC_*\", \"PATH\"]\n");
+    const BwrapPlan plan = policy_to_bwrap(
+        p, {"LC_TIME=C", "PATHX=no", "LC=no", "PATH=/bin", "LC_ALL=C.UTF-8", "XLC_A=no", "=x"},
+        [](const std::string&) { return 3; });
+    const std::string a = joined(plan.args);
+    BOOST_TEST(a.ends_with("--clearenv --setenv LC_TIME C --setenv LC_ALL C.UTF-8 --setenv PATH "
+                           "/bin"));
+}
+
+// Issue 13 item 10: the built-in policies clear the caller's environment
+// and pass an allowlist; agent and ci confine writes with landlock.
+BOOST_AUTO_TEST_CASE(builtin_policies_clear_the_environment) {
+    const std::vector<std::string> host_env{"PATH=/usr/bin",   "AWS_SECRET_ACCESS_KEY=s",
+                                            "GITHUB_TOKEN=t",  "LC_CTYPE=C.UTF-8",
+                                            "TERM=xterm",      "CC=clang",
+                                            "HOME=/home/real", "CI=true"};
+    for (const std::string name : {"agent", "ci", "minimal"}) {
+        BOOST_TEST_CONTEXT(name) {
+            LoadOptions lo;
+            lo.vars = policy_test::fixed_vars();
+            const Policy p = load_policy(name, lo);
+            BOOST_TEST(p.env_clear);
+            const std::string a =
+                joined(policy_to_bwrap(p, host_env, [](const std::string&) { return 3; }).args);
+            BOOST_TEST(a.find("--clearenv") != std::string::npos);
+            BOOST_TEST(a.find("AWS_SECRET_ACCESS_KEY") == std::string::npos);
+            BOOST_TEST(a.find("GITHUB_TOKEN") == std::string::npos);
+            for (const char* kept : {"--setenv PATH /usr/bin", "--setenv LC_CTYPE C.UTF-8",
+                                     "--setenv TERM xterm", "--setenv CC clang"})
+                BOOST_TEST(a.find(kept) != std::string::npos, kept);
+            // HOME: the tmpfs home, or (ci) the caller's, read-only.
+            BOOST_TEST(a.find(name == "ci" ? "--setenv HOME /home/real"
+                                           : "--setenv HOME /home/u") != std::string::npos);
+            BOOST_TEST(p.landlock == (name != "minimal"));
+            if (p.landlock) {
+                std::string rules;
+                for (const auto& lp : p.landlock_paths) rules += lp.path + ":" + lp.access[0] + " ";
+                BOOST_TEST(rules == (name == "agent" ? "/:ro /work:rw /tmp:rw /home/u:rw /dev:rw "
+                                                     : "/:ro /work:rw /tmp:rw /dev:rw "));
+                BOOST_TEST(p.landlock_min_abi == 0); // best effort
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(shell_quoting) {
     BOOST_TEST(shell_quote("/usr/bin") == "/usr/bin");
     BOOST_TEST(shell_quote("") == "''");
