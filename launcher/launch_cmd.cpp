@@ -1,5 +1,6 @@
 #include "launcher/launch_cmd.hpp"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ struct Options {
     std::string project = ".";
     unsigned grace_s = 5;
     bool json = false;
+    std::vector<int> keep_fds;
 };
 Options opts;
 std::vector<std::string> after_dashes;
@@ -77,7 +79,18 @@ bool load_layers(const std::string& project_dir, std::vector<policy::Policy>& ou
     return true;
 }
 
+// --keep-fd: each must be open now (stdio always passes).
+bool check_keep_fds(const char* what) {
+    for (int fd : opts.keep_fds)
+        if (::fcntl(fd, F_GETFD) < 0) {
+            fail(what, "--keep-fd " + std::to_string(fd) + ": " + std::strerror(errno));
+            return false;
+        }
+    return true;
+}
+
 int run_launch() {
+    if (!check_keep_fds("launch")) return 125;
     project::LaunchOptions lo = opts.lo;
     if (opts.backend == "namespace")
         lo.backend = project::Backend::ns;
@@ -105,6 +118,9 @@ int run_launch() {
         return fail("launch", e.what());
     }
     ps.layers = std::move(layers);
+    ps.keep_fds = opts.keep_fds;
+    if (!ps.keep_fds.empty() && ps.backend != project::Backend::ns)
+        return fail("launch", "--keep-fd: only the namespace backend passes fds");
 
     if (!ps.new_session) {
         std::optional<session::Entry> running;
@@ -122,7 +138,7 @@ int run_launch() {
                              "burrow: launch: joining the sandbox already running for %s; its "
                              "options apply, not these (--new starts another)\n",
                              ps.project_dir.c_str());
-            return launch::join_session(*running, ps.command, "launch");
+            return launch::join_session(*running, ps.command, "launch", ps.keep_fds);
         }
     }
     switch (ps.backend) {
@@ -137,6 +153,7 @@ int run_launch() {
 }
 
 int run_enter() {
+    if (!check_keep_fds("enter")) return 125;
     std::string id, canon;
     if (!project_of("enter", opts.project, id, canon)) return 125;
     std::optional<session::Entry> e;
@@ -153,7 +170,7 @@ int run_enter() {
             if (k == "SHELL" && !v.empty()) shell = v;
         argv = {shell};
     }
-    return launch::join_session(*e, argv, "enter");
+    return launch::join_session(*e, argv, "enter", opts.keep_fds);
 }
 
 int run_stop() {
@@ -274,6 +291,10 @@ void add_launch_subcommands(CLI::App& app) {
                   "copy FILE in at start, never written back (default ~/.claude.json)")
         ->allow_extra_args(false);
     l->add_flag("--no-seed", opts.lo.no_seed, "no copy-seeded files");
+    l->add_option("--keep-fd", opts.keep_fds,
+                  "pass fd N to the command (repeatable; otherwise only stdio)")
+        ->check(CLI::NonNegativeNumber)
+        ->allow_extra_args(false);
     auto* c = l->add_option_group("container", "container backend (systemd-nspawn)");
     c->add_flag("--sudo", opts.container.sudo, "not root: re-exec through sudo");
     auto* v = l->add_option_group("vm", "vm backend (QEMU)");
@@ -291,6 +312,10 @@ void add_launch_subcommands(CLI::App& app) {
     auto* e = opts.enter = app.add_subcommand(
         "enter", "Open your shell (or COMMAND after \"--\") in the project's running sandbox");
     e->add_option("PROJECT_DIR", opts.project, "project directory (default: .)");
+    e->add_option("--keep-fd", opts.keep_fds,
+                  "pass fd N to the command (repeatable; otherwise only stdio)")
+        ->check(CLI::NonNegativeNumber)
+        ->allow_extra_args(false);
     e->footer("Exit status: the shell's; 125 when no sandbox runs for the project.");
 
     auto* s = opts.stop = app.add_subcommand("stop", "Stop the project's running sandbox");
