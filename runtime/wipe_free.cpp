@@ -21,9 +21,15 @@
 
 namespace {
 
+// Blocks from 128 KiB up are glibc's mmap()ed chunks (M_MMAP_THRESHOLD's
+// default): free() unmaps them, the kernel zeroes the pages, and wiping them
+// first would only fault in pages never written (a large reserve()).
+constexpr std::size_t kUnmappedOnFree = 128 * 1024;
+
 inline void wipe_and_free(void* p) noexcept {
     if (p == nullptr) return;
-    ::explicit_bzero(p, ::malloc_usable_size(p));
+    const std::size_t n = ::malloc_usable_size(p);
+    if (n < kUnmappedOnFree) ::explicit_bzero(p, n);
     ::free(p);
 }
 
