@@ -6,6 +6,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -161,7 +162,16 @@ int run_joined(const JoinSpec& spec) {
             die(w, st_harden + static_cast<int>(harden::dumpable), e, 125);
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != caller)
             die(w, st_parent, errno, 125);
-        if (::setns(pidfd, flags) != 0) die(w, st_setns, errno, 125);
+        // EPERM from the kernel's access check on the target (it must be
+        // dumpable to us): seen once in ~50 runs under heavy load on a
+        // freshly started sandbox, never reproduced alone; a few retries,
+        // each checked afresh by the kernel, before giving up.
+        for (int attempt = 0;; ++attempt) {
+            if (::setns(pidfd, flags) == 0) break;
+            if (errno != EPERM || attempt == 4) die(w, st_setns, errno, 125);
+            const struct timespec pause { 0, 20 * 1000 * 1000 };
+            ::nanosleep(&pause, nullptr);
+        }
         const pid_t helper_pid = ::getpid();
         const pid_t child = ::fork();
         if (child < 0) die(w, st_fork, errno, 125);
