@@ -51,6 +51,14 @@ bool namespace_backend() {
     return ltest::backend() == "namespace";
 }
 
+// Cases that only mean something on the namespace backend (run, bwrap
+// mode) are reported as skipped on the others.
+struct OnNamespace {
+    boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
+        return namespace_backend();
+    }
+};
+
 // The hostile program, copied into the project dir (visible inside).
 std::string install_hostile(const std::string& dir) {
     const std::string to = dir + "/hostile";
@@ -204,8 +212,8 @@ BOOST_AUTO_TEST_CASE(launch_pid1_memory_holds_no_secret) {
 }
 
 // (b) run --policy agent: pid 1 of the sandbox.
-BOOST_AUTO_TEST_CASE(run_pid1_memory_holds_no_secret) {
-    if (!namespace_backend()) return;
+BOOST_AUTO_TEST_CASE(run_pid1_memory_holds_no_secret,
+                     *boost::unit_test::precondition(OnNamespace())) {
     TempDir d;
     install_hostile(d.path());
     Command c;
@@ -228,8 +236,8 @@ BOOST_AUTO_TEST_CASE(run_pid1_memory_holds_no_secret) {
 
 // (b) bwrap --clearenv: pid 1 (bwrap's semantics otherwise: it may stay
 // readable to an unprivileged caller's payload; the secret must not be in it).
-BOOST_AUTO_TEST_CASE(bwrap_clearenv_pid1_memory_holds_no_secret) {
-    if (!namespace_backend()) return;
+BOOST_AUTO_TEST_CASE(bwrap_clearenv_pid1_memory_holds_no_secret,
+                     *boost::unit_test::precondition(OnNamespace())) {
     TempDir d;
     const std::string hostile = install_hostile(d.path());
     Command c;
@@ -291,8 +299,7 @@ BOOST_AUTO_TEST_CASE(enter_passes_stdio_only) {
 }
 
 // (c) Inherited fds: run.
-BOOST_AUTO_TEST_CASE(run_passes_stdio_only) {
-    if (!namespace_backend()) return;
+BOOST_AUTO_TEST_CASE(run_passes_stdio_only, *boost::unit_test::precondition(OnNamespace())) {
     HostDirFd hd;
     TempDir d;
     for (bool keep : {false, true}) {
