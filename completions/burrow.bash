@@ -82,7 +82,7 @@ _burrow() {
         _burrow_files
         return 0
         ;;
-    --set | --env | --append | --memory | --cores | --json-status-fd | --info-fd | \
+    --set | --env | --append | --memory | --cores | --json-status-fd | --info-fd | --keep-fd | \
         --uid | --gid | --hostname | --setenv | --unsetenv | --args | --argv0 | \
         --cap-add | --cap-drop | --perms | --size | --chmod | --userns | --userns2 | \
         --pidns | --sync-fd | --block-fd | --userns-block-fd | --seccomp | --add-seccomp-fd | \
@@ -106,19 +106,26 @@ _burrow() {
     run)
         if [[ $cur == -* ]]; then
             _burrow_reply --help --policy --set --env --bind --ro-bind --status-file \
-                --json-status-fd --info-fd --verbose --
+                --json-status-fd --info-fd --keep-fd --verbose --
         fi
         ;;
     launch)
         if [[ $cur == -* ]]; then
             _burrow_reply --help --backend --shell --tmux --no-network --gh-token --ssh-keys --env \
-                --bind --ro-bind --policy --new --sudo --kernel --initrd --append \
+                --bind --ro-bind --policy --new --keep-fd --sudo --kernel --initrd --append \
                 --memory --cores --
         else
             _burrow_dirs
         fi
         ;;
-    enter | stop)
+    enter)
+        if [[ $cur == -* ]]; then
+            _burrow_reply --help --keep-fd --
+        else
+            _burrow_dirs
+        fi
+        ;;
+    stop)
         if [[ $cur == -* ]]; then
             _burrow_reply --help
         else

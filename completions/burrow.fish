@@ -39,6 +39,7 @@ complete -c burrow -n '__fish_seen_subcommand_from launch' -l bind -r -F -d 'Bin
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l ro-bind -r -F -d 'Bind SRC read-only'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l policy -r -F -a 'minimal agent ci' -d 'Layer a policy'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l new -d 'Force a separate sandbox'
+complete -c burrow -n '__fish_seen_subcommand_from launch enter run' -l keep-fd -x -d 'Pass inherited fd N to the command'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l sudo -d 'Re-exec through sudo (container)'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l kernel -r -F -d 'VM kernel'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l initrd -r -F -d 'VM initrd'

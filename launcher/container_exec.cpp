@@ -22,6 +22,7 @@
 #include "launcher/container_spec.hpp"
 #include "policy/seccomp_precompiled.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/hardening.hpp"
 
 extern char** environ;
 
@@ -104,25 +105,24 @@ void fix_ownership(const ExecSpec& s) {
 
 // No capabilities, whatever the uid: nspawn leaves uid 0 in the container
 // a large set (CAP_SYS_ADMIN among them) in the host's user namespace, which
-// could remount the host's /usr read-write. Bounding set emptied too, so no
-// exec gets any back (no_new_privs is already set by nspawn).
-// Bounding set first, while CAP_SETPCAP is still there (before setresuid).
+// could remount the host's /usr read-write. Bounding set emptied first,
+// while CAP_SETPCAP is still there (before setresuid), so no exec gets any
+// back; the rest is the hardening sequence's (runtime/hardening.hpp).
 bool drop_bounding_set() {
     for (int cap = 0; cap <= 63; ++cap)
         if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return false;
     return true;
 }
 
-bool drop_capabilities() {
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
-        return false;
-    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2] = {};
-    return ::syscall(SYS_capset, &hdr, data) == 0;
-}
-
 // The command's process: drop privileges, prepare the home, exec.
 [[noreturn]] void run_child(const ExecSpec& s, const sigset_t& old_mask) {
+    // The hardening sequence (runtime/hardening.hpp): not dumpable from the
+    // start (inherited from the helper, set again here in case), so no
+    // process of the container can trace or read us before exec.
+    if (const int e = harden::not_dumpable()) {
+        say(errstr("prctl(PR_SET_DUMPABLE)", e));
+        ::_exit(125);
+    }
     if (!drop_bounding_set()) {
         say(errstr("cannot drop the capability bounding set"));
         ::_exit(125);
@@ -132,8 +132,18 @@ bool drop_capabilities() {
         say(errstr("cannot switch to uid " + std::to_string(s.uid)));
         ::_exit(125);
     }
-    if (!drop_capabilities()) {
-        say(errstr("cannot drop capabilities"));
+    // The same `default` seccomp profile as the namespace backend (it refuses
+    // TIOCSTI, so an interactive shell keeps its terminal and job control),
+    // plus the tty guard; precompiled, so this is a table lookup. NO_NEW_PRIVS
+    // and the filters before the capabilities go, then every fd but stdio.
+    const auto filter = seccomp::compile_named_profile("default");
+    const sock_fprog fprog{static_cast<unsigned short>(filter.size()),
+                           const_cast<sock_filter*>(filter.data())};
+    harden::Plan plan;
+    plan.filters = std::span<const sock_fprog>(&fprog, 1);
+    int err = 0;
+    if (const harden::Step st = harden::lock(plan, &err); st != harden::ok) {
+        say(errstr(harden::step_name(st), err));
         ::_exit(125);
     }
     uid_t r, e, su;
@@ -155,23 +165,11 @@ bool drop_capabilities() {
     argv.push_back(nullptr);
     for (const auto& e : s.env) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
-    // The same `default` seccomp profile as the namespace backend (it refuses
-    // TIOCSTI, so an interactive shell keeps its terminal and job control);
-    // precompiled, so this is a table lookup. Installed last, after the
-    // privilege drop and the file work above.
-    const auto filter = seccomp::compile_named_profile("default");
-    sock_fprog fprog{static_cast<unsigned short>(filter.size()),
-                     const_cast<sock_filter*>(filter.data())};
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0) {
-        say(errstr("cannot install the seccomp filter"));
-        ::_exit(125);
-    }
     ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     // execvp searches the PATH of the environment the command gets.
     environ = envp.data();
     ::execvp(argv[0], argv.data());
-    int err = errno;
+    err = errno;
     say(errstr(s.argv[0], err));
     ::_exit(err == ENOENT ? 127 : 126);
 }
@@ -190,6 +188,9 @@ void write_status(const std::string& path, int code) {
 } // namespace
 
 int container_exec_main(int argc, char** argv) {
+    // The helper is visible to the command (same pid namespace): not
+    // dumpable, as is the command's process until its exec.
+    (void)harden::not_dumpable();
     if (argc != 3) {
         say("__container-exec is internal to the container backend");
         return 125;

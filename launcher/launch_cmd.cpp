@@ -49,6 +49,7 @@ struct Options {
     // host-side tmux session a `launch --tmux` started; it reports its exit
     // status in RUN_DIR/tmux/status.
     std::string tmux_pane;
+    std::vector<int> keep_fds;
 };
 Options opts;
 std::vector<std::string> after_dashes;
@@ -311,6 +312,16 @@ void write_pane_status(const std::string& run_dir, int status) {
     (void)!::write(fd.get(), s.data(), s.size());
 }
 
+// --keep-fd: each must be open now (stdio always passes).
+bool check_keep_fds(const char* what) {
+    for (int fd : opts.keep_fds)
+        if (::fcntl(fd, F_GETFD) < 0) {
+            fail(what, "--keep-fd " + std::to_string(fd) + ": " + std::strerror(errno));
+            return false;
+        }
+    return true;
+}
+
 int run_launch_backend();
 
 int run_launch() {
@@ -320,6 +331,7 @@ int run_launch() {
 }
 
 int run_launch_backend() {
+    if (!check_keep_fds("launch")) return 125;
     project::LaunchOptions lo = opts.lo;
     if (opts.backend == "namespace")
         lo.backend = project::Backend::ns;
@@ -362,6 +374,13 @@ int run_launch_backend() {
         if (ps.run_dir != d) ::rmdir(ps.run_dir.c_str()); // --new made its own: unused
         ps.run_dir = d;
     }
+    ps.keep_fds = opts.keep_fds;
+    // The pane's burrow is started by the tmux server, which passes it no
+    // fds of ours.
+    if (!ps.keep_fds.empty() && ps.tmux)
+        return fail("launch", "--keep-fd: not with --tmux (tmux passes no fds to its pane)");
+    if (!ps.keep_fds.empty() && ps.backend != project::Backend::ns)
+        return fail("launch", "--keep-fd: only the namespace backend passes fds");
 
     if (!ps.new_session) {
         std::optional<session::Entry> running;
@@ -379,7 +398,7 @@ int run_launch_backend() {
                              "burrow: launch: joining the sandbox already running for %s; its "
                              "options apply, not these (--new starts another)\n",
                              ps.project_dir.c_str());
-            return launch::join_session(*running, ps.command, "launch");
+            return launch::join_session(*running, ps.command, "launch", ps.keep_fds);
         }
     }
     if (ps.tmux) return run_tmux_outside(ps);
@@ -395,6 +414,7 @@ int run_launch_backend() {
 }
 
 int run_enter() {
+    if (!check_keep_fds("enter")) return 125;
     std::string id, canon;
     if (!project_of("enter", opts.project, id, canon)) return 125;
     std::optional<session::Entry> e;
@@ -411,7 +431,7 @@ int run_enter() {
             if (k == "SHELL" && !v.empty()) shell = v;
         argv = {shell};
     }
-    return launch::join_session(*e, argv, "enter");
+    return launch::join_session(*e, argv, "enter", opts.keep_fds);
 }
 
 int run_stop() {
@@ -539,6 +559,10 @@ void add_launch_subcommands(CLI::App& app) {
                   "copy FILE in at start, never written back (default ~/.claude.json)")
         ->allow_extra_args(false);
     l->add_flag("--no-seed", opts.lo.no_seed, "no copy-seeded files");
+    l->add_option("--keep-fd", opts.keep_fds,
+                  "pass fd N to the command (repeatable; otherwise only stdio)")
+        ->check(CLI::NonNegativeNumber)
+        ->allow_extra_args(false);
     auto* c = l->add_option_group("container", "container backend (systemd-nspawn)");
     c->add_flag("--sudo", opts.container.sudo, "not root: re-exec through sudo");
     auto* v = l->add_option_group("vm", "vm backend (QEMU)");
@@ -556,6 +580,10 @@ void add_launch_subcommands(CLI::App& app) {
     auto* e = opts.enter = app.add_subcommand(
         "enter", "Open your shell (or COMMAND after \"--\") in the project's running sandbox");
     e->add_option("PROJECT_DIR", opts.project, "project directory (default: .)");
+    e->add_option("--keep-fd", opts.keep_fds,
+                  "pass fd N to the command (repeatable; otherwise only stdio)")
+        ->check(CLI::NonNegativeNumber)
+        ->allow_extra_args(false);
     e->footer("Exit status: the shell's; 125 when no sandbox runs for the project.");
 
     auto* s = opts.stop = app.add_subcommand("stop", "Stop the project's running sandbox");

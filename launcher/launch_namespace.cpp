@@ -414,6 +414,10 @@ int launch_namespace(const project::ProjectSandbox& ps) {
     }
     info_read.reset();
     res.sandbox.status.info_fd = info_write.release(); // the runtime closes it
+    // pid 1 and the monitor non-dumpable for every caller, stdio and
+    // --keep-fd only, TIOCSTI refused (runtime/hardening.hpp).
+    res.sandbox.proc.hardened = true;
+    res.sandbox.proc.keep_fds = ps.keep_fds;
     const RunResult r = run_sandbox_report(res.sandbox);
 
     // The registrar is over, or can stop: SIGTERM ends it at once unless it

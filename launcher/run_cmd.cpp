@@ -33,6 +33,7 @@ struct RunOptions {
     std::string status_file;
     bool verbose = false;
     int json_status_fd = -1, info_fd = -1;
+    std::vector<int> keep_fds;
 };
 RunOptions opts;
 std::vector<std::string> after_dashes;
@@ -134,6 +135,11 @@ void add_run_subcommand(CLI::App& app) {
         ->add_option("--info-fd", opts.info_fd,
                      "write bwrap's info JSON (child pid, namespaces) to FD")
         ->check(CLI::NonNegativeNumber);
+    opts.cmd
+        ->add_option("--keep-fd", opts.keep_fds,
+                     "pass fd N to the command (repeatable; otherwise only stdio)")
+        ->check(CLI::NonNegativeNumber)
+        ->allow_extra_args(false);
     opts.cmd->add_flag("--verbose", opts.verbose,
                        "report what was enforced and what was unavailable");
     // Everything from the command on is the payload's, options included.
@@ -150,6 +156,11 @@ int dispatch_run_subcommand() {
         std::fprintf(stderr, "burrow: run: no command given (burrow run --policy P -- COMMAND)\n");
         return 125;
     }
+    for (int fd : opts.keep_fds)
+        if (::fcntl(fd, F_GETFD) < 0) {
+            std::fprintf(stderr, "burrow: run: --keep-fd %d: %s\n", fd, std::strerror(errno));
+            return 125;
+        }
     policy::Resolved res;
     std::string status_file = opts.status_file;
     try {
@@ -168,6 +179,10 @@ int dispatch_run_subcommand() {
     res.sandbox.diag.verbose = opts.verbose;
     res.sandbox.status.json_status_fd = opts.json_status_fd;
     res.sandbox.status.info_fd = opts.info_fd;
+    // Not bwrap mode: pid 1 and the monitor non-dumpable for every caller,
+    // stdio and --keep-fd only, TIOCSTI refused (runtime/hardening.hpp).
+    res.sandbox.proc.hardened = true;
+    res.sandbox.proc.keep_fds = opts.keep_fds;
     // With diag.verbose the runtime itself reports what it enforced and
     // what was unavailable, before the payload starts.
     const RunResult r = run_sandbox_report(res.sandbox);

@@ -40,8 +40,14 @@ bool wait_gone(int pidfd, int ms) {
 
 } // namespace
 
-int join_session(const session::Entry& e, const std::vector<std::string>& argv, const char* what) {
+int join_session(const session::Entry& e, const std::vector<std::string>& argv, const char* what,
+                 const std::vector<int>& keep_fds) {
     if (e.backend == "vm") {
+        if (!keep_fds.empty()) {
+            std::fprintf(stderr, "burrow: %s: --keep-fd: a VM sandbox cannot be passed fds\n",
+                         what);
+            return 125;
+        }
         // The identity check once more right before use (QEMU, its start
         // time and exe, the launcher, the enter socket's place and owner):
         // nothing typed goes to a socket a sandbox could have made.
@@ -78,6 +84,10 @@ int join_session(const session::Entry& e, const std::vector<std::string>& argv, 
     for (const auto& [k, v] : e.env) spec.env.push_back(k + "=" + v);
     spec.env.push_back("PWD=" + e.cwd);
     spec.cwd = e.cwd;
+    spec.keep_fds = keep_fds;
+    // The user's terminal stays the command's (job control in an
+    // interactive shell); the join installs the tty guard instead of setsid.
+    spec.new_session = false;
     try {
         spec.seccomp = seccomp::compile_named_profile("default");
     } catch (const std::exception& ex) {

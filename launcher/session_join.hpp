@@ -12,7 +12,9 @@ namespace burrow::launch {
 
 // Runs argv inside e's sandbox (its recorded environment, cwd the project
 // dir). `what` names the subcommand in messages ("launch", "enter").
-int join_session(const session::Entry& e, const std::vector<std::string>& argv, const char* what);
+// keep_fds: passed to the command besides stdio (every other fd is closed).
+int join_session(const session::Entry& e, const std::vector<std::string>& argv, const char* what,
+                 const std::vector<int>& keep_fds = {});
 
 // SIGTERM to the sandbox's payload, SIGKILL after grace_ms; waits until it
 // is gone. 0, or 125 with one line on stderr.

@@ -90,6 +90,8 @@ struct ProjectSandbox {
     bool network = true; // false: --no-network (no usable network at all)
     bool new_session = false; // --new: do not join a running sandbox
     std::string hostname;     // "burrow-<basename>" unless a policy says otherwise
+    std::vector<int> keep_fds; // --keep-fd: passed to the command besides stdio
+                               // (namespace backend; every other inherited fd is closed)
 
     // Namespace backend only: the layered --policy files, applied on top of
     // what the shares above say (their seccomp, landlock, limits, extra fs).

@@ -1,13 +1,12 @@
 #include "runtime/join.hpp"
 
 #include <fcntl.h>
-#include <linux/capability.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include <cstring>
 
 #include "runtime/fd.hpp"
+#include "runtime/hardening.hpp"
 
 namespace burrow::join {
 
@@ -27,11 +27,9 @@ enum Step : int {
     st_parent,
     st_setns,
     st_fork,
-    st_caps,
     st_chdir,
-    st_nnp,
-    st_seccomp,
-    st_exec
+    st_exec,
+    st_harden = 100 // + harden::Step
 };
 
 const char* step_name(int s) {
@@ -42,17 +40,12 @@ const char* step_name(int s) {
         return "setns";
     case st_fork:
         return "fork";
-    case st_caps:
-        return "dropping capabilities";
     case st_chdir:
         return "chdir";
-    case st_nnp:
-        return "prctl(PR_SET_NO_NEW_PRIVS)";
-    case st_seccomp:
-        return "installing the seccomp filter";
     case st_exec:
         return "exec";
     }
+    if (s > st_harden) return harden::step_name(s - st_harden);
     return "?";
 }
 
@@ -86,21 +79,6 @@ int status_of(int ws) {
     if (WIFEXITED(ws)) return WEXITSTATUS(ws);
     if (WIFSIGNALED(ws)) return 128 + WTERMSIG(ws);
     return 125;
-}
-
-// No capabilities at all, bounding and ambient sets included: a joined
-// process holds the sandbox user namespace's full set after setns.
-bool drop_capabilities() {
-    for (unsigned long cap = 0; cap < 64; ++cap)
-        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
-            if (errno == EINVAL) break;
-            if (errno != EPERM) return false; // EPERM: already without CAP_SETPCAP
-        }
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-        return false;
-    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2]{};
-    return ::syscall(SYS_capset, &hdr, data) == 0;
 }
 
 } // namespace
@@ -139,9 +117,12 @@ int run_joined(const JoinSpec& spec) {
     }
     std::vector<const char*> cand;
     for (const auto& c : candidates) cand.push_back(c.c_str());
-    sock_fprog fprog{static_cast<unsigned short>(spec.seccomp.size()),
-                     const_cast<sock_filter*>(spec.seccomp.data())};
-    const bool with_seccomp = !spec.seccomp.empty();
+    const sock_fprog fprog{static_cast<unsigned short>(spec.seccomp.size()),
+                           const_cast<sock_filter*>(spec.seccomp.data())};
+    harden::Plan plan;
+    plan.filters = std::span<const sock_fprog>(&fprog, spec.seccomp.empty() ? 0 : 1);
+    plan.keep_fds = spec.keep_fds;
+    plan.new_session = spec.new_session;
     const char* cwd = spec.cwd.c_str();
     const int pidfd = spec.pidfd;
     const int flags = spec.ns_flags;
@@ -174,9 +155,23 @@ int run_joined(const JoinSpec& spec) {
         const int w = report_write.get();
         ::close(report_read.get());
         g_forward_to = 0;
+        // The hardening sequence (runtime/hardening.hpp), step 1: not
+        // dumpable before setns, so that the payload below is born
+        // unreadable and untraceable to everything in the sandbox.
+        if (const int e = harden::not_dumpable())
+            die(w, st_harden + static_cast<int>(harden::dumpable), e, 125);
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != caller)
             die(w, st_parent, errno, 125);
-        if (::setns(pidfd, flags) != 0) die(w, st_setns, errno, 125);
+        // EPERM from the kernel's access check on the target (it must be
+        // dumpable to us): seen once in ~50 runs under heavy load on a
+        // freshly started sandbox, never reproduced alone; a few retries,
+        // each checked afresh by the kernel, before giving up.
+        for (int attempt = 0;; ++attempt) {
+            if (::setns(pidfd, flags) == 0) break;
+            if (errno != EPERM || attempt == 4) die(w, st_setns, errno, 125);
+            const struct timespec pause { 0, 20 * 1000 * 1000 };
+            ::nanosleep(&pause, nullptr);
+        }
         const pid_t helper_pid = ::getpid();
         const pid_t child = ::fork();
         if (child < 0) die(w, st_fork, errno, 125);
@@ -186,17 +181,19 @@ int run_joined(const JoinSpec& spec) {
             if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) die(w, st_parent, errno, 125);
             // Our parent is outside the pid namespace: getppid() reads 0.
             (void)helper_pid;
-            if (!drop_capabilities()) die(w, st_caps, errno, 125);
+            // Steps 3-6: NO_NEW_PRIVS and seccomp (+ the tty guard) while
+            // the capabilities are still held, then the capabilities,
+            // inherited fds, the session. Still not dumpable (inherited).
+            int err = 0;
+            if (const harden::Step st = harden::lock(plan, &err); st != harden::ok)
+                die(w, st_harden + static_cast<int>(st), err, 125);
             if (::chdir(cwd) != 0) die(w, st_chdir, errno, 125);
-            if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die(w, st_nnp, errno, 125);
-            if (with_seccomp && ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0)
-                die(w, st_seccomp, errno, 125);
             // Default dispositions for what we forward (handlers reset on
             // exec anyway; this closes the window before it).
             struct sigaction dfl {};
             dfl.sa_handler = SIG_DFL;
             for (int s : kForwarded) ::sigaction(s, &dfl, nullptr);
-            int err = ENOENT;
+            err = ENOENT;
             for (const char* c : cand) {
                 ::execve(c, const_cast<char* const*>(argv.data()),
                          const_cast<char* const*>(envp.data()));

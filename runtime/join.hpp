@@ -1,7 +1,8 @@
 // Joining a running sandbox (burrow launch on a running project, burrow
 // enter): enter the namespaces of one of its processes through a pidfd,
-// harden exactly like a fresh payload (capabilities and bounding set
-// dropped, NO_NEW_PRIVS, the seccomp program), chdir and exec.
+// harden with the one sequence of runtime/hardening.hpp (not dumpable
+// before setns; NO_NEW_PRIVS and the seccomp program before the capability
+// drop; fds; session or tty guard), chdir and exec with env only.
 //
 // This file takes a plain description and parses nothing: which process,
 // which namespaces, argv, env, cwd and the BPF program are decided by the
@@ -23,7 +24,9 @@ struct JoinSpec {
     std::vector<std::string> argv;    // argv[0] searched in env's PATH when it has no '/'
     std::vector<std::string> env;     // complete environment, "NAME=VALUE"
     std::string cwd;                  // inside; must exist there
-    std::vector<sock_filter> seccomp; // installed last; empty: none
+    std::vector<sock_filter> seccomp; // installed before the capability drop; empty: none
+    std::vector<int> keep_fds;        // open across exec besides stdio (--keep-fd)
+    bool new_session = false;         // setsid(); otherwise TIOCSTI is refused by seccomp
     std::string prog = "burrow";      // message prefix
 };
 

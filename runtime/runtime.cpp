@@ -25,6 +25,12 @@
 //                                              denial log's listener -> monitor),
 //                                              exec
 //
+//  The steps every sandbox executor shares, and their order, are described
+//  in runtime/hardening.hpp; the deviations of a fresh sandbox are too.
+//  With Process::hardened (run, launch) the monitor and pid 1 are not
+//  dumpable for any caller, the payload's inherited fds other than stdio
+//  and keep_fds are closed on exec, and the tty guard comes with seccomp.
+//
 //  Before clone the monitor also plans landlock (ABI check), creates the
 //  cgroup; after clone it moves the child into the cgroup before "go"; while
 //  waiting it enforces the timeout.
@@ -54,6 +60,7 @@
 #include "runtime/error.hpp"
 #include "runtime/exec.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/hardening.hpp"
 #include "runtime/landlock.hpp"
 #include "runtime/mounts.hpp"
 #include "runtime/namespaces.hpp"
@@ -192,7 +199,9 @@ void switch_ids(const Launch& l) {
 // caller (root in the sandbox may hold DAC override over root's files), or a
 // binary the caller could write itself (a self-built burrow). An
 // unprivileged caller running a binary it cannot write keeps bwrap's
-// behaviour: the payload may read the binary, never write it.
+// behaviour: the payload may read the binary, never write it. That is bwrap
+// mode only: run and launch (Process::hardened) always hide, as pid 1's
+// memory is the caller's (issue 13 item 4), and need no /proc/1/ns access.
 bool hide_exe(uid_t real_uid) {
     return real_uid == 0 || ::access("/proc/self/exe", W_OK) == 0;
 }
@@ -260,7 +269,8 @@ void child_setup_and_exec(Launch& l) {
 
     // From here on nothing needs our /proc files writable by our own uid
     // (the maps are written), so pid 1 can be made non-dumpable here.
-    if (l.hide_exe && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
+    if (l.hide_exe)
+        if (const int e = harden::not_dumpable()) fail_errno("can't set dumpable", e);
     // bwrap cuts the bounding set only in a user namespace (new or joined):
     // on the host, NO_NEW_PRIVS already keeps exec from granting anything
     // beyond the permitted set, and CapBnd stays what the caller had.
@@ -322,12 +332,21 @@ void child_setup_and_exec(Launch& l) {
     rlimits::apply(sb.limits.rlimits);
     setup_step::enter(setup_step::Step::ambient_caps);
     caps::raise_ambient(sb.proc.capabilities);
+    // Inherited fds: only stdio and the kept ones reach the command; ours
+    // (the exec report pipe) are close-on-exec already and stay usable.
+    if (sb.proc.hardened)
+        if (const int e = harden::fds_for_exec(sb.proc.keep_fds))
+            fail_errno("--keep-fd: fd not open", e);
     // Last, so that the filters need not allow anything burrow needs.
     // Before seccomp: a filter may refuse write(), and a payload that runs
     // must not be taken for a failed setup (its status would be lost).
     setup_step::enter(setup_step::Step::seccomp);
     supervisor::report_exec_starting(l.setup_done_write.get());
     try {
+        // The tty guard first, so that no program below can refuse its
+        // install; stacked filters all apply.
+        if (sb.proc.hardened && !sb.proc.new_session)
+            if (const int e = harden::install(harden::tty_guard())) fail_seccomp_install(e);
         if (l.seclog_payload)
             seccomp_notify::install_programs_with_listener(sb.seccomp_programs,
                                                            sb.seccomp_log.program, l.seclog_program,
@@ -495,7 +514,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     l.caller_cwd = exec::caller_cwd();
     l.real_uid = ::getuid();
     l.real_gid = ::getgid();
-    l.hide_exe = hide_exe(l.real_uid);
+    l.hide_exe = sb.proc.hardened || hide_exe(l.real_uid);
     l.needs_init = !sb.proc.as_pid_1 && (sb.ns.pid || has_lock_files(sb) || sb.status.sync_fd >= 0);
     if (sb.ns.pid && !sb.proc.as_pid_1) {
         l.event_fd.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
@@ -585,7 +604,8 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     // The monitor needs no privilege from here on, and a payload that can
     // see it (shared pid namespace) must not reach our /proc/PID/exe.
     caps::drop_all();
-    if (l.hide_exe && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) fail_errno("can't set dumpable");
+    if (l.hide_exe)
+        if (const int e = harden::not_dumpable()) fail_errno("can't set dumpable", e);
     if (sb.proc.die_with_parent) {
         supervisor::set_parent_death_signal();
         supervisor::die_if_parent_gone(caller);

@@ -129,6 +129,13 @@ struct Process {
     // effective=permitted=inheritable=capabilities and raises the same ambient
     // caps for uid 0 too (observed with bwrap 0.8.0: CapAmb is non-zero).
     bool keep_capabilities = false;
+    // burrow's own front ends (run, launch), never bwrap mode: the monitor
+    // and pid 1 are non-dumpable whatever the caller (their memory holds
+    // what the caller had: environment, argv, files read), only stdio and
+    // keep_fds reach the payload, and TIOCSTI/TIOCLINUX are refused unless
+    // new_session (runtime/hardening.hpp).
+    bool hardened = false;
+    std::vector<int> keep_fds;             // with hardened: open in the payload besides 0, 1, 2
     std::optional<std::string> exec_label; // SELinux exec context (ignored without SELinux)
     std::optional<std::string> file_label; // SELinux file context for created files
 };
