@@ -19,6 +19,15 @@
 #include <cstddef>
 #include <new>
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer its allocator owns new and delete (replacing only
+// delete is an alloc-dealloc mismatch to it): ask it to fill freed blocks
+// instead, with the same size limit. ASAN_OPTIONS from the environment is
+// applied after this and may change other flags.
+extern "C" const char* __asan_default_options() {
+    return "max_free_fill_size=131072";
+}
+#else
 namespace {
 
 // Blocks from 128 KiB up are glibc's mmap()ed chunks (M_MMAP_THRESHOLD's
@@ -53,3 +62,4 @@ void operator delete(void* p, const std::nothrow_t&) noexcept {
 void operator delete[](void* p, const std::nothrow_t&) noexcept {
     wipe_and_free(p);
 }
+#endif
