@@ -46,6 +46,20 @@ nlohmann::json wait_listed(const Host& h) {
     return {};
 }
 
+// Waits (up to 30 s) until the payload has written a non-empty line to
+// file: a sandbox is listed as soon as it is registered, which can come
+// before its command ran its first line (the container backend registers
+// when the helper is known; under ASan and a parallel ctest that lead is
+// seconds long).
+std::string wait_written(const std::string& file) {
+    for (int i = 0; i < 600; ++i) {
+        std::string text = read_text(file);
+        if (!text.empty() && text.back() == '\n') return text;
+        std::this_thread::sleep_for(50ms);
+    }
+    return read_text(file);
+}
+
 bool wait_unlisted(const Host& h) {
     for (int i = 0; i < 200; ++i) {
         bool found = false;
@@ -75,8 +89,8 @@ BOOST_AUTO_TEST_CASE(join_enter_ps_stop) {
     BOOST_TEST(entry.at("backend") == ltest::backend());
     BOOST_TEST(entry.at("pid").get<int>() > 0);
     BOOST_TEST(entry.at("uptime_s").get<int>() >= 0);
-    const std::string ns_pid = read_text(h.project + "/ns-pid");
-    const std::string ns_mnt = read_text(h.project + "/ns-mnt");
+    const std::string ns_pid = wait_written(h.project + "/ns-pid");
+    const std::string ns_mnt = wait_written(h.project + "/ns-mnt");
     BOOST_TEST_REQUIRE(!ns_pid.empty());
 
     // A second launch joins: same namespaces, the first one's processes
