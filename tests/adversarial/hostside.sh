@@ -306,8 +306,15 @@ container-status-zero | container-status-fifo)
     # 1 GiB of address space at most (an unbounded read of /dev/zero would
     # take all memory); the maximum RSS must stay small, and a FIFO must not
     # hang burrow (timeout kills it after 60 s, 124).
-    ( ulimit -v 1048576; /usr/bin/time -f %M -o "$T/rss" timeout -k 10 60 \
-        env -i PATH=/usr/bin:/bin HOME="$H" XDG_RUNTIME_DIR="$R" \
+    # An ASan build reserves terabytes of address space for its shadow and
+    # cannot start under ulimit -v: there ASan's own RSS limit stands in.
+    vlimit=1048576 asan=
+    if ldd "$B" 2>/dev/null | grep -q libasan; then
+        vlimit=unlimited
+        asan="ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}hard_rss_limit_mb=1024"
+    fi
+    ( ulimit -v "$vlimit"; /usr/bin/time -f %M -o "$T/rss" timeout -k 10 60 \
+        env -i PATH=/usr/bin:/bin HOME="$H" XDG_RUNTIME_DIR="$R" $asan \
         "$B" launch --backend container --no-agent-dir --no-seed "$P" -- \
         sh -c "d=/run/.burrow-container-status; $swap; exit 3" </dev/null >"$T/out" 2>&1 )
     rc=$?
