@@ -88,8 +88,8 @@ struct ProjectSandbox {
     bool tmux = false;   // run inside a tmux server on the host side (launcher/launch_cmd.cpp),
                          // socket in run_dir/tmux; never shared into the sandbox
     bool network = true; // false: --no-network (no usable network at all)
-    bool new_session = false; // --new: do not join a running sandbox
-    std::string hostname;     // "burrow-<basename>" unless a policy says otherwise
+    bool new_session = false;  // --new: do not join a running sandbox
+    std::string hostname;      // "burrow-<basename>" unless a policy says otherwise
     std::vector<int> keep_fds; // --keep-fd: passed to the command besides stdio
                                // (namespace backend; every other inherited fd is closed)
 
