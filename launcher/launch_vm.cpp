@@ -358,6 +358,7 @@ std::optional<int> VmLaunch::relay_loop() {
     std::string inbuf, ctlbuf, host_error;
     size_t ctl_scanned = 0;
     bool awaiting_power_off = false;
+    bool acked = false;
     std::optional<int> status;
     std::string guest_error;
     int pending_sig = 0;
@@ -371,7 +372,9 @@ std::optional<int> VmLaunch::relay_loop() {
     for (;;) {
         bool relays_open = false;
         for (const auto& r : relays) relays_open |= r.open;
-        if (qemu_gone && !relays_open) break;
+        // The control socket is drained too: a status line may still sit in
+        // it when QEMU is gone (the host read slowly behind a flood).
+        if (qemu_gone && !relays_open && !ctl_) break;
 
         std::vector<pollfd> p;
         p.push_back({sigfd_.get(), POLLIN, 0});
@@ -495,6 +498,12 @@ std::optional<int> VmLaunch::relay_loop() {
                         status = 128 + (std::atoi(std::string(line.substr(7, 16)).c_str()) & 0x7f);
                     } else if (line.starts_with("error ")) {
                         guest_error = std::string(line.substr(6, 512));
+                    }
+                    if ((status || !guest_error.empty()) && !acked && ctl_) {
+                        // The agent powers off only once it has this (or
+                        // after 8 s): its line has reached us.
+                        acked = true;
+                        (void)!::send(ctl_.get(), "ack\n", 4, MSG_NOSIGNAL | MSG_DONTWAIT);
                     }
                     if ((status || !guest_error.empty()) && !qemu_gone && escalation <= 1 &&
                         !awaiting_power_off) {

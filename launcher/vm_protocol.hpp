@@ -29,7 +29,10 @@
 //                  before any share is mounted), "ready\n" (command started),
 //                  "exit N\n", "signal N\n",
 //                  "error TEXT\n" (the agent failed: one line for the user)
-//   host -> guest: "kill N\n" (send signal N to the command's process group)
+//   host -> guest: "kill N\n" (send signal N to the command's process group),
+//                  "ack\n" (a status or error line arrived: the agent waits
+//                  for it, at most 8 s, before powering off, since port data
+//                  QEMU has not yet passed on dies with the machine)
 // Enter port (kPortEnter, one `burrow enter` at a time, QEMU serves the
 // host side as a unix socket in the launch dir): frames of
 //   [type: 1 byte][length: 4 bytes little-endian][payload]

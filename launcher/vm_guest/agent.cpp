@@ -76,12 +76,43 @@ void mark(const char* step) {
     for (;;) pause();
 }
 
+// The last line (status or error), then power off. QEMU moves port data to
+// the host's socket only as fast as the host reads it; what is still in the
+// virtqueue when the machine powers off is lost. So wait (bounded: the host
+// stops a guest that is silent 10 s after its status) until the host says
+// "ack", which it sends once it has parsed a status or error line.
+[[noreturn]] void send_final_and_power_off(const std::string& line) {
+    ctl_send(line);
+    if (g_ctl >= 0) {
+        timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        std::string got;
+        for (;;) {
+            timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long left = 8000 - ((now.tv_sec - t0.tv_sec) * 1000 +
+                                (now.tv_nsec - t0.tv_nsec) / 1000000);
+            if (left <= 0) break;
+            pollfd p{g_ctl, POLLIN, 0};
+            int r = poll(&p, 1, int(left));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0 || !(p.revents & POLLIN)) break;
+            char buf[256];
+            ssize_t n = read(g_ctl, buf, sizeof buf);
+            if (n <= 0) break;
+            got.append(buf, size_t(n));
+            if (got.find("ack\n") != std::string::npos) break;
+            if (got.size() > 4096) got.erase(0, got.size() - 8);
+        }
+    }
+    power_off();
+}
+
 // Failure before the command runs: one line to the host (it prints it as
 // "burrow: launch: vm: ..." and exits 125), the same on the kernel console.
 [[noreturn]] void fail(const std::string& what) {
     say(what);
-    ctl_send("error " + what);
-    power_off();
+    send_final_and_power_off("error " + what);
 }
 
 std::string errstr() {
@@ -652,8 +683,7 @@ int main() {
                 while (waitpid(-1, nullptr, 0) > 0) {
                 }
                 sync();
-                ctl_send(line);
-                power_off();
+                send_final_and_power_off(line);
             }
         }
         if (p[1].revents & POLLIN) {
