@@ -14,7 +14,8 @@
 #
 # Knobs (environment):
 #   BURROW_JOBS=N        parallel build jobs (default 2)
-#   BURROW_CTEST_JOBS=N  parallel ctest jobs (default 1: some tests time things)
+#   BURROW_CTEST_JOBS=N  parallel ctest jobs (default 2: the VM tests, each a
+#                        QEMU under TCG on one core, run beside the rest)
 #   BURROW_SKIP_DEPS=1   do not call scripts/install-deps.sh
 #   BURROW_SKIP_ASAN=1   skip the ASan+UBSan run
 #   BURROW_ASAN_CTEST_JOBS=N  parallel ctest jobs under ASan (default 2)
@@ -27,7 +28,7 @@ set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$src"
 jobs=${BURROW_JOBS:-2}
-ctest_jobs=${BURROW_CTEST_JOBS:-1}
+ctest_jobs=${BURROW_CTEST_JOBS:-2}
 test_user=burrowtest
 start=$(date +%s)
 
