@@ -90,8 +90,8 @@ void mark(const char* step) {
         for (;;) {
             timespec now;
             clock_gettime(CLOCK_MONOTONIC, &now);
-            long left = 8000 - ((now.tv_sec - t0.tv_sec) * 1000 +
-                                (now.tv_nsec - t0.tv_nsec) / 1000000);
+            long left =
+                8000 - ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
             if (left <= 0) break;
             pollfd p{g_ctl, POLLIN, 0};
             int r = poll(&p, 1, int(left));
