@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/nix_closure.hpp"
+#include "policy/nix/closure.hpp"
 #include "tests/support/nix_synth.hpp"
 
 extern char** environ;

@@ -26,9 +26,9 @@
 #include <utility>
 #include <vector>
 
-#include "policy/seccomp_builtin.hpp"
-#include "policy/seccomp_compile.hpp"
-#include "policy/seccomp_precompiled.hpp"
+#include "policy/seccomp/builtin.hpp"
+#include "policy/seccomp/compile.hpp"
+#include "policy/seccomp/precompiled.hpp"
 
 namespace {
 

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "runtime/io.hpp"
+
 namespace burrow {
 
 void fail_errno(const std::string& what, int err) {
@@ -23,17 +25,7 @@ void emit(const Diagnostics& diag, const char* level, const std::string& message
     line += message;
     line += '\n';
     // One write so concurrent sandboxes never interleave half lines.
-    const char* p = line.data();
-    size_t left = line.size();
-    while (left > 0) {
-        ssize_t n = ::write(STDERR_FILENO, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return;
-        }
-        p += n;
-        left -= static_cast<size_t>(n);
-    }
+    (void)write_all(STDERR_FILENO, line);
 }
 } // namespace
 

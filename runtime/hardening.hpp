@@ -1,7 +1,7 @@
 // The one hardening sequence of every process that ends up running code in
 // a sandbox: the runtime's payload and pid 1, a joining `burrow enter` /
 // second `burrow launch` (runtime/join.cpp), and the container backend's
-// in-container helper (launcher/container_exec.cpp). Each step is
+// in-container helper (launcher/container/exec.cpp). Each step is
 // async-signal-safe (raw syscalls, no allocation), so that it can run
 // between fork/clone and exec; everything it needs is prepared before the
 // fork (Plan holds plain pointers).

@@ -6,7 +6,7 @@
 //
 // This file takes a plain description and parses nothing: which process,
 // which namespaces, argv, env, cwd and the BPF program are decided by the
-// caller (launcher/session_*), which also verified the process's identity
+// caller (launcher/session/), which also verified the process's identity
 // before opening the pidfd. Between fork and exec only async-signal-safe
 // calls run: everything is prepared before the first fork.
 #pragma once

@@ -34,9 +34,6 @@ void force_legacy() {
 bool have_open_tree() {
     return g_open_tree != 0;
 }
-bool have_mount_setattr() {
-    return g_setattr != 0;
-}
 bool have_fsopen() {
     return g_fsopen != 0;
 }

@@ -16,9 +16,8 @@
 namespace burrow::mountapi {
 
 // Which parts of the kernel API are usable; probed lazily, cached per process.
-bool have_open_tree();     // open_tree + move_mount (5.2)
-bool have_mount_setattr(); // mount_setattr (5.12)
-bool have_fsopen();        // fsopen/fsconfig/fsmount (5.2)
+bool have_open_tree(); // open_tree + move_mount (5.2)
+bool have_fsopen();    // fsopen/fsconfig/fsmount (5.2)
 
 // Asks the kernel (one harmless call) whether mount_setattr exists, so the
 // fallback's needs can be met before setup starts.

@@ -15,31 +15,17 @@
 #include <cstring>
 
 #include "runtime/error.hpp"
+#include "runtime/io.hpp"
 
 namespace burrow::ns {
 
 namespace {
 
-bool write_all(int fd, const std::string& text) {
-    const char* p = text.data();
-    size_t left = text.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return false;
-        }
-        p += n;
-        left -= static_cast<size_t>(n);
-    }
-    return true;
-}
-
 // 0 on success, -1 with errno like bwrap's write_file_at().
 int write_file_at(int dirfd, const char* name, const std::string& text) {
     Fd fd(::openat(dirfd, name, O_WRONLY | O_CLOEXEC));
     if (!fd) return -1;
-    return write_all(fd.get(), text) ? 0 : -1;
+    return write_all(fd.get(), text) == 0 ? 0 : -1;
 }
 
 bool single(const std::vector<IdMapEntry>& map) {
@@ -156,7 +142,8 @@ void finish_user_namespaces(const Sandbox& sb, const MapPlan& plan, int proc_fd)
             // payload ends up in a nested one, where it has no say over it.
             Fd sysctl(::openat(proc_fd, "sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC));
             if (!sysctl) fail_errno("cannot open /proc/sys/user/max_user_namespaces");
-            if (!write_all(sysctl.get(), "1")) fail_errno("sysctl user.max_user_namespaces = 1");
+            if (write_all(sysctl.get(), "1") != 0)
+                fail_errno("sysctl user.max_user_namespaces = 1");
         }
         const uid_t outer_uid = ::getuid();
         const gid_t outer_gid = ::getgid();

@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/exit_status.hpp"
+
 namespace burrow {
 
 struct IdMapEntry {
@@ -223,7 +225,9 @@ struct Limits {
 // burrow's own subcommands use 125/126/127 like env(1) and timeout(1):
 // ExitCodes::burrow(). A payload killed by signal N gives 128+N in both.
 struct ExitCodes {
-    static constexpr ExitCodes burrow() { return ExitCodes{125, 126, 127, 124}; }
+    static constexpr ExitCodes burrow() {
+        return ExitCodes{kExitFailure, kExitCannotExecute, kExitNotFound, kExitTimeout};
+    }
     int setup_failed = 1;   // namespaces, mounts, seccomp, ... failed
     int cannot_execute = 1; // exec of the payload failed (EACCES, ENOEXEC, ...)
     int not_found = 1;      // the payload does not exist (ENOENT)

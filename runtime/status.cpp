@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "runtime/error.hpp"
+#include "runtime/io.hpp"
 
 namespace burrow::status {
 
@@ -78,18 +79,8 @@ std::string json_status_setup_failed(const std::string& stage, int err, const st
 }
 
 void write_document(int fd, const std::string& text, bool required) {
-    const char* p = text.data();
-    size_t left = text.size();
-    while (left > 0) {
-        ssize_t n = ::write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            if (required) fail_errno("Write to info_fd", n < 0 ? errno : EIO);
-            return;
-        }
-        p += n;
-        left -= static_cast<size_t>(n);
-    }
+    const int err = write_all(fd, text);
+    if (err && required) fail_errno("Write to info_fd", err);
 }
 
 } // namespace burrow::status

@@ -21,5 +21,15 @@ if [ "$(readlink "$prefix/bin/bwrap" || true)" != burrow ]; then
     echo "FAIL: bin/bwrap is not a symlink to burrow" >&2
     failures=$((failures + 1))
 fi
+# Installed stripped: no debug sections, and it still runs.
+if readelf -S "$prefix/bin/burrow" | grep -q '\.debug_'; then
+    echo "FAIL: bin/burrow is installed with debug info" >&2
+    failures=$((failures + 1))
+fi
+if ! "$prefix/bin/burrow" --version >/dev/null; then
+    echo "FAIL: the installed bin/burrow does not run" >&2
+    failures=$((failures + 1))
+fi
+echo "installed bin/burrow: $(stat -c %s "$prefix/bin/burrow") bytes"
 echo "test-install: $failures failed"
 [ "$failures" = 0 ]

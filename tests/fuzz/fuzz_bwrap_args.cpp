@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/bwrap_args.hpp"
-#include "policy/policy_lint.hpp"
+#include "policy/bwrap/args.hpp"
+#include "policy/bwrap/lint.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {

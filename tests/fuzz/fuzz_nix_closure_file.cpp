@@ -6,8 +6,8 @@
 // path outside the store or a nested one would widen the sandbox).
 #include <string>
 
-#include "policy/nix_closure.hpp"
-#include "policy/nix_closure_file.hpp"
+#include "policy/nix/closure.hpp"
+#include "policy/nix/closure_file.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

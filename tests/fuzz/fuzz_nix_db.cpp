@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/nix_db.hpp"
+#include "policy/nix/db.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {

@@ -11,10 +11,10 @@
 // (could name a FIFO or /dev/stdin); built-in profile names stay.
 #include <string>
 
-#include "policy/bwrap_args.hpp"
-#include "policy/policy.hpp"
-#include "policy/policy_resolve.hpp"
-#include "policy/policy_show.hpp"
+#include "policy/bwrap/args.hpp"
+#include "policy/file/policy.hpp"
+#include "policy/file/resolve.hpp"
+#include "policy/file/show.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace {

@@ -10,8 +10,8 @@
 
 #include <string>
 
-#include "policy/seccomp_compile.hpp"
-#include "policy/seccomp_profile_file.hpp"
+#include "policy/seccomp/compile.hpp"
+#include "policy/seccomp/profile_file.hpp"
 #include "runtime/seccomp_bpf_eval.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 

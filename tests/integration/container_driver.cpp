@@ -15,8 +15,8 @@
 #include <cstring>
 #include <string>
 
-#include "launcher/container_exec.hpp"
-#include "launcher/launch_backend.hpp"
+#include "launcher/container/exec.hpp"
+#include "launcher/container/launch.hpp"
 
 using burrow::project::Share;
 

@@ -1,5 +1,5 @@
 // Drives the vm launch module without the `burrow launch` CLI: builds a
-// ProjectSandbox by hand (the way policy/project_sandbox.cpp will) and calls
+// ProjectSandbox by hand (the way policy/project/sandbox.cpp will) and calls
 // launch_vm. Used by tests/integration/test_vm.sh.
 //
 //   vm_driver [--kernel K] [--initrd I] [--accel A] [--memory MIB] [--cores N]
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "launcher/launch_backend.hpp"
+#include "launcher/vm/launch.hpp"
 
 using namespace burrow;
 

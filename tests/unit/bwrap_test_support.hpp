@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "policy/bwrap_args.hpp"
+#include "policy/bwrap/args.hpp"
 
 namespace bwrap_test {
 

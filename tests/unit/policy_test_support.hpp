@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "policy/policy.hpp"
+#include "policy/file/policy.hpp"
 
 namespace policy_test {
 

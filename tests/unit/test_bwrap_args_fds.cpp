@@ -6,7 +6,7 @@
 
 #include <linux/filter.h>
 
-#include "policy/read_fd.hpp"
+#include "runtime/io.hpp"
 
 #include <chrono>
 #include <cstring>

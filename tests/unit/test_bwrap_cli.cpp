@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/bwrap_args.hpp"
-#include "policy/read_fd.hpp"
+#include "policy/bwrap/args.hpp"
+#include "runtime/io.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
-// The container backend's translation (launcher/container_args,
-// launcher/container_spec): the nspawn argv and the helper's spec for a
+// The container backend's translation (launcher/container/args,
+// launcher/container/spec): the nspawn argv and the helper's spec for a
 // project sandbox, without starting anything.
 #define BOOST_TEST_MODULE container_plan
 #include <boost/test/unit_test.hpp>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "launcher/container_args.hpp"
-#include "launcher/container_spec.hpp"
+#include "launcher/container/args.hpp"
+#include "launcher/container/spec.hpp"
 
 using namespace burrow;
 using project::Share;

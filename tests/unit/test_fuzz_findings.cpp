@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy_show.hpp"
-#include "policy/seccomp_compile.hpp"
-#include "policy/seccomp_profile_file.hpp"
+#include "policy/file/show.hpp"
+#include "policy/seccomp/compile.hpp"
+#include "policy/seccomp/profile_file.hpp"
 #include "policy_test_support.hpp"
 
 using namespace burrow::policy;

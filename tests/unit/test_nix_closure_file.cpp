@@ -1,4 +1,4 @@
-// Closure files (policy/nix_closure_file): closureInfo store-paths and
+// Closure files (policy/nix/closure_file): closureInfo store-paths and
 // exportReferencesGraph text, and their errors with file:line.
 #define BOOST_TEST_MODULE nix_closure_file
 #include <boost/test/unit_test.hpp>
@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <fstream>
 
-#include "policy/nix_closure.hpp"
-#include "policy/nix_closure_file.hpp"
+#include "policy/nix/closure.hpp"
+#include "policy/nix/closure_file.hpp"
 
 using namespace burrow::nix;
 using V = std::vector<std::string>;

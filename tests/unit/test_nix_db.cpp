@@ -1,4 +1,4 @@
-// The SQLite reader (policy/nix_db) and compute_closure() against generated
+// The SQLite reader (policy/nix/db) and compute_closure() against generated
 // databases with Nix's schema and a real temporary store directory.
 #define BOOST_TEST_MODULE nix_db
 #include <boost/test/unit_test.hpp>
@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "policy/bwrap_args.hpp"
-#include "policy/nix_closure.hpp"
-#include "policy/nix_db.hpp"
+#include "policy/bwrap/args.hpp"
+#include "policy/nix/closure.hpp"
+#include "policy/nix/db.hpp"
 #include "tests/support/nix_synth.hpp"
 
 using namespace burrow::nix;

@@ -11,8 +11,8 @@
 #include <functional>
 #include <thread>
 
-#include "policy/policy_show.hpp"
-#include "policy/seccomp_profile_file.hpp"
+#include "policy/file/show.hpp"
+#include "policy/seccomp/profile_file.hpp"
 #include "policy_test_support.hpp"
 
 using namespace burrow::policy;

@@ -7,9 +7,9 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "policy/bwrap_args.hpp"
-#include "policy/policy_lint.hpp"
-#include "policy/policy_resolve.hpp"
+#include "policy/bwrap/args.hpp"
+#include "policy/bwrap/lint.hpp"
+#include "policy/file/resolve.hpp"
 #include "policy_test_support.hpp"
 
 using namespace burrow;

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "policy/policy_schema.hpp"
-#include "policy/policy_to_bwrap.hpp"
+#include "policy/file/schema.hpp"
+#include "policy/file/to_bwrap.hpp"
 #include "policy_test_support.hpp"
 
 using namespace burrow::policy;

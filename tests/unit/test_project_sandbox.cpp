@@ -1,4 +1,4 @@
-// The project-sandbox builder (policy/project_sandbox.cpp) with injected host
+// The project-sandbox builder (policy/project/sandbox.cpp) with injected host
 // facts: which shares appear for which host, their order, the environment
 // allowlist, ids, the state dir layout, and awkward project paths.
 #define BOOST_TEST_MODULE project_sandbox
@@ -13,7 +13,7 @@
 #include <fstream>
 #include <set>
 
-#include "policy/project_sandbox.hpp"
+#include "policy/project/sandbox.hpp"
 
 using namespace burrow::project;
 namespace fs = std::filesystem;

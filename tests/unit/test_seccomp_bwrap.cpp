@@ -11,8 +11,8 @@
 
 #include <fstream>
 
-#include "policy/seccomp_builtin.hpp"
-#include "policy/seccomp_compile.hpp"
+#include "policy/seccomp/builtin.hpp"
+#include "policy/seccomp/compile.hpp"
 #include "tests/unit/seccomp_test_support.hpp"
 
 using namespace burrow::seccomp;

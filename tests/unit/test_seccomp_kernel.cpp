@@ -16,9 +16,9 @@
 #include <map>
 
 #include "runtime/seccomp_bpf_eval.hpp"
-#include "policy/seccomp_builtin.hpp"
-#include "policy/seccomp_compile.hpp"
-#include "policy/seccomp_profile_file.hpp"
+#include "policy/seccomp/builtin.hpp"
+#include "policy/seccomp/compile.hpp"
+#include "policy/seccomp/profile_file.hpp"
 #include "tests/unit/seccomp_test_support.hpp"
 
 using namespace burrow::seccomp;

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "policy/seccomp_builtin.hpp"
-#include "policy/seccomp_compile.hpp"
+#include "policy/seccomp/builtin.hpp"
+#include "policy/seccomp/compile.hpp"
 #include "runtime/seccomp_bpf_eval.hpp"
 #include "runtime/seccomp_decode.hpp"
 #include "runtime/seccomp_notify.hpp"

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <string>
 
-#include "policy/seccomp_builtin.hpp"
-#include "policy/seccomp_precompiled.hpp"
-#include "policy/seccomp_profile.hpp"
+#include "policy/seccomp/builtin.hpp"
+#include "policy/seccomp/precompiled.hpp"
+#include "policy/seccomp/profile.hpp"
 
 using namespace burrow::seccomp;
 

@@ -10,12 +10,12 @@
 
 #include <cstring>
 
-#include "policy/bwrap_args.hpp"
+#include "policy/bwrap/args.hpp"
 #include "runtime/seccomp_bpf_eval.hpp"
-#include "policy/seccomp_builtin.hpp"
-#include "policy/seccomp_compile.hpp"
-#include "policy/seccomp_groups.hpp"
-#include "policy/seccomp_profile_file.hpp"
+#include "policy/seccomp/builtin.hpp"
+#include "policy/seccomp/compile.hpp"
+#include "policy/seccomp/groups.hpp"
+#include "policy/seccomp/profile_file.hpp"
 
 using namespace burrow::seccomp;
 

@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "launcher/vm_initramfs.hpp"
-#include "launcher/vm_kernel.hpp"
-#include "launcher/vm_sha256.hpp"
+#include "launcher/vm/initramfs.hpp"
+#include "launcher/vm/kernel.hpp"
+#include "launcher/vm/sha256.hpp"
 
 using namespace burrow::vm;
 

@@ -1,0 +1,100 @@
+// burrow's main(): the argv[0]=="bwrap" switch, the setuid refusal and the
+// dispatch of burrow's own subcommands (CLI11).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "launcher/cli/bwrap_mode.hpp"
+#include "launcher/container/exec.hpp"
+#include "launcher/cli/launch_cmd.hpp"
+#include "launcher/cli/nix_cmd.hpp"
+#include "launcher/cli/policy_cmd.hpp"
+#include "launcher/cli/run_cmd.hpp"
+#include "launcher/cli/seccomp_cmd.hpp"
+#include "runtime/exit_status.hpp"
+
+namespace {
+
+bool invoked_as_bwrap(const char* argv0) {
+    const char* base = std::strrchr(argv0, '/');
+    base = base ? base + 1 : argv0;
+    return std::strcmp(base, "bwrap") == 0;
+}
+
+// burrow needs no privileges beyond what unprivileged user namespaces give;
+// a setuid/setgid burrow would only widen the attack surface, so refuse.
+bool running_setuid() {
+    return getuid() != geteuid() || getgid() != getegid();
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const bool as_bwrap = argc > 0 && invoked_as_bwrap(argv[0]);
+    if (running_setuid()) {
+        std::fprintf(stderr,
+                     "%s: refusing to run setuid or setgid: burrow needs no privileges "
+                     "(remove the bit: chmod u-s,g-s %s)\n",
+                     as_bwrap ? "bwrap" : "burrow", argc > 0 ? argv[0] : "burrow");
+        return 1;
+    }
+    if (as_bwrap) return burrow::bwrap_main(argc, argv, 1);
+    // Inside a --backend container sandbox: the payload-side helper.
+    if (argc > 1 && std::strcmp(argv[1], burrow::container::kExecVerb) == 0)
+        return burrow::container::container_exec_main(argc, argv);
+    // "burrow bwrap ARGS...": everything after "bwrap" is a bwrap command line,
+    // passed through untouched (order is meaning there).
+    if (argc > 1 && std::strcmp(argv[1], "bwrap") == 0) return burrow::bwrap_main(argc, argv, 2);
+
+    CLI::App app{"burrow: a setuid-free Linux sandbox runtime and drop-in bwrap", "burrow"};
+    app.set_version_flag("--version", "burrow " BURROW_VERSION);
+    app.require_subcommand(1);
+    app.add_subcommand("bwrap", "Run a bubblewrap command line (see burrow-bwrap(1))")
+        ->allow_extras();
+    burrow::add_seccomp_subcommand(app);
+    burrow::add_nix_subcommand(app);
+    burrow::add_run_subcommand(app);
+    burrow::add_policy_subcommand(app);
+    burrow::add_launch_subcommands(app);
+    // "burrow run ... -- COMMAND": everything after the first "--" is the
+    // payload's, untouched by CLI11 (which would treat it as stray arguments).
+    if (argc > 1 && std::strcmp(argv[1], "run") == 0) {
+        for (int i = 2; i < argc; ++i)
+            if (std::strcmp(argv[i], "--") == 0) {
+                burrow::set_run_command(std::vector<std::string>(argv + i + 1, argv + argc));
+                argc = i;
+                break;
+            }
+    }
+    // The same for "burrow launch|enter ... -- COMMAND".
+    if (argc > 1 && (std::strcmp(argv[1], "launch") == 0 || std::strcmp(argv[1], "enter") == 0)) {
+        for (int i = 2; i < argc; ++i)
+            if (std::strcmp(argv[i], "--") == 0) {
+                burrow::set_launch_command(std::vector<std::string>(argv + i + 1, argv + argc));
+                argc = i;
+                break;
+            }
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // launch/enter/stop/ps: one line naming the subcommand, like their
+        // other errors (--help is a ParseError with exit code 0).
+        if (e.get_exit_code() != 0 && argc > 1 && burrow::is_launch_subcommand(argv[1])) {
+            std::fprintf(stderr, "burrow: %s: %s\n", argv[1], e.what());
+            return burrow::kExitFailure;
+        }
+        return app.exit(e) == 0 ? 0 : burrow::kExitFailure;
+    }
+    if (int rc = burrow::dispatch_seccomp_subcommand(app); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_nix_subcommand(app); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_run_subcommand(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_policy_subcommand(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_launch_subcommands(); rc >= 0) return rc;
+    return 0;
+}

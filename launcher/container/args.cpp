@@ -1,0 +1,252 @@
+#include "launcher/container/args.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace burrow::container {
+
+namespace {
+
+using project::Share;
+
+bool is_under(const std::string& path, const std::string& dir) {
+    if (dir == "/") return path != "/";
+    return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+           path[dir.size()] == '/';
+}
+
+std::string octal(uint32_t mode) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+    return buf;
+}
+
+bool is_mount(Share::Kind k) {
+    return k == Share::Kind::bind || k == Share::Kind::ro_bind || k == Share::Kind::dev_bind ||
+           k == Share::Kind::tmpfs;
+}
+
+void check_path(const std::string& p, const Share& s) {
+    if (p.empty() || p[0] != '/' || p.find("/../") != std::string::npos || p.ends_with("/.."))
+        throw std::runtime_error("share " + s.why + " (" + s.dest +
+                                 "): paths must be absolute, without \"..\"");
+    if (p.find('\0') != std::string::npos) throw std::runtime_error("share path with a NUL byte");
+}
+
+// The policy layers' filesystem entries that nspawn can express, as shares;
+// the rest of each layer is named once as not applied by this backend.
+std::vector<Share> layer_shares(const project::ProjectSandbox& ps,
+                                std::vector<std::string>& env_extra) {
+    std::vector<Share> out;
+    std::vector<std::string> ignored;
+    auto note = [&](const std::string& what) {
+        for (const auto& i : ignored)
+            if (i == what) return;
+        ignored.push_back(what);
+    };
+    for (const auto& layer : ps.layers) {
+        for (const auto& fs : layer.fs) {
+            Share s;
+            s.source = fs.src;
+            s.dest = fs.dest;
+            s.mode = fs.mode;
+            s.why = "policy";
+            bool optional = fs.type.ends_with("-try");
+            std::string t = optional ? fs.type.substr(0, fs.type.size() - 4) : fs.type;
+            if (t == "bind")
+                s.kind = Share::Kind::bind;
+            else if (t == "ro-bind")
+                s.kind = Share::Kind::ro_bind;
+            else if (t == "dev-bind")
+                s.kind = Share::Kind::dev_bind;
+            else if (t == "tmpfs")
+                s.kind = Share::Kind::tmpfs, s.source.clear();
+            else if (t == "dir")
+                s.kind = Share::Kind::dir, s.source.clear();
+            else {
+                note("fs " + fs.type);
+                continue;
+            }
+            if (!s.source.empty() && ::access(s.source.c_str(), F_OK) < 0) {
+                if (optional) continue;
+                throw std::runtime_error("policy " + fs.pos.file + ":" +
+                                         std::to_string(fs.pos.line) + ": " + fs.src +
+                                         ": no such file or directory");
+            }
+            out.push_back(s);
+        }
+        for (const auto& [k, v] : layer.env_set) env_extra.push_back(k + "=" + v);
+        if (layer.seccomp_profile || !layer.seccomp_rules.empty()) note("seccomp");
+        if (layer.landlock) note("landlock");
+        if (!layer.rlimits.empty()) note("limits");
+        if (layer.timeout_ms) note("timeout");
+        if (layer.memory_max || layer.pids_max || layer.cpu_max) note("cgroup limits");
+        if (!layer.caps_add.empty() || !layer.caps_drop.empty()) note("capabilities");
+        if (layer.has_nix) note("nix");
+    }
+    if (!ignored.empty()) {
+        std::string list;
+        for (const auto& i : ignored) list += (list.empty() ? "" : ", ") + i;
+        std::fprintf(stderr,
+                     "burrow: launch: --backend container does not apply these policy "
+                     "settings: %s\n",
+                     list.c_str());
+    }
+    return out;
+}
+
+} // namespace
+
+std::string escape_path(const std::string& path) {
+    std::string out;
+    for (char c : path) {
+        if (c == '\\' || c == ':') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
+    Plan plan;
+    auto& a = plan.argv;
+    a = {in.nspawn, "--quiet", "--directory=" + in.root, "--machine=" + in.machine, "--as-pid2"};
+    if (!in.uuid.empty()) a.push_back("--uuid=" + in.uuid);
+    if (in.register_machine)
+        a.push_back("--register=yes");
+    else
+        a.insert(a.end(), {"--register=no", "--keep-unit"});
+    // The host's /etc is shared: same machine-id, so no journal linking; its
+    // resolv.conf and localtime are already there and must not be replaced.
+    a.insert(a.end(), {"--link-journal=no", "--resolv-conf=off", "--timezone=off",
+                       "--no-new-privileges=yes", "--kill-signal=SIGRTMIN+3"});
+    a.push_back(in.interactive ? "--console=interactive" : "--console=pipe");
+    if (!ps.hostname.empty()) a.push_back("--hostname=" + ps.hostname);
+    if (!ps.network) a.push_back("--private-network");
+
+    // The system: the host's /usr and /etc read-only, and /bin, /lib... as
+    // the host has them (usr-merge symlinks, or read-only binds).
+    for (const char* d : {"usr", "etc"}) {
+        plan.root_dirs.push_back(d);
+        a.push_back(std::string("--bind-ro=/") + d + ":/" + d);
+    }
+    for (const char* d : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
+        std::string host = std::string("/") + d;
+        struct stat st {};
+        if (::lstat(host.c_str(), &st) < 0) continue;
+        if (S_ISLNK(st.st_mode)) {
+            char buf[4096];
+            ssize_t n = ::readlink(host.c_str(), buf, sizeof buf - 1);
+            if (n <= 0) continue;
+            plan.root_symlinks.emplace_back(d, std::string(buf, static_cast<size_t>(n)));
+        } else if (S_ISDIR(st.st_mode)) {
+            plan.root_dirs.push_back(d);
+            a.push_back("--bind-ro=" + host + ":" + host);
+        }
+    }
+
+    std::vector<std::string> env_extra;
+    // The builder's "system" shares of what the root above already has
+    // (binding /bin over the usr-merge symlink would only add mounts).
+    std::vector<Share> shares;
+    for (const Share& s : ps.shares) {
+        bool covered = false;
+        for (const char* d :
+             {"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"})
+            covered |= s.dest == d && s.source == d && s.kind == Share::Kind::ro_bind;
+        if (!covered) shares.push_back(s);
+    }
+    for (auto& s : layer_shares(ps, env_extra)) shares.push_back(std::move(s));
+
+    ExecSpec& spec = plan.spec;
+    spec.uid = ps.uid;
+    spec.gid = ps.gid;
+    spec.cwd = ps.cwd;
+    spec.interactive = in.interactive;
+    spec.argv = ps.command;
+    if (spec.argv.empty()) throw std::runtime_error("no command");
+    spec.status_path = std::string(kStatusInside) + "/status";
+    for (const auto& [k, v] : ps.env) spec.env.push_back(k + "=" + v);
+    for (auto& e : env_extra) spec.env.push_back(std::move(e));
+
+    std::vector<const Share*> mounts; // in the order given
+    int copies = 0;
+    for (const Share& s : shares) {
+        check_path(s.dest, s);
+        if (!s.source.empty()) check_path(s.source, s);
+        if (s.dest == "/" || s.dest == kMetaInside || is_under(s.dest, kMetaInside) ||
+            s.dest == kStatusInside || is_under(s.dest, kStatusInside))
+            throw std::runtime_error("share " + s.why + ": " + s.dest +
+                                     " cannot be a destination in the container backend");
+        const std::string src = escape_path(s.source), dest = escape_path(s.dest);
+        switch (s.kind) {
+        case Share::Kind::bind:
+            a.push_back("--bind=" + src + ":" + dest);
+            break;
+        case Share::Kind::ro_bind:
+            a.push_back("--bind-ro=" + src + ":" + dest);
+            break;
+        case Share::Kind::dev_bind:
+            // Without registration nspawn installs no device cgroup policy
+            // (the devices are as usable as on the host); with a scope from
+            // machined the device nodes are allowed explicitly.
+            a.push_back("--bind=" + src + ":" + dest);
+            if (in.register_machine) a.push_back("--property=DeviceAllow=" + s.source + " rw");
+            break;
+        case Share::Kind::tmpfs:
+            a.push_back("--tmpfs=" + dest + ":mode=" + octal(s.mode.value_or(0755)) +
+                        ",uid=" + std::to_string(ps.uid) + ",gid=" + std::to_string(ps.gid));
+            break;
+        case Share::Kind::dir: {
+            bool in_mount = false;
+            for (const Share& m : shares)
+                if (is_mount(m.kind) && is_under(s.dest, m.dest)) in_mount = true;
+            if (in_mount)
+                spec.dirs.push_back({s.dest, s.mode.value_or(0755)});
+            else
+                plan.root_dirs.push_back(s.dest.substr(1));
+            break;
+        }
+        case Share::Kind::copy: {
+            std::string n = std::to_string(copies++);
+            plan.meta_files.push_back("copy/" + n);
+            std::string inside = std::string(kMetaInside) + "/copy/" + n;
+            a.push_back("--bind-ro=" + src + ":" + inside);
+            spec.copies.push_back({inside, s.dest, s.mode.value_or(0600)});
+            break;
+        }
+        }
+        if (is_mount(s.kind)) mounts.push_back(&s);
+    }
+    if (copies) plan.meta_dirs.push_back("copy");
+
+    // nspawn makes the mount points of shares nested in a tmpfs as root:
+    // the helper gives those directories to the user (only while they are
+    // still on that tmpfs). Copies and dirs inside one are made as the user.
+    auto chown_between = [&](const std::string& top, const std::string& dest) {
+        for (size_t pos = top.size() + 1; (pos = dest.find('/', pos)) != std::string::npos; ++pos)
+            spec.chowns.push_back({top, dest.substr(0, pos)});
+    };
+    for (const Share* t : mounts) {
+        if (t->kind != Share::Kind::tmpfs) continue;
+        for (const Share& s : shares)
+            if (&s != t && is_under(s.dest, t->dest)) chown_between(t->dest, s.dest);
+    }
+
+    // The helper: burrow itself, read-only, with its spec and status dir.
+    plan.meta_files.push_back("burrow");
+    a.push_back("--bind-ro=" + escape_path(in.meta) + ":" + kMetaInside);
+    a.push_back("--bind-ro=" + escape_path(in.exe) + ":" + kMetaInside + "/burrow");
+    a.push_back("--bind=" + escape_path(in.status) + ":" + kStatusInside);
+    a.push_back("--");
+    a.push_back(std::string(kMetaInside) + "/burrow");
+    a.push_back("__container-exec");
+    a.push_back(std::string(kMetaInside) + "/spec");
+    return plan;
+}
+
+} // namespace burrow::container

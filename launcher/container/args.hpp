@@ -1,0 +1,47 @@
+// The project sandbox in systemd-nspawn's terms: the nspawn argv, the spec
+// of the in-container helper, and what the host side prepares in the
+// per-launch directory (launcher/container/root.hpp). Pure translation: no
+// process is started and nothing is written here.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "launcher/container/spec.hpp"
+#include "policy/project/sandbox.hpp"
+
+namespace burrow::container {
+
+// Where the helper's files are inside the container (never a share's dest).
+inline constexpr const char* kMetaInside = "/run/.burrow-container";
+inline constexpr const char* kStatusInside = "/run/.burrow-container-status";
+
+struct PlanInput {
+    std::string nspawn;             // resolved path of systemd-nspawn
+    std::string machine;            // machine name (the instance's name)
+    std::string uuid;               // the instance's UUID (32 hex digits)
+    std::string root, meta, status; // host paths of the instance (container_root.hpp)
+    std::string exe;                // host path of burrow itself (bound in as the helper)
+    bool interactive = false;       // stdin is a terminal: --console=interactive
+    bool register_machine = false;  // a system bus and systemd: register with machined
+};
+
+struct Plan {
+    std::vector<std::string> argv; // nspawn's, argv[0] = PlanInput::nspawn
+    ExecSpec spec;
+    // Host side, in the instance before nspawn starts:
+    std::vector<std::pair<std::string, std::string>> root_symlinks; // name in root -> target
+    std::vector<std::string> root_dirs;  // relative to root (mount points, "dir" shares)
+    std::vector<std::string> meta_files; // empty files relative to meta (file mount points)
+    std::vector<std::string> meta_dirs;  // relative to meta
+};
+
+// nspawn's --bind/--bind-ro/--tmpfs split SRC:DEST:OPTIONS at colons and
+// read backslash escapes, so both are escaped in paths.
+std::string escape_path(const std::string& path);
+
+// Throws std::runtime_error (message names the share) on what nspawn cannot express.
+Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in);
+
+} // namespace burrow::container

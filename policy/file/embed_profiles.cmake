@@ -1,0 +1,18 @@
+# Writes OUT: a C++ file holding every policy/file/profiles/*.toml as a string,
+# so built-in policies are the .toml files themselves, never hand copies.
+file(GLOB files "${SRC_DIR}/*.toml")
+list(SORT files)
+set(body "// Generated from policy/file/profiles/*.toml by policy/file/embed_profiles.cmake.\n")
+string(APPEND body "#include \"policy/file/policy.hpp\"\n#include <cstring>\n\nnamespace burrow::policy {\nnamespace {\n")
+string(APPEND body "struct Builtin { const char* name; const char* text; };\nconst Builtin kBuiltins[] = {\n")
+foreach(f IN LISTS files)
+  get_filename_component(name "${f}" NAME_WE)
+  file(READ "${f}" hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
+  string(APPEND body "  {\"${name}\", [] { static const char t[] = {${bytes} 0}; return t; }()},\n")
+endforeach()
+string(APPEND body "};\n} // namespace\n\n")
+string(APPEND body "std::vector<std::string> builtin_policy_names() {\n  std::vector<std::string> v;\n  for (const auto& b : kBuiltins) v.emplace_back(b.name);\n  return v;\n}\n\n")
+string(APPEND body "const char* builtin_policy_text(const std::string& name) {\n  for (const auto& b : kBuiltins)\n    if (name == b.name) return b.text;\n  return nullptr;\n}\n\n} // namespace burrow::policy\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
