@@ -186,27 +186,12 @@ void add_layer(const policy::Policy& l, policy::Policy& p) {
     }
 }
 
-// The parent pid of pid from /proc/PID/stat, or 0.
-pid_t parent_of(pid_t pid) {
-    const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) return 0;
-    char buf[512];
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    const char* p = std::strrchr(buf, ')');
-    char state = 0;
-    int ppid = 0;
-    return p && std::sscanf(p + 1, " %c %d", &state, &ppid) == 2 ? ppid : 0;
-}
-
 // The first child of pid 1 is the payload (runtime: pid 1 forks it after
 // the mount tree is complete). Found by its parent pid: usually one of the
 // next few pids (cheap to look at), else by a scan of /proc.
 pid_t find_child_of(pid_t parent, bool full_scan) {
     for (pid_t p = parent + 1; p < parent + 8; ++p)
-        if (parent_of(p) == parent) return p;
+        if (session::parent_pid(p) == parent) return p;
     if (!full_scan) return 0;
     DIR* d = ::opendir("/proc");
     if (!d) return 0;
@@ -214,7 +199,7 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
     while (dirent* de = ::readdir(d)) {
         if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
         const pid_t pid = static_cast<pid_t>(std::atoi(de->d_name));
-        if (pid > 0 && parent_of(pid) == parent) {
+        if (pid > 0 && session::parent_pid(pid) == parent) {
             found = pid;
             break;
         }

@@ -213,7 +213,8 @@ std::string proc_text(pid_t pid, const char* name) {
     return out;
 }
 
-// Field 4 of /proc/PID/stat, 0 when unknown.
+} // namespace
+
 pid_t parent_pid(pid_t pid) {
     const std::string s = proc_text(pid, "stat");
     const auto close = s.rfind(')');
@@ -222,6 +223,8 @@ pid_t parent_pid(pid_t pid) {
     int ppid = 0;
     return std::sscanf(s.c_str() + close + 1, " %c %d", &state, &ppid) == 2 ? ppid : 0;
 }
+
+namespace {
 
 // Real and effective uid of pid are both ours. From /proc/PID/status, not
 // the owner of /proc/PID (a non-dumpable process shows root there).

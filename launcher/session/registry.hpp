@@ -84,5 +84,7 @@ int open_verified_pidfd(const Entry& e);
 uint64_t process_start_time(pid_t pid);
 // Namespace inodes of pid: every entry of /proc/PID/ns that can be read.
 std::map<std::string, uint64_t> process_namespaces(pid_t pid);
+// Parent pid of pid (field 4 of /proc/PID/stat), 0 when unknown.
+pid_t parent_pid(pid_t pid);
 
 } // namespace burrow::session
