@@ -76,17 +76,14 @@ bool project_of(const char* what, const std::string& dir, std::string& id, std::
     return true;
 }
 
-// --policy layers, with ${project} the project dir. A layer that does not
-// name a network leaves launch's (an empty network tells the backend so).
+// --policy layers, with ${project} the project dir, each loaded once. What
+// a layer does not write leaves launch's (Policy::written).
 bool load_layers(const std::string& project_dir, std::vector<policy::Policy>& out) {
     for (const auto& name : opts.policies) {
         try {
             policy::LoadOptions lo;
             if (!project_dir.empty()) lo.vars.values["project"] = project_dir;
-            policy::Policy p = policy::load_policy(name, lo);
-            const policy::Node tree = policy::load_policy_tree(name, {});
-            if (!tree.get("network")) p.network.clear();
-            out.push_back(std::move(p));
+            out.push_back(policy::load_policy(name, lo));
         } catch (const policy::PolicyError& e) {
             fail("launch", std::string("--policy ") + e.what());
             return false;
