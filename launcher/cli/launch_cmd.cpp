@@ -76,17 +76,23 @@ bool project_of(const char* what, const std::string& dir, std::string& id, std::
     return true;
 }
 
-// --policy layers, with ${project} the project dir. A layer that does not
-// name a network leaves launch's (an empty network tells the backend so).
+// --policy layers, with ${project} the project dir, each loaded once. What
+// a layer does not write leaves launch's (Policy::written).
 bool load_layers(const std::string& project_dir, std::vector<policy::Policy>& out) {
     for (const auto& name : opts.policies) {
         try {
             policy::LoadOptions lo;
             if (!project_dir.empty()) lo.vars.values["project"] = project_dir;
-            policy::Policy p = policy::load_policy(name, lo);
-            const policy::Node tree = policy::load_policy_tree(name, {});
-            if (!tree.get("network")) p.network.clear();
-            out.push_back(std::move(p));
+            out.push_back(policy::load_policy(name, lo));
+            // Refused, not ignored: pid 1 stays burrow's on every backend
+            // (the session is registered through pid 1's child), and
+            // status files are `burrow run`'s.
+            for (const char* key : {"process.as_pid_1", "status.file"})
+                if (out.back().wrote(key)) {
+                    fail("launch", "--policy " + name + ": " + key +
+                                       " is not supported by burrow launch (burrow run takes it)");
+                    return false;
+                }
         } catch (const policy::PolicyError& e) {
             fail("launch", std::string("--policy ") + e.what());
             return false;

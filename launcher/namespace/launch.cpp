@@ -140,52 +140,6 @@ void add_shares(const project::ProjectSandbox& ps, policy::Policy& p) {
     }
 }
 
-// A --policy layer on top of the project sandbox: its filesystem entries
-// after the shares, its environment edits, seccomp, landlock and limits.
-// Namespaces stay as launch sets them; network only ever gets stricter
-// (an empty network means the layer did not say).
-void add_layer(const policy::Policy& l, policy::Policy& p) {
-    p.fs.insert(p.fs.end(), l.fs.begin(), l.fs.end());
-    for (const auto& kv : l.env_set) p.env_set.push_back(kv);
-    p.env_unset.insert(p.env_unset.end(), l.env_unset.begin(), l.env_unset.end());
-    p.caps_add.insert(p.caps_add.end(), l.caps_add.begin(), l.caps_add.end());
-    p.caps_drop.insert(p.caps_drop.end(), l.caps_drop.begin(), l.caps_drop.end());
-    if (l.seccomp_profile) {
-        p.seccomp_profile = l.seccomp_profile;
-        p.seccomp_profile_pos = l.seccomp_profile_pos;
-    }
-    p.seccomp_rules.insert(p.seccomp_rules.end(), l.seccomp_rules.begin(), l.seccomp_rules.end());
-    p.seccomp_log_denials = p.seccomp_log_denials || l.seccomp_log_denials;
-    if (l.landlock) {
-        p.landlock = true;
-        p.landlock_min_abi = std::max(p.landlock_min_abi, l.landlock_min_abi);
-        p.landlock_paths.insert(p.landlock_paths.end(), l.landlock_paths.begin(),
-                                l.landlock_paths.end());
-        p.landlock_ports.insert(p.landlock_ports.end(), l.landlock_ports.begin(),
-                                l.landlock_ports.end());
-    }
-    p.rlimits.insert(p.rlimits.end(), l.rlimits.begin(), l.rlimits.end());
-    if (l.timeout_ms) {
-        p.timeout_ms = l.timeout_ms;
-        p.grace_ms = l.grace_ms;
-        p.timeout_signal = l.timeout_signal;
-    }
-    if (l.memory_max) p.memory_max = l.memory_max;
-    if (l.pids_max) p.pids_max = l.pids_max;
-    if (l.cpu_max) p.cpu_max = l.cpu_max;
-    p.cgroup_required = p.cgroup_required || l.cgroup_required;
-    if (l.network == "none" || (l.network == "loopback" && p.network == "host"))
-        p.network = l.network;
-    if (l.has_nix) {
-        p.has_nix = true;
-        p.nix_packages.insert(p.nix_packages.end(), l.nix_packages.begin(), l.nix_packages.end());
-        p.nix_closures.insert(p.nix_closures.end(), l.nix_closures.begin(), l.nix_closures.end());
-        if (!l.nix_store_dir.empty()) p.nix_store_dir = l.nix_store_dir;
-        p.nix_daemon = p.nix_daemon || l.nix_daemon;
-        p.nix_pos = l.nix_pos;
-    }
-}
-
 // The first child of pid 1 is the payload (runtime: pid 1 forks it after
 // the mount tree is complete). Found by its parent pid: usually one of the
 // next few pids (cheap to look at), else by a scan of /proc.
@@ -334,7 +288,9 @@ policy::Policy project_policy(const project::ProjectSandbox& ps) {
     p.die_with_parent = true;
     p.new_session = false;
     p.chdir = ps.cwd;
-    for (const auto& l : ps.layers) add_layer(l, p);
+    // Each key a layer wrote, by the schema's rule for it (the network and
+    // the namespaces only get stricter).
+    for (const auto& l : ps.layers) policy::layer(p, l);
     return p;
 }
 

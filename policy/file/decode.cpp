@@ -319,9 +319,21 @@ void Decoder::rlimit(const std::string& name, const Node& n, Policy& p) {
     p.rlimits.push_back(r);
 }
 
+// The keys of sections, not of array items (they travel with their item).
+void collect_written(const Node& t, const std::string& prefix,
+                     std::set<std::string, std::less<>>& out) {
+    for (const auto& [k, v] : t.table) {
+        const std::string dotted = prefix.empty() ? k : prefix + "." + k;
+        out.insert(dotted);
+        const KeyDoc* doc = find_schema_key(dotted);
+        if (doc && doc->type == KeyType::table) collect_written(v, dotted, out);
+    }
+}
+
 Policy Decoder::decode(const Node& root) {
     check_table(root, "");
     Policy p;
+    collect_written(root, "", p.written);
     if (const Node* n = root.get("description")) p.description = n->str;
     if (const Node* n = root.get("network")) {
         if (n->str != "none" && n->str != "loopback" && n->str != "host")

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "policy/file/schema.hpp"
+
 namespace burrow::policy {
 
 std::string Pos::str() const {
@@ -366,7 +368,9 @@ void merge_nodes(Node& base, const Node& over, const std::vector<std::string>& r
         } else if (value.kind == Node::Kind::table) {
             merge_nodes(*mine, value, replace, dotted);
         } else if (value.kind == Node::Kind::array) {
-            bool repl = false;
+            // A limit's [soft, hard] is one value, not a list to append to.
+            const KeyDoc* doc = find_schema_key(dotted);
+            bool repl = doc != nullptr && doc->type == KeyType::rlimit;
             for (const auto& r : replace) repl = repl || r == dotted;
             if (repl)
                 *mine = value;

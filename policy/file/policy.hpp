@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -96,6 +98,11 @@ struct Policy {
     bool nix_daemon = false;
     bool has_nix = false;
     Pos nix_pos; // the [nix] table
+    // The dotted keys the document wrote (after extends and --set), down to
+    // the keys of sections: "network", "env.set", "limits.nofile", "fs".
+    // What a layer did not write leaves the base as it is (layer()).
+    std::set<std::string, std::less<>> written;
+    bool wrote(std::string_view key) const { return written.find(key) != written.end(); }
 };
 
 // Host facts used for ${...} variables; filled from the process by default.
@@ -117,6 +124,12 @@ Policy load_policy(const std::string& name_or_path, const LoadOptions& opts);
 Node load_policy_tree(const std::string& name_or_path, const std::vector<std::string>& sets);
 // The same from an already merged tree (unit tests, `show` round trips).
 Policy decode_policy(const Node& root, const Vars& vars);
+
+// `burrow launch --policy`: `top` layered onto `base`, key by key as the
+// schema table says (policy/file/schema.cpp): the merge of `extends`, except
+// that the network and the namespaces only ever get stricter. Keys `top`
+// did not write leave `base` as it is.
+void layer(Policy& base, const Policy& top);
 
 // Built-in policies (policy/file/profiles/*.toml compiled into the binary).
 std::vector<std::string> builtin_policy_names();

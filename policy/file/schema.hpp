@@ -1,6 +1,8 @@
-// The one table of policy keys: type, documentation and default. Decoding
-// checks every key of a document against it (unknown keys are errors with a
-// "did you mean" hint), and `burrow policy schema` prints it for the man page.
+// The one table of policy keys: type, documentation, default and how a
+// layer merges it. Decoding checks every key of a document against it
+// (unknown keys are errors with a "did you mean" hint), `burrow policy
+// schema` prints it for the man page, and layer() (launch's --policy) takes
+// each key a layer wrote through the key's own rule.
 #pragma once
 
 #include <span>
@@ -23,11 +25,18 @@ enum class KeyType {
     rlimit,     // size, "unlimited", or [soft, hard]
 };
 
+struct Policy;
+
+// How a key that the top layer wrote lands in the base (policy::layer):
+// `key` is the entry's own dotted key (limits.NAME share one rule).
+using LayerFn = void (*)(Policy& base, const Policy& top, std::string_view key);
+
 struct KeyDoc {
     std::string_view key; // dotted; "fs[].dest" for keys of array-of-table items
     KeyType type;
     std::string_view def; // "" when there is no default
     std::string_view doc;
+    LayerFn layer; // never null: sections and item keys have no-op rules
 };
 
 std::span<const KeyDoc> policy_schema();

@@ -189,6 +189,49 @@ BOOST_AUTO_TEST_CASE(policy_layers_apply) {
     BOOST_TEST(r.out == "2\n", r.describe());
 }
 
+// Keys the hand-written layering of launch once forgot (hostname, chdir):
+// every policy key a layer writes takes effect, and a layer may make the
+// network stricter, never looser.
+BOOST_AUTO_TEST_CASE(policy_layer_keys_all_take_effect) {
+    if (ltest::backend() != "namespace") return; // --policy layers: namespace backend
+    Host h;
+    write_file(h.dir / "layer.toml", "hostname = \"layered\"\n[process]\nchdir = \"/tmp\"\n");
+    Result r = h.launch({"--no-network", "--policy", h.dir / "layer.toml"},
+                        "cat /proc/sys/kernel/hostname; pwd");
+    BOOST_TEST(r.code() == 0, r.describe());
+    BOOST_TEST(r.out == "layered\n/tmp\n", r.describe());
+    // network = "host" on top of --no-network stays without a network: the
+    // host's listener cannot be reached (it can without the option).
+    Listener l;
+    write_file(h.dir / "host.toml", "network = \"host\"\n");
+    const std::string connect = "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port);
+    r = h.run(h.launch_args({"--policy", h.dir / "host.toml"}, {"bash", "-c", connect}));
+    BOOST_TEST(r.code() == 0, r.describe());
+    r = h.run(
+        h.launch_args({"--no-network", "--policy", h.dir / "host.toml"}, {"bash", "-c", connect}));
+    BOOST_TEST(r.code() == 1, r.describe());
+}
+
+// Keys launch cannot honour are refused with one line, before anything
+// runs (process.as_pid_1 would leave the session unregistered; status
+// files are burrow run's).
+BOOST_AUTO_TEST_CASE(policy_layer_keys_launch_cannot_honour_are_refused) {
+    if (ltest::backend() != "namespace") return; // --policy layers: namespace backend
+    Host h;
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"process.as_pid_1", "[process]\nas_pid_1 = true\n"},
+        {"status.file", "[status]\nfile = \"/tmp/s\"\n"}};
+    for (const auto& [key, text] : cases) {
+        write_file(h.dir / "bad.toml", text);
+        Result r = h.launch({"--policy", h.dir / "bad.toml"}, "echo ran");
+        BOOST_TEST(r.code() == 125, r.describe());
+        BOOST_TEST(r.out.empty(), r.describe());
+        BOOST_TEST(r.err == "burrow: launch: --policy " + std::string(h.dir / "bad.toml") + ": " +
+                                key + " is not supported by burrow launch (burrow run takes it)\n",
+                   r.describe());
+    }
+}
+
 namespace {
 
 // Runs argv with a fresh pseudo-terminal as its controlling terminal and

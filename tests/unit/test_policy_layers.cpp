@@ -9,8 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <set>
 #include <thread>
 
+#include "policy/file/schema.hpp"
 #include "policy/file/show.hpp"
 #include "policy/seccomp/profile_file.hpp"
 #include "policy_test_support.hpp"
@@ -56,6 +58,271 @@ BOOST_AUTO_TEST_CASE(extends_layers_later_keys_win_lists_append) {
     // Positions stay those of the file that wrote the value.
     BOOST_TEST(p.fs[0].pos.file.ends_with("base.toml"));
     BOOST_TEST(p.fs[1].pos.file.ends_with("top.toml"));
+}
+
+// ---- policy::layer (burrow launch --policy) ----
+
+namespace {
+
+// A base that writes every key it can with values the top does not use.
+const char* const kLayerBase = R"(description = "base"
+network = "host"
+uid = 1
+gid = 2
+[namespaces]
+user = false
+ipc = false
+pid = false
+uts = false
+cgroup = false
+[[fs]]
+type = "tmpfs"
+dest = "/base"
+[env]
+clear = true
+inherit = ["BASE"]
+set = { A = "1", B = "2" }
+unset = ["U1"]
+[capabilities]
+add = ["CAP_CHOWN"]
+drop = ["CAP_KILL"]
+[seccomp]
+profile = "default"
+log_denials = false
+[[seccomp.rules]]
+syscalls = ["mkdir"]
+action = "errno:EPERM"
+[landlock]
+enabled = false
+min_abi = 1
+paths = [{ path = "/base", access = ["ro"] }]
+ports = [{ port = 80, access = ["connect"] }]
+[limits]
+nofile = [1, 2]
+nproc = [5, 6]
+as = 1
+timeout = "1s"
+grace = "1s"
+timeout_signal = "INT"
+memory_max = "1M"
+pids_max = 3
+cpu_max = "1 2"
+cgroup_required = false
+[process]
+die_with_parent = false
+new_session = false
+as_pid_1 = false
+chdir = "/base"
+argv0 = "basearg"
+[status]
+file = "/base.json"
+[nix]
+packages = ["/nix/store/aaa-base"]
+store_dir = "/nix/base"
+daemon = false
+)";
+
+// A top that writes every key of the schema (checked below), each with a
+// value other than the base's.
+const char* const kLayerTop = R"(replace = []
+description = "top"
+network = "loopback"
+uid = 10
+gid = 20
+hostname = "${myhost}"
+[vars]
+myhost = "tophost"
+[namespaces]
+user = true
+ipc = true
+pid = true
+uts = true
+cgroup = true
+[[fs]]
+type = "bind"
+src = "/s"
+dest = "/d"
+[[fs]]
+type = "symlink"
+target = "t"
+dest = "/l"
+[[fs]]
+type = "tmpfs"
+dest = "/t"
+mode = "0700"
+size = "1M"
+[[fs]]
+type = "file"
+dest = "/f"
+content = "x"
+[[fs]]
+type = "overlay"
+sources = ["/lower"]
+upper = "/up"
+work = "/wk"
+dest = "/o"
+[env]
+clear = true
+inherit = ["TOP"]
+set = { B = "3", C = "4" }
+unset = ["U2"]
+[capabilities]
+add = ["CAP_NET_RAW"]
+drop = ["CAP_SYS_ADMIN"]
+[seccomp]
+profile = "strict"
+log_denials = true
+[[seccomp.rules]]
+syscalls = ["rmdir"]
+action = "errno:EACCES"
+args = [{ index = 0, op = "masked_eq", value = 1, mask = 3 }]
+[landlock]
+enabled = true
+min_abi = 2
+paths = [{ path = "/top", access = ["rw"], optional = true }]
+ports = [{ port = 443, access = ["bind"] }]
+[limits]
+nofile = [100, 200]
+nproc = 7
+as = "1G"
+data = "2G"
+stack = "8M"
+cpu = 60
+fsize = "1G"
+core = 0
+memlock = "64k"
+timeout = "2s"
+grace = "3s"
+timeout_signal = "HUP"
+memory_max = "2M"
+pids_max = 4
+cpu_max = "3 4"
+cgroup_required = true
+[process]
+die_with_parent = true
+new_session = true
+as_pid_1 = true
+chdir = "/top"
+argv0 = "toparg"
+[status]
+file = "/top.json"
+[nix]
+packages = ["/nix/store/bbb-top"]
+closures = ["/top-closure"]
+store_dir = "/nix/top"
+daemon = true
+)";
+
+// Every dotted key a document writes, items included ("fs[].type").
+void keys_of(const Node& t, const std::string& prefix, std::set<std::string>& out) {
+    for (const auto& [k, v] : t.table) {
+        const std::string dotted = prefix.empty() ? k : prefix + "." + k;
+        out.insert(dotted);
+        const KeyDoc* doc = find_schema_key(dotted);
+        if (doc && doc->type == KeyType::table) keys_of(v, dotted, out);
+        if (doc && doc->type == KeyType::tables)
+            for (const auto& e : v.array) keys_of(e, dotted + "[]", out);
+    }
+}
+
+} // namespace
+
+// Every key of the table has a layer rule, and every key a layer writes
+// survives layering: the result is what `extends` gives (the top's network
+// and namespaces are the stricter ones here, so the rules agree).
+BOOST_AUTO_TEST_CASE(layer_every_key_of_the_schema_survives) {
+    for (const auto& k : policy_schema()) {
+        BOOST_TEST_CONTEXT(k.key) {
+            BOOST_TEST(k.layer != nullptr);
+        }
+    }
+    std::set<std::string> written;
+    written.insert("extends"); // the extends variant below writes it
+    keys_of(parse_document(kLayerTop, "top.toml"), "", written);
+    for (const auto& k : policy_schema()) {
+        BOOST_TEST_CONTEXT(k.key) {
+            BOOST_TEST(written.count(std::string(k.key)) == 1u);
+        }
+    }
+    TempDir d;
+    const auto base = d.write("base.toml", kLayerBase);
+    const auto top = d.write("top.toml", kLayerTop);
+    const auto both = d.write("both.toml", std::string("extends = \"base.toml\"\n") + kLayerTop);
+    Policy layered = load(base);
+    layer(layered, load(top));
+    const std::string want = policy_to_json(load(both));
+    BOOST_TEST(policy_to_json(layered) == want);
+    // The top changed something (the key-by-key check is the schema list).
+    const std::string base_json = policy_to_json(load(base));
+    BOOST_TEST(base_json != want);
+    // A layer again on the result writes the same keys: arrays grow, the
+    // rest stays.
+    layer(layered, load(top));
+    BOOST_TEST(layered.fs.size() == 11u);
+    BOOST_TEST(layered.rlimits.size() == 9u);
+    BOOST_TEST(*layered.argv0 == "toparg");
+}
+
+// What a layer does not write stays the base's (a layer of only [env] keeps
+// the network and the working directory).
+BOOST_AUTO_TEST_CASE(layer_keeps_what_the_top_did_not_write) {
+    TempDir d;
+    Policy p = load(d.write("base.toml", kLayerBase));
+    const std::string before = policy_to_json(p);
+    layer(p, policy_test::decode(""));
+    BOOST_TEST(policy_to_json(p) == before);
+    layer(p, policy_test::decode("[env]\nset = { X = \"1\" }\n"));
+    BOOST_TEST(p.network == "host");
+    BOOST_TEST(*p.chdir == "/base");
+    BOOST_TEST(p.env_set.back().first == "X");
+    BOOST_TEST(p.written.count("env.set") == 1u);
+}
+
+// The network and the namespaces only get stricter.
+BOOST_AUTO_TEST_CASE(layer_network_and_namespaces_only_get_stricter) {
+    auto net = [](const std::string& base, const std::string& top) {
+        Policy p = policy_test::decode("network = \"" + base + "\"\n");
+        layer(p, policy_test::decode("network = \"" + top + "\"\n"));
+        return p.network;
+    };
+    BOOST_TEST(net("host", "none") == "none");
+    BOOST_TEST(net("host", "loopback") == "loopback");
+    BOOST_TEST(net("none", "host") == "none");
+    BOOST_TEST(net("none", "loopback") == "none");
+    BOOST_TEST(net("loopback", "host") == "loopback");
+    BOOST_TEST(net("loopback", "none") == "none");
+    Policy p = policy_test::decode("");
+    layer(p, policy_test::decode("[namespaces]\nuser = false\npid = false\n"));
+    BOOST_TEST(p.ns_user);
+    BOOST_TEST(p.ns_pid);
+    p = policy_test::decode("[namespaces]\nipc = false\n");
+    layer(p, policy_test::decode("[namespaces]\nipc = true\n"));
+    BOOST_TEST(p.ns_ipc);
+}
+
+// [landlock] in a layer turns it on unless `enabled` says otherwise, as
+// in a merged tree.
+BOOST_AUTO_TEST_CASE(layer_landlock_section) {
+    Policy p = policy_test::decode("");
+    layer(p, policy_test::decode("[landlock]\nmin_abi = 1\n"));
+    BOOST_TEST(p.landlock);
+    p = policy_test::decode("[landlock]\nenabled = false\n");
+    layer(p, policy_test::decode("[landlock]\nmin_abi = 1\n"));
+    BOOST_TEST(!p.landlock);
+    layer(p, policy_test::decode("[landlock]\nenabled = true\n"));
+    BOOST_TEST(p.landlock);
+}
+
+// A limit's [soft, hard] is one value: a later layer's replaces it (the
+// arrays were appended into a four-element "limit" before).
+BOOST_AUTO_TEST_CASE(extends_limit_pair_replaces) {
+    TempDir d;
+    d.write("base.toml", "[limits]\nnofile = [1, 2]\n");
+    const auto top = d.write("top.toml", "extends = \"base.toml\"\n[limits]\nnofile = [3, 4]\n");
+    const Policy p = load(top);
+    BOOST_REQUIRE(p.rlimits.size() == 1u);
+    BOOST_TEST(p.rlimits[0].soft == 3u);
+    BOOST_TEST(p.rlimits[0].hard == 4u);
 }
 
 BOOST_AUTO_TEST_CASE(replace_marker_replaces_lists) {

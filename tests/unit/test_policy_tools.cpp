@@ -3,7 +3,10 @@
 #define BOOST_TEST_MODULE policy_tools
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "policy/file/schema.hpp"
@@ -128,21 +131,162 @@ BOOST_AUTO_TEST_CASE(shell_quoting) {
     BOOST_TEST(shell_quote("$HOME;`x`") == "'$HOME;`x`'");
 }
 
-// Every key of the schema has its place in burrow-policy(5).
-BOOST_AUTO_TEST_CASE(man_page_documents_every_key) {
+namespace {
+
+// roff escapes as the page prints them.
+std::string unroff(std::string s) {
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{"\\-", "-"},
+                                   {"\\(dq", "\""},
+                                   {"\\fR", ""},
+                                   {"\\fB", ""},
+                                   {"\\fI", ""}}) {
+        for (std::size_t i; (i = s.find(from)) != std::string::npos;) s.replace(i, from.size(), to);
+    }
+    return s;
+}
+
+// The names a term line (after .TP) gives: ".B name \fR(type)" gives the
+// first word; ".BR a ", " b " \fR(...)"" gives its unquoted words.
+std::vector<std::string> term_names(const std::string& line) {
+    std::vector<std::string> out;
+    if (line.starts_with(".B ")) {
+        std::string rest = unroff(line.substr(3, line.find("\\fR") - 3));
+        std::istringstream in(rest);
+        std::string w;
+        if (in >> w) out.push_back(w);
+    } else if (line.starts_with(".BR ")) {
+        for (std::size_t i = 4; i < line.size();) {
+            if (line[i] == ' ') {
+                ++i;
+            } else if (line[i] == '"') {
+                const auto close = line.find('"', i + 1);
+                i = close == std::string::npos ? line.size() : close + 1;
+            } else {
+                const auto end = std::min(line.find_first_of(" \"", i), line.size());
+                out.push_back(unroff(line.substr(i, end - i)));
+                i = end;
+            }
+        }
+    }
+    return out;
+}
+
+bool is_word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+}
+
+// `word` as a whole word of `text`.
+bool has_word(const std::string& text, const std::string& word) {
+    for (std::size_t i = text.find(word); i != std::string::npos; i = text.find(word, i + 1)) {
+        const bool left = i == 0 || !is_word_char(text[i - 1]);
+        const bool right = i + word.size() == text.size() || !is_word_char(text[i + word.size()]);
+        if (left && right) return true;
+    }
+    return false;
+}
+
+struct ManPage {
+    std::string all;                            // the whole page, unroffed
+    std::map<std::string, std::string> section; // "env" -> text of .SS [env] ("" top level)
+    std::vector<std::pair<std::string, std::string>> terms; // (section, name) of .TP terms
+    std::vector<std::pair<std::string, std::string>> items; // (section, name) from "{ a, b }"
+};
+
+// burrow-policy(5): the terms of LAYERING and KEYS, by section.
+ManPage read_man_page() {
     std::ifstream f(BURROW_SOURCE_DIR "/man/burrow-policy.5");
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string page = ss.str();
-    // roff escapes "-" as "\-"; keys are compared as they print.
-    for (std::size_t i; (i = page.find("\\-")) != std::string::npos;) page.replace(i, 2, "-");
-    BOOST_REQUIRE(!page.empty());
+    ManPage m;
+    std::string line, sec;
+    bool keys = false, term_next = false;
+    while (std::getline(f, line)) {
+        m.all += unroff(line) + "\n";
+        if (line.starts_with(".SH ")) {
+            keys = line == ".SH LAYERING" || line == ".SH KEYS";
+            sec.clear();
+            continue;
+        }
+        if (!keys) continue;
+        if (line.starts_with(".SS ")) {
+            const std::string t = unroff(line.substr(4));
+            const auto open = t.find_first_not_of('[');
+            sec = t == "Top level" ? "" : t.substr(open, t.find(']') - open);
+            continue;
+        }
+        m.section[sec] += unroff(line) + "\n";
+        if (line == ".TP") {
+            term_next = true;
+            continue;
+        }
+        if (term_next) {
+            for (const auto& n : term_names(line)) m.terms.emplace_back(sec, n);
+            term_next = false;
+        }
+        if (const auto open = line.find("\"{ "); open != std::string::npos) {
+            std::istringstream in(line.substr(open + 3, line.find(" }") - open - 3));
+            for (std::string w; std::getline(in, w, ',');)
+                m.items.emplace_back(sec, w.substr(w.find_first_not_of(' ')));
+        }
+    }
+    return m;
+}
+
+} // namespace
+
+// Every key of the schema has its place in burrow-policy(5): a top-level
+// key as a term or as its [section]; any other key as a word of its
+// section's text.
+BOOST_AUTO_TEST_CASE(man_page_documents_every_key) {
+    const ManPage m = read_man_page();
+    BOOST_REQUIRE(!m.terms.empty());
     for (const auto& k : policy_schema()) {
-        std::string leaf(
-            k.key.substr(k.key.rfind('.') == std::string_view::npos ? 0 : k.key.rfind('.') + 1));
-        if (const auto b = leaf.find("[]"); b != std::string::npos) leaf.erase(b);
-        BOOST_TEST_CONTEXT(k.key) {
-            BOOST_TEST(page.find(leaf) != std::string::npos);
+        const std::string key(k.key);
+        const auto cut = key.find_first_of(".[");
+        BOOST_TEST_CONTEXT(key) {
+            if (cut == std::string::npos) {
+                bool term = false;
+                for (const auto& [sec, n] : m.terms) term = term || (sec.empty() && n == key);
+                BOOST_TEST((term || m.all.find("[" + key + "]") != std::string::npos));
+            } else {
+                std::string leaf =
+                    key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
+                if (const auto b = leaf.find("[]"); b != std::string::npos) leaf.erase(b);
+                const auto sec = m.section.find(key.substr(0, cut));
+                BOOST_TEST_REQUIRE((sec != m.section.end()));
+                BOOST_TEST(has_word(sec->second, leaf));
+            }
+        }
+    }
+}
+
+// And every key the page documents is in the schema: the terms of each
+// section, the "{ a, b }" item keys, and in [[fs]] the operation types.
+BOOST_AUTO_TEST_CASE(man_page_documents_no_key_the_schema_lacks) {
+    const ManPage m = read_man_page();
+    const std::string types(find_schema_key("fs[].type")->doc);
+    for (const auto& [sec, name] : m.terms) {
+        BOOST_TEST_CONTEXT(sec << " " << name) {
+            if (sec == "fs") {
+                BOOST_TEST(has_word(types, name));
+                continue;
+            }
+            // [[seccomp.rules]]: a bracketed term names its key in full.
+            std::string key = name;
+            if (key.starts_with("[")) {
+                key = key.substr(key.find_first_not_of('['));
+                key.erase(key.find(']'));
+            } else if (!sec.empty()) {
+                key = sec + "." + name;
+            }
+            BOOST_TEST(find_schema_key(key) != nullptr);
+        }
+    }
+    BOOST_TEST(!m.items.empty());
+    for (const auto& [sec, name] : m.items) {
+        BOOST_TEST_CONTEXT(sec << " { " << name << " }") {
+            bool found = false;
+            for (const auto& k : policy_schema())
+                found = found || (k.key.starts_with(sec + ".") && k.key.ends_with("[]." + name));
+            BOOST_TEST(found);
         }
     }
 }
