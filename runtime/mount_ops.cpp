@@ -65,7 +65,9 @@ mode_t parent_mode_for(const FsOp& op) {
     return m;
 }
 
-// Overlay option values escape the separators overlayfs splits on.
+// Overlay layer paths escape what overlayfs splits on or unescapes: the
+// separators ',' and ':', and the backslash itself (bwrap's
+// strappend_escape_for_mount_options).
 std::string escape_layer(const std::string& s) {
     std::string out;
     for (char c : s) {
@@ -224,9 +226,13 @@ void do_overlay(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
     std::string shown; // bwrap's option string, for messages
     size_t first_lower = 0;
     if (op.kind == FsOpKind::overlay) {
-        opts = {{"upperdir", src.layers[0]}, {"workdir", src.layers[1]}};
-        shown = "upperdir=" + escape_layer(src.layers[0]) +
-                ",workdir=" + escape_layer(src.layers[1]) + ",";
+        // Escaped even through fsconfig(2), which splits nothing: overlayfs
+        // unescapes upperdir and workdir itself, so an unescaped backslash
+        // in the path would vanish and the mount fail with ENOENT.
+        const std::string upper = escape_layer(src.layers[0]);
+        const std::string work = escape_layer(src.layers[1]);
+        opts = {{"upperdir", upper}, {"workdir", work}};
+        shown = "upperdir=" + upper + ",workdir=" + work + ",";
         first_lower = 2;
     } else if (op.kind == FsOpKind::tmp_overlay) {
         const int n = ctx.tmp_overlay_idx++;

@@ -224,6 +224,7 @@ bool hide_exe(uid_t real_uid) {
     }
     Fd sigfd(supervisor::init_signalfd(l.signals));
     install_seccomp_programs(sb.seccomp_programs);
+    setup_step::setup_finished();
     ::_exit(supervisor::run_init(sigfd.get(), payload, l.event_fd.get(), sb.proc.new_session,
                                  l.signals, sb.limits.timeout_signal));
 }
@@ -450,21 +451,38 @@ int final_status(const Sandbox& sb, const supervisor::Outcome& o, RunResult& r) 
 
 // Setup failed in a sandbox process, or one was killed during setup: the
 // stage for the caller (json-status) and, for a kill, the one line nobody
-// else printed.
+// else printed. pid 1 killed after the command started is told apart: at a
+// stage of its own setup, or while the command ran (no stage at all).
 void report_setup_failure(const Sandbox& sb, const supervisor::Outcome& o, RunResult& r) {
     const bool killed = (!o.exec_started || o.init_died) && !o.timed_out && o.exec_errno == 0 &&
                         WIFSIGNALED(o.wait_status);
     if (!r.setup_failed && !killed) return;
     const setup_step::Report rep = setup_step::child_report(o.init_died);
+    const bool pid1_killed = killed && o.exec_started;
+    if (pid1_killed && rep.pid1_finished) {
+        // Not a setup failure: the status is 128+N (final_status), and the
+        // json-status exit object says so, as bubblewrap's does; the
+        // command's own status died with pid 1.
+        r.setup_signal = WTERMSIG(o.wait_status);
+        if (!sb.diag.quiet_pid1_death)
+            report_error(sb.diag, "pid 1 of the sandbox killed by signal " +
+                                      std::to_string(r.setup_signal) +
+                                      " while the command was running");
+        if (sb.status.json_status_fd >= 0)
+            status::write_document(sb.status.json_status_fd,
+                                   status::json_status_exit(128 + r.setup_signal, 0), false);
+        return;
+    }
     r.setup_stage = setup_step::name(rep.step);
     r.setup_errno = rep.err;
     std::string message = rep.valid ? rep.message : "";
     if (killed) {
         r.setup_signal = WTERMSIG(o.wait_status);
-        message = std::string(o.exec_started ? "pid 1 of the sandbox" : "setup") +
+        message = std::string(pid1_killed ? "pid 1 of the sandbox" : "setup") +
                   " killed by signal " + std::to_string(r.setup_signal) + " (stage " +
                   r.setup_stage + ")";
-        report_error(sb.diag, message);
+        // bubblewrap says nothing when its pid 1 dies.
+        if (!(pid1_killed && sb.diag.quiet_pid1_death)) report_error(sb.diag, message);
     }
     if (sb.status.json_status_fd >= 0)
         status::write_document(

@@ -160,6 +160,10 @@ struct Diagnostics {
     // burrow run --verbose: report on stderr what was enforced (landlock ABI,
     // limits, cgroup) and what was unavailable.
     bool verbose = false;
+    // bwrap mode: pid 1 of the sandbox killed once the command was started is
+    // not reported on stderr (bubblewrap only exits with 128+N there);
+    // burrow run and launch say what happened.
+    bool quiet_pid1_death = false;
 };
 
 // Landlock (applied after the mount tree is built, before seccomp). Access

@@ -22,8 +22,9 @@ const char* const names[] = {"none",
 
 struct Shared {
     volatile int step[4];
-    volatile int failed; // set last, once err and message are written
-    int failed_step;     // not in step[]: the monitor goes on writing its own
+    volatile int finished[4]; // setup_finished(), per role
+    volatile int failed;      // set last, once err and message are written
+    int failed_step;          // not in step[]: the monitor goes on writing its own
     int err;
     char message[768];
 };
@@ -131,9 +132,14 @@ void record_failure(int err, const char* message) {
     shared->failed = 1;
 }
 
+void setup_finished() {
+    if (shared) shared->finished[static_cast<int>(role)] = 1;
+}
+
 Report child_report(bool pid1_died) {
     Report r;
     if (!shared) return r;
+    r.pid1_finished = shared->finished[static_cast<int>(Role::pid1)] != 0;
     if (shared->failed) {
         r.valid = true;
         r.step = static_cast<Step>(shared->failed_step);

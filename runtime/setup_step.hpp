@@ -94,11 +94,17 @@ Step current();
 // A failure in a sandbox process (before it exits): kept for the monitor.
 void record_failure(int err, const char* message);
 
+// This process has finished its setup (pid 1 entering its reaping loop): its
+// death from now on happens while the command runs, at no setup stage. Its
+// step slot keeps the last step for fault injection and failure reports.
+void setup_finished();
+
 struct Report {
     bool valid = false;
     Step step = Step::none;
     int err = 0;
     char message[768] = {};
+    bool pid1_finished = false; // pid 1 had finished its setup (setup_finished())
 };
 // The failure a sandbox process recorded, else the furthest step any of
 // them reached (pid 1's own when pid1_died), with valid == true only when a

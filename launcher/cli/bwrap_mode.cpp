@@ -94,6 +94,7 @@ int bwrap_main(int argc, char** argv, int first_arg) {
     case BwrapInvocation::Action::run:
         break;
     }
+    inv.sandbox.diag.quiet_pid1_death = true;
     return run_sandbox(inv.sandbox);
 }
 

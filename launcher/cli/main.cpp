@@ -1,4 +1,5 @@
-// burrow's main(): the argv[0]=="bwrap" switch, the setuid refusal and the
+// burrow's main(): the choice of bwrap mode (argv[0] "bwrap", or a bwrap
+// option first), the setuid refusal and the
 // dispatch of burrow's own subcommands (CLI11).
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "launcher/cli/policy_cmd.hpp"
 #include "launcher/cli/run_cmd.hpp"
 #include "launcher/cli/seccomp_cmd.hpp"
+#include "policy/bwrap/args.hpp"
 #include "runtime/exit_status.hpp"
 
 namespace {
@@ -24,6 +26,18 @@ bool invoked_as_bwrap(const char* argv0) {
     const char* base = std::strrchr(argv0, '/');
     base = base ? base + 1 : argv0;
     return std::strcmp(base, "bwrap") == 0;
+}
+
+// bwrap mode: started under the name bwrap, or with a bwrap option as the
+// first argument. The second keeps a bwrap that re-executes itself through
+// /proc/self/exe (how nested sandboxes are made) a bwrap: that name is lost
+// there. No burrow command line starts with such an option (burrow's own
+// top-level options are only --help and --version, which stay burrow's), so
+// every burrow command line keeps its meaning.
+bool bwrap_mode(int argc, char** argv) {
+    if (argc < 1) return false;
+    if (invoked_as_bwrap(argv[0])) return true;
+    return argc > 1 && burrow::is_bwrap_option(argv[1]);
 }
 
 // burrow needs no privileges beyond what unprivileged user namespaces give;
@@ -35,7 +49,7 @@ bool running_setuid() {
 } // namespace
 
 int main(int argc, char** argv) {
-    const bool as_bwrap = argc > 0 && invoked_as_bwrap(argv[0]);
+    const bool as_bwrap = bwrap_mode(argc, argv);
     if (running_setuid()) {
         std::fprintf(stderr,
                      "%s: refusing to run setuid or setgid: burrow needs no privileges "

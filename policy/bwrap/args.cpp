@@ -61,6 +61,7 @@ class Parser {
     }
 
     BwrapInvocation run(const std::vector<std::string>& args);
+    static bool knows(std::string_view option) { return handlers().count(option) != 0; }
 
   private:
     using Argv = const std::string*;
@@ -873,6 +874,10 @@ BwrapInvocation Parser::run(const std::vector<std::string>& args) {
 BwrapInvocation parse_bwrap_args(const std::vector<std::string>& args, const HostFacts& host) {
     Parser parser(host);
     return parser.run(args);
+}
+
+bool is_bwrap_option(std::string_view arg) {
+    return Parser::knows(arg);
 }
 
 } // namespace burrow

@@ -11,6 +11,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/sandbox.hpp"
@@ -67,6 +68,11 @@ struct BwrapInvocation {
 // read (and their fds closed, as bwrap does) during parsing.
 // Throws BwrapUsageError.
 BwrapInvocation parse_bwrap_args(const std::vector<std::string>& args, const HostFacts& host);
+
+// True for an option the bwrap command line knows ("--bind", "--unshare-all",
+// burrow's extensions...), not for --help, --version or "--". main() uses it to keep a re-executed
+// bwrap (argv[0] "/proc/self/exe") in bwrap mode.
+bool is_bwrap_option(std::string_view arg);
 
 // bwrap's --help text (the program name is substituted).
 std::string bwrap_usage_text(const std::string& prog);

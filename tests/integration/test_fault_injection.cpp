@@ -127,12 +127,13 @@ void walk_every_step(const std::vector<std::string>& args, bool has_pid1) {
                 continue;
             }
             BOOST_TEST((r.code() == 137 || r.code() == 139), r.describe());
-            // pid 1 may die after the payload's exec (its own last steps).
-            BOOST_TEST((contains(r.err, "setup killed by signal") ||
-                        (s == step::Step::pid1_seccomp &&
-                         contains(r.err, "pid 1 of the sandbox killed by signal"))),
-                       r.err);
-            BOOST_TEST(contains(r.err, "(stage " + name + ")"), r.err);
+            // pid 1 may die after the payload's exec (its own last steps):
+            // bwrap mode then says nothing, like bubblewrap.
+            const bool pid1_after_exec = s == step::Step::pid1_seccomp && r.err.empty();
+            if (!pid1_after_exec) {
+                BOOST_TEST(contains(r.err, "setup killed by signal"), r.err);
+                BOOST_TEST(contains(r.err, "(stage " + name + ")"), r.err);
+            }
             // The start object, unless the child died before the monitor
             // could finish it (its id maps), then the setup-failed object.
             const auto lines = lines_with(status, "{");

@@ -380,6 +380,30 @@ BOOST_AUTO_TEST_CASE(overlays_stack_layers_in_bwrap_order) {
     BOOST_TEST(exists(d / "upper/new"));
 }
 
+// Upper, work and lower dirs named with the characters overlayfs splits on or
+// unescapes, through fsconfig (overlayfs unescapes upperdir/workdir there
+// too) and, under MTEST_LEGACY, through mount(2)'s option string.
+BOOST_AUTO_TEST_CASE(overlay_dirs_with_backslash_comma_colon) {
+    TempDir d;
+    const std::string low = "lo\\w,1:a", up = "up\\per,:", work = "wo:rk\\,";
+    for (const auto& n : {low, up, work}) std::filesystem::create_directory(d / n);
+    write_file(d / (low + "/f"), "low\n");
+    json rw = {{"kind", "overlay"},
+               {"dest", "/rwov"},
+               {"sources", std::vector<std::string>{d / low}},
+               {"upper", d / up},
+               {"work", d / work}};
+    json tmp = {{"kind", "tmp_overlay"},
+                {"dest", "/tmpov"},
+                {"sources", std::vector<std::string>{d / low}}};
+    auto r = run(spec(with_base({rw, tmp}), true),
+                 "cat /rwov/f /tmpov/f && echo w > /rwov/new && echo t > /tmpov/t && echo ok");
+    BOOST_TEST(r.status == 0, r.err);
+    BOOST_TEST(r.out == "low\nlow\nok\n", r.out);
+    BOOST_TEST(exists(d / (up + "/new")));
+    BOOST_TEST(!exists(d / (low + "/t")));
+}
+
 BOOST_AUTO_TEST_CASE(real_root_without_user_namespace) {
     if (::geteuid() != 0) return; // only root can skip the user namespace
     json s =
