@@ -88,6 +88,7 @@ std::string Result::describe() const {
 }
 
 Running::Running(const Command& cmd) : cmd_(cmd) {
+    if (cmd_.argv.empty()) throw std::runtime_error("run_command: empty argv");
     int in[2], out[2], err[2];
     make_pipe(in);
     make_pipe(out);
@@ -128,6 +129,7 @@ Running::Running(const Command& cmd) : cmd_(cmd) {
     std::vector<char*> argv;
     for (auto& a : cmd_.argv) argv.push_back(a.data());
     argv.push_back(nullptr);
+    const char* file = cmd_.path.empty() ? argv[0] : cmd_.path.c_str();
     std::vector<std::string> env_store;
     std::vector<char*> envp;
     if (cmd_.env) {
@@ -152,15 +154,17 @@ Running::Running(const Command& cmd) : cmd_(cmd) {
         high.emplace_back(2, ::fcntl(err[1], F_DUPFD_CLOEXEC, 1000));
         for (auto [target, src] : child_sources)
             high.emplace_back(target, ::fcntl(src, F_DUPFD_CLOEXEC, 1000));
-        // Nothing of the test process leaks into the command.
-        ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+        // Nothing of the test process leaks into the command (unless asked).
+        if (!cmd_.inherit_open_fds) ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
         for (auto [target, src] : high) {
             if (src < 0 || ::dup2(src, target) < 0) _exit(124);
         }
+        if (!cmd_.cwd.empty() && ::chdir(cmd_.cwd.c_str()) != 0) _exit(121);
+        if (cmd_.before_exec) cmd_.before_exec();
         if (cmd_.env)
-            ::execve(argv[0], argv.data(), envp.data());
+            ::execve(file, argv.data(), envp.data());
         else
-            ::execv(argv[0], argv.data());
+            ::execv(file, argv.data());
         _exit(127);
     }
     ::setpgid(pid_, pid_); // also from here: no race with a kill of the group
