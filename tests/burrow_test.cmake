@@ -55,3 +55,11 @@ function(burrow_test name)
     set_tests_properties(${names} PROPERTIES ENVIRONMENT "${env}")
   endif()
 endfunction()
+
+# The registration of before issue 14, kept so that branches written against
+# it still configure: burrow_add_ns_test(name binary labels args...) is
+# burrow_test(name USER LABELS labels COMMAND binary args...). Use
+# burrow_test in new code.
+function(burrow_add_ns_test name binary labels)
+  burrow_test(${name} USER LABELS ${labels} COMMAND ${binary} ${ARGN})
+endfunction()
