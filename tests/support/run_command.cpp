@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -53,6 +54,28 @@ int make_memfd(const std::string& data) {
 
 void set_nonblock(int fd) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// The command may exit, or close its stdin, before reading all of
+// stdin_data: the write then fails with EPIPE, and the SIGPIPE it raises
+// killed the whole test binary (seen under load: "SIGPIPE***Exception").
+// SIGPIPE is blocked around the write and the one it raised is dropped; the
+// disposition is left alone, so nothing the tests start inherits SIG_IGN.
+ssize_t write_without_sigpipe(int fd, const char* data, size_t n) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    const ssize_t w = ::write(fd, data, n);
+    const int saved = errno;
+    if (w < 0 && saved == EPIPE && !sigismember(&old, SIGPIPE)) {
+        const timespec zero{0, 0};
+        while (::sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = saved;
+    return w;
 }
 
 } // namespace
@@ -296,8 +319,8 @@ Result Running::finish() {
             }
         }
         if (in_ >= 0) {
-            ssize_t w =
-                ::write(in_, cmd_.stdin_data.data() + in_off, cmd_.stdin_data.size() - in_off);
+            ssize_t w = write_without_sigpipe(in_, cmd_.stdin_data.data() + in_off,
+                                              cmd_.stdin_data.size() - in_off);
             if (w > 0) in_off += static_cast<size_t>(w);
             if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == cmd_.stdin_data.size()) {
                 ::close(in_);
