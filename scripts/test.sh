@@ -78,7 +78,7 @@ if ! id "$test_user" >/dev/null 2>&1; then
 fi
 id "$test_user"
 
-# The "_as_user" tests run binaries from build/ as $test_user (runuser), so
+# The ".user" tests run binaries from build/ as $test_user (setpriv), so
 # every directory above the checkout must be searchable by others. CI often
 # clones under /root (mode 0700). Grant only "x" (search, not listing) on the
 # ancestors, for the duration of this run, and put the original modes back on
@@ -113,7 +113,7 @@ if ! cmake --build --preset ci -j "$jobs"; then
 fi
 chmod -R o+rX "$src/build"
 if ! runuser -u "$test_user" -- test -x "$src/build/bin/burrow"; then
-    echo "test.sh: $test_user cannot reach $src/build/bin/burrow; the _as_user tests would fail" >&2
+    echo "test.sh: $test_user cannot reach $src/build/bin/burrow; the .user tests would fail" >&2
     exit 1
 fi
 
@@ -192,7 +192,7 @@ if [ "${BURROW_SKIP_FUZZ:-0}" != 1 ]; then
         stage fuzz "fuzzing each parser from seed ${BURROW_FUZZ_SEED:-12} (fixed executions)"
         fuzz_stats=$(mktemp)
         BURROW_FUZZ_STATS=$fuzz_stats run_ctest "$counts" --test-dir "$src/build-fuzz" \
-            --output-on-failure -L fuzz -j 2 || status=1
+            --output-on-failure -L '^fuzz$' -j 2 || status=1
         sort "$fuzz_stats" | awk '
             { print; runs += $3; secs += $6 }
             END { printf "fuzzing: %d executions in %d s over %d targets\n", runs, secs, NR }'

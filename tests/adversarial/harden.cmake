@@ -17,9 +17,6 @@ target_compile_definitions(test_adversarial_harden
 # helper and the joining enter): root only, as anyone else the backend
 # refuses (skipped, 77). One container test at a time (RESOURCE_LOCK, as the
 # container suites).
-add_test(NAME adversarial.harden.container
-         COMMAND sh -c "if [ \"$(id -u)\" != 0 ]; then echo 'skipped: needs root'; exit 77; fi; exec \"$0\""
-                 $<TARGET_FILE:test_adversarial_harden>)
-set_tests_properties(adversarial.harden.container PROPERTIES LABELS "adversarial;container"
-  TIMEOUT 300 SKIP_RETURN_CODE 77 RESOURCE_LOCK burrow_container
-  ENVIRONMENT "BURROW_BIN=$<TARGET_FILE:burrow>;BURROW_PROBE=$<TARGET_FILE:burrow-probe>;BURROW_LAUNCH_BACKEND=container")
+burrow_test(adversarial.harden.container ROOT_ONLY LABELS adversarial container
+            ENV BURROW_LAUNCH_BACKEND=container
+            PROPERTIES TIMEOUT 300 RESOURCE_LOCK burrow_container COMMAND test_adversarial_harden)

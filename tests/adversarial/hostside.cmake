@@ -4,15 +4,12 @@
 # default shares, container status files swapped for /dev/zero or a FIFO.
 # One shell driver (hostside.sh CASE); root and burrowtest variants.
 foreach(case state-symlinks project-own-dirs forged-entries tmux-detach tmux-status default-shares)
-  burrow_add_ns_test(adversarial.hostside.${case} ${CMAKE_CURRENT_SOURCE_DIR}/hostside.sh
-                     "adversarial;launch" ${case})
-  set_tests_properties(adversarial.hostside.${case} adversarial.hostside.${case}.user
-                       PROPERTIES TIMEOUT 180)
+  burrow_test(adversarial.hostside.${case} USER LABELS adversarial launch PROPERTIES TIMEOUT 180
+              COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/hostside.sh ${case})
 endforeach()
 # The container backend is root only: the .user variants exit 77.
 foreach(case container-status-zero container-status-fifo)
-  burrow_add_ns_test(adversarial.hostside.${case} ${CMAKE_CURRENT_SOURCE_DIR}/hostside.sh
-                     "adversarial;container" ${case})
-  set_tests_properties(adversarial.hostside.${case} adversarial.hostside.${case}.user
-                       PROPERTIES TIMEOUT 300 RESOURCE_LOCK burrow_container)
+  burrow_test(adversarial.hostside.${case} USER LABELS adversarial container
+              PROPERTIES TIMEOUT 300 RESOURCE_LOCK burrow_container
+              COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/hostside.sh ${case})
 endforeach()

@@ -19,7 +19,6 @@ add_dependencies(test_adversarial_vm vm_driver vm_guest_hostile)
 foreach(case setuid_through_the_share control_port_flood_without_newline
         control_port_flood_of_lines_keeps_the_status console_flood_is_capped
         oversized_enter_frame enter_into_a_guest_that_stopped_answering)
-  add_test(NAME adversarial.vm.${case} COMMAND test_adversarial_vm --run_test=${case})
-  set_tests_properties(adversarial.vm.${case} PROPERTIES LABELS "adversarial;vm" TIMEOUT 120
-    SKIP_RETURN_CODE 77)
+  burrow_test(adversarial.vm.${case} LABELS adversarial vm PROPERTIES TIMEOUT 120
+              COMMAND test_adversarial_vm --run_test=${case})
 endforeach()

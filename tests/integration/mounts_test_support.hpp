@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/run_command.hpp"
+
 namespace mtest {
 
 using json = nlohmann::json;
@@ -36,34 +38,15 @@ inline std::string slurp_fd(int fd) {
 }
 
 // Runs prefix... + [driver, spec, cmd...]; stdout and stderr captured
-// separately (stderr through a temporary file to avoid pipe deadlocks).
+// separately (tests/support/run_command). The test's open fds are inherited:
+// specs name them by number (bind_fd, file and bind_data ops).
 inline Result run_argv(const std::vector<std::string>& argv) {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return {};
-    char errname[] = "/tmp/mtest-errXXXXXX";
-    int errfd = ::mkostemp(errname, O_CLOEXEC);
-    ::unlink(errname);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(out[1], 1);
-        ::dup2(errfd, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        ::execvp(args[0], args.data());
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    Result r;
-    r.out = slurp_fd(out[0]);
-    ::close(out[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    ::lseek(errfd, 0, SEEK_SET);
-    r.err = slurp_fd(errfd);
-    ::close(errfd);
-    return r;
+    btest::Command c;
+    c.argv = argv;
+    c.inherit_open_fds = true;
+    c.timeout = std::chrono::minutes(4); // a hang is CTest's to report
+    const btest::Result res = btest::run(c);
+    return Result{res.code(), res.out, res.err};
 }
 
 // MTEST_LEGACY=1 (a second CTest registration) runs every sandbox through

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/launch_test_support.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace btest;
 using ltest::Host;
@@ -230,7 +231,7 @@ BOOST_AUTO_TEST_CASE(forged_entry_is_refused) {
 BOOST_AUTO_TEST_CASE(tmux_session_is_attachable_from_the_host) {
     Host h;
     if (::access("/usr/bin/tmux", X_OK) != 0) {
-        BOOST_TEST_MESSAGE("tmux not installed: skipped");
+        btest::skip("tmux not installed");
         return;
     }
     // No terminal: the session starts detached and lasts as long as it runs.

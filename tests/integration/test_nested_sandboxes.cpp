@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "tests/integration/runtime_test_support.hpp"
+#include "tests/support/run_command.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace rtest;
 
@@ -78,26 +80,14 @@ Result run_nested(const char* outer_binary, const std::string& inner_binary,
         args.push_back(s);
     for (const auto& s : inner_args(inner_binary, inner_proc)) args.push_back(s);
 
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
-    char errname[] = "/tmp/rtest-errXXXXXX";
-    int errfd = ::mkostemp(errname, O_CLOEXEC);
-    if (errfd < 0) std::abort();
-    ::unlink(errname);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(out[1], 1);
-        ::dup2(errfd, 2);
-        std::vector<char*> argv{const_cast<char*>("bwrap")};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        const char* envp[] = {"PATH=/usr/bin:/bin", "HOME=/", nullptr};
-        ::execve(outer_binary, argv.data(), const_cast<char* const*>(envp));
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    Running r{pid, out[0], errfd};
-    return r.wait();
+    btest::Command c;
+    c.path = outer_binary;
+    c.argv = {"bwrap"};
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    c.env = std::vector<std::string>{"PATH=/usr/bin:/bin", "HOME=/"};
+    c.timeout = std::chrono::minutes(4); // a hang is CTest's to report
+    const btest::Result res = btest::run(c);
+    return Result{res.code(), res.out, res.err};
 }
 
 void expect_nested_ok(const Result& r) {
@@ -119,7 +109,7 @@ BOOST_AUTO_TEST_CASE(burrow_inside_burrow) {
 
 BOOST_AUTO_TEST_CASE(debian_bwrap_inside_burrow) {
     if (!have_debian_bwrap()) {
-        BOOST_TEST_MESSAGE("skipped: no /usr/bin/bwrap");
+        btest::skip("no /usr/bin/bwrap");
         return;
     }
     if (!is_root()) {
@@ -143,7 +133,7 @@ BOOST_AUTO_TEST_CASE(debian_bwrap_inside_burrow) {
 
 BOOST_AUTO_TEST_CASE(burrow_inside_debian_bwrap) {
     if (!have_debian_bwrap()) {
-        BOOST_TEST_MESSAGE("skipped: no /usr/bin/bwrap");
+        btest::skip("no /usr/bin/bwrap");
         return;
     }
     expect_nested_ok(run_nested(debian_bwrap, inner_bin_dir + "/bwrap"));

@@ -19,6 +19,7 @@
 
 #include "runtime/fd.hpp"
 #include "tests/support/run_command.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace btest;
 using burrow::Fd;
@@ -53,7 +54,7 @@ const Fixture& fx() {
 #define REQUIRE_FIXTURE()                                                                          \
     do {                                                                                           \
         if (!fx().ok) {                                                                            \
-            BOOST_TEST_MESSAGE("skipped: no Nix fixture in " << fx().dir);                         \
+            btest::skip("no Nix fixture in " + fx().dir);                                          \
             return;                                                                                \
         }                                                                                          \
     } while (0)

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/run_command.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace btest;
 namespace fs = std::filesystem;
@@ -134,7 +135,7 @@ BOOST_AUTO_TEST_CASE(network_modes_observed) {
 // to-bwrap output: the payload must see the same sandbox.
 BOOST_AUTO_TEST_CASE(to_bwrap_output_runs_in_debian_bwrap_with_same_observations) {
     if (::access("/usr/bin/bwrap", X_OK) != 0) {
-        BOOST_TEST_MESSAGE("skipped: /usr/bin/bwrap not installed");
+        btest::skip("/usr/bin/bwrap not installed");
         return;
     }
     Scratch d;

@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/integration/runtime_test_support.hpp"
+#include "tests/support/run_command.hpp"
 
 using namespace rtest;
 
@@ -33,30 +34,18 @@ std::vector<std::string> with_root(std::vector<std::string> rest) {
 const char* secret_env = "BURROW_TEST_SECRET_ENV=hunter2-env";
 const char* secret_arg = "tok-s3cr3t-arg";
 
-// Runs the burrow binary (as "bwrap") with a chosen environment.
+// Runs the burrow binary (as "bwrap") with a chosen environment
+// (tests/support/run_command).
 Result run_bwrap(const std::vector<std::string>& args, const std::vector<std::string>& env,
                  const char* binary = BURROW_BIN) {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
-    char errname[] = "/tmp/rtest-errXXXXXX";
-    int errfd = ::mkostemp(errname, O_CLOEXEC);
-    ::unlink(errname);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        ::dup2(out[1], 1);
-        ::dup2(errfd, 2);
-        std::vector<char*> argv{const_cast<char*>("bwrap")};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        std::vector<char*> envp;
-        for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-        envp.push_back(nullptr);
-        ::execve(binary, argv.data(), envp.data());
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    Running r{pid, out[0], errfd};
-    return r.wait();
+    btest::Command c;
+    c.path = binary;
+    c.argv = {"bwrap"};
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    c.env = env;
+    c.timeout = std::chrono::minutes(4); // a hang is CTest's to report
+    const btest::Result res = btest::run(c);
+    return Result{res.code(), res.out, res.err};
 }
 
 std::vector<std::string> caller_env() {

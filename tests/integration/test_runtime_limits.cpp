@@ -17,6 +17,7 @@
 #include "runtime/cgroup.hpp"
 #include "runtime/landlock.hpp"
 #include "tests/support/run_command.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace btest;
 using nlohmann::json;
@@ -98,7 +99,7 @@ BOOST_AUTO_TEST_CASE(landlock_denies_writes_outside_the_allowed_tree) {
            "echo in > " + dir / "allowed/file" + "; echo out > " + dir / "file" + "; echo done");
     if (burrow::landlock::kernel_abi() == 0) {
         BOOST_TEST(r.has("unavailable", "landlock: not supported"));
-        BOOST_TEST_MESSAGE("skipped enforcement: no landlock in this kernel");
+        btest::skip("enforcement: no landlock in this kernel");
         return;
     }
     BOOST_TEST(r.code() == 0);
@@ -111,7 +112,10 @@ BOOST_AUTO_TEST_CASE(landlock_denies_writes_outside_the_allowed_tree) {
 }
 
 BOOST_AUTO_TEST_CASE(landlock_rule_paths_missing_files_and_trimmed_rights) {
-    if (burrow::landlock::kernel_abi() == 0) return;
+    if (burrow::landlock::kernel_abi() == 0) {
+        btest::skip("no landlock in this kernel");
+        return;
+    }
     // A missing path: one line naming it, 125, nothing ran.
     const Run missing =
         sh({"--ll-fs", "write_file", "--ll-allow", "/nonexistent/dir", "write_file"}, "echo ran");
@@ -441,8 +445,8 @@ BOOST_AUTO_TEST_CASE(cgroup_limits_unavailable_or_required) {
 BOOST_AUTO_TEST_CASE(cgroup_pids_max_is_enforced_when_delegated) {
     const Run probe = sh({"--pids-max", "8"}, "true");
     if (!probe.has("enforced", "cgroup pids.max=8")) {
-        BOOST_TEST_MESSAGE("skipped: no usable cgroup v2 pids controller here: "
-                           << probe.result["unavailable"].dump());
+        btest::skip("no usable cgroup v2 pids controller here: " +
+                    probe.result["unavailable"].dump());
         return;
     }
     const Run r = sh({"--pids-max", "8", "--cgroup-required"},

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -55,6 +56,28 @@ void set_nonblock(int fd) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
+// The command may exit, or close its stdin, before reading all of
+// stdin_data: the write then fails with EPIPE, and the SIGPIPE it raises
+// killed the whole test binary (seen under load: "SIGPIPE***Exception").
+// SIGPIPE is blocked around the write and the one it raised is dropped; the
+// disposition is left alone, so nothing the tests start inherits SIG_IGN.
+ssize_t write_without_sigpipe(int fd, const char* data, size_t n) {
+    sigset_t pipe_only, old;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+    const ssize_t w = ::write(fd, data, n);
+    const int saved = errno;
+    if (w < 0 && saved == EPIPE && !sigismember(&old, SIGPIPE)) {
+        const timespec zero{0, 0};
+        while (::sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
+        }
+    }
+    ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    errno = saved;
+    return w;
+}
+
 } // namespace
 
 FdSpec data_fd(int child_fd, std::string data) {
@@ -88,6 +111,7 @@ std::string Result::describe() const {
 }
 
 Running::Running(const Command& cmd) : cmd_(cmd) {
+    if (cmd_.argv.empty()) throw std::runtime_error("run_command: empty argv");
     int in[2], out[2], err[2];
     make_pipe(in);
     make_pipe(out);
@@ -128,6 +152,7 @@ Running::Running(const Command& cmd) : cmd_(cmd) {
     std::vector<char*> argv;
     for (auto& a : cmd_.argv) argv.push_back(a.data());
     argv.push_back(nullptr);
+    const char* file = cmd_.path.empty() ? argv[0] : cmd_.path.c_str();
     std::vector<std::string> env_store;
     std::vector<char*> envp;
     if (cmd_.env) {
@@ -152,15 +177,17 @@ Running::Running(const Command& cmd) : cmd_(cmd) {
         high.emplace_back(2, ::fcntl(err[1], F_DUPFD_CLOEXEC, 1000));
         for (auto [target, src] : child_sources)
             high.emplace_back(target, ::fcntl(src, F_DUPFD_CLOEXEC, 1000));
-        // Nothing of the test process leaks into the command.
-        ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
+        // Nothing of the test process leaks into the command (unless asked).
+        if (!cmd_.inherit_open_fds) ::syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC);
         for (auto [target, src] : high) {
             if (src < 0 || ::dup2(src, target) < 0) _exit(124);
         }
+        if (!cmd_.cwd.empty() && ::chdir(cmd_.cwd.c_str()) != 0) _exit(121);
+        if (cmd_.before_exec) cmd_.before_exec();
         if (cmd_.env)
-            ::execve(argv[0], argv.data(), envp.data());
+            ::execve(file, argv.data(), envp.data());
         else
-            ::execv(argv[0], argv.data());
+            ::execv(file, argv.data());
         _exit(127);
     }
     ::setpgid(pid_, pid_); // also from here: no race with a kill of the group
@@ -292,8 +319,8 @@ Result Running::finish() {
             }
         }
         if (in_ >= 0) {
-            ssize_t w =
-                ::write(in_, cmd_.stdin_data.data() + in_off, cmd_.stdin_data.size() - in_off);
+            ssize_t w = write_without_sigpipe(in_, cmd_.stdin_data.data() + in_off,
+                                              cmd_.stdin_data.size() - in_off);
             if (w > 0) in_off += static_cast<size_t>(w);
             if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == cmd_.stdin_data.size()) {
                 ::close(in_);

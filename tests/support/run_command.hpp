@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +42,20 @@ struct Command {
     std::vector<FdSpec> fds;
     std::optional<std::vector<std::string>> env; // default: the test's environment
     std::chrono::milliseconds timeout{30000};
+    // The file executed; default argv[0] (set it to run a binary under
+    // another argv[0], e.g. burrow as "bwrap").
+    std::string path;
+    // Working directory of the command; default the test's.
+    std::string cwd;
+    // Runs in the child just before exec, with 0/1/2 and `fds` in place (e.g.
+    // to merge stderr into stdout, or install seccomp filters): between fork
+    // and exec, so async-signal-safe calls only; on failure call _exit() with
+    // a code of its own.
+    std::function<void()> before_exec;
+    // Keep the test's own fds that are not close-on-exec, at their numbers
+    // (for commands told fd numbers in their arguments). Default: the
+    // command gets 0/1/2 and `fds` only.
+    bool inherit_open_fds = false;
 };
 
 struct Result {

@@ -2,9 +2,7 @@
 // is built: exact stdout, stderr and exit status of --help, --version, usage
 // and parse errors, warnings and --level-prefix, as bwrap prints them.
 #define BOOST_TEST_MODULE bwrap_cli
-#include <fcntl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
 
@@ -12,7 +10,7 @@
 #include <vector>
 
 #include "policy/bwrap/args.hpp"
-#include "runtime/io.hpp"
+#include "tests/support/run_command.hpp"
 
 namespace {
 
@@ -22,38 +20,15 @@ struct Result {
 };
 
 // Runs the burrow binary with the given argv[0] (so "bwrap" selects bwrap
-// mode, as the installed symlink does).
+// mode, as the installed symlink does); tests/support/run_command.
 Result run(const std::string& argv0, const std::vector<std::string>& args) {
-    int out[2], err[2];
-    BOOST_REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    BOOST_REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-    std::vector<std::string> all{argv0};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        ::dup2(out[1], STDOUT_FILENO);
-        ::dup2(err[1], STDERR_FILENO);
-        ::execv(BURROW_BIN, argv.data());
-        ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    Result r;
-    // Usage text and messages are far below the pipe buffer size, so reading
-    // one pipe after the other cannot deadlock.
-    BOOST_REQUIRE(burrow::read_fd_to_end(out[0], r.out, 1 << 20) == 0);
-    BOOST_REQUIRE(burrow::read_fd_to_end(err[0], r.err, 1 << 20) == 0);
-    ::close(out[0]);
-    ::close(err[0]);
-    int st = 0;
-    BOOST_REQUIRE(::waitpid(pid, &st, 0) == pid);
-    BOOST_REQUIRE(WIFEXITED(st));
-    r.status = WEXITSTATUS(st);
-    return r;
+    btest::Command c;
+    c.path = BURROW_BIN;
+    c.argv = {argv0};
+    c.argv.insert(c.argv.end(), args.begin(), args.end());
+    const btest::Result res = btest::run(c);
+    BOOST_REQUIRE_MESSAGE(WIFEXITED(res.wait_status), res.describe());
+    return Result{WEXITSTATUS(res.wait_status), res.out, res.err};
 }
 
 } // namespace

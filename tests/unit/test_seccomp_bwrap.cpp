@@ -13,7 +13,10 @@
 
 #include "policy/seccomp/builtin.hpp"
 #include "policy/seccomp/compile.hpp"
+#include "runtime/fd.hpp"
+#include "tests/support/run_command.hpp"
 #include "tests/unit/seccomp_test_support.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace burrow::seccomp;
 
@@ -25,48 +28,20 @@ struct Out {
     int code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
 };
 
-std::string slurp(int fd) {
-    std::string s;
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
-        if (n > 0) s.append(buf, static_cast<std::size_t>(n));
-    return s;
-}
-
-// Runs argv with fd 3 open on fd3_path (if given); stdout, stderr captured
-// to files so neither pipe can fill up.
+// Runs argv with fd 3 open on fd3_path (if given); stdout and stderr captured
+// (tests/support/run_command).
 Out run(const std::vector<std::string>& argv, const std::string& fd3_path = "") {
-    char out_name[] = "/tmp/burrow-sc-outXXXXXX", err_name[] = "/tmp/burrow-sc-errXXXXXX";
-    const int o = mkostemp(out_name, O_CLOEXEC), e = mkostemp(err_name, O_CLOEXEC);
-    BOOST_REQUIRE(o >= 0 && e >= 0);
-    unlink(out_name);
-    unlink(err_name);
-    const pid_t pid = fork();
-    BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        dup2(o, 1);
-        dup2(e, 2);
-        if (!fd3_path.empty()) {
-            const int f = open(fd3_path.c_str(), O_RDONLY); // inherited on purpose
-            if (f < 0 || dup2(f, 3) < 0) _exit(120);
-        }
-        std::vector<char*> a;
-        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
-        execv(a[0], a.data());
-        _exit(127);
+    btest::Command c;
+    c.argv = argv;
+    c.timeout = std::chrono::minutes(4); // a hang is CTest's to report
+    burrow::Fd fd3;
+    if (!fd3_path.empty()) {
+        fd3 = burrow::Fd(::open(fd3_path.c_str(), O_RDONLY | O_CLOEXEC));
+        BOOST_REQUIRE_MESSAGE(fd3.valid(), fd3_path);
+        c.fds.push_back(btest::inherit_fd(3, fd3.get()));
     }
-    Out r;
-    while (waitpid(pid, &r.status, 0) < 0 && errno == EINTR) {
-    }
-    lseek(o, 0, SEEK_SET);
-    lseek(e, 0, SEEK_SET);
-    r.out = slurp(o);
-    r.err = slurp(e);
-    close(o);
-    close(e);
-    return r;
+    const btest::Result res = btest::run(c);
+    return Out{res.wait_status, res.out, res.err};
 }
 
 std::vector<std::string> call_args(const std::string& name, std::vector<std::string> args) {
@@ -80,7 +55,7 @@ std::vector<std::string> call_args(const std::string& name, std::vector<std::str
 
 BOOST_AUTO_TEST_CASE(exported_program_under_debian_bwrap_matches_own_installation) {
     if (access("/usr/bin/bwrap", X_OK) != 0) {
-        BOOST_TEST_MESSAGE("SKIPPED: /usr/bin/bwrap not installed");
+        btest::skip("/usr/bin/bwrap not installed");
         return;
     }
     const std::vector<std::vector<std::string>> calls = {

@@ -20,6 +20,7 @@
 #include "policy/seccomp/compile.hpp"
 #include "policy/seccomp/profile_file.hpp"
 #include "tests/unit/seccomp_test_support.hpp"
+#include "tests/support/skip.hpp"
 
 using namespace burrow::seccomp;
 using burrow::test::run_filtered;
@@ -191,8 +192,8 @@ BOOST_AUTO_TEST_CASE(check_agrees_with_the_kernel_natively_and_on_x32) {
 
 BOOST_AUTO_TEST_CASE(check_agrees_with_the_kernel_on_i386) {
     if (!abi_runs("i386")) {
-        BOOST_TEST_MESSAGE("SKIPPED: int $0x80 faults on this kernel (ia32 emulation off); the "
-                           "i386 half of each program is covered by the interpreter tests");
+        btest::skip("int $0x80 faults on this kernel (ia32 emulation off); the i386 half of "
+                    "each program is covered by the interpreter tests");
         return;
     }
     for (const char* profile : {"default", "strict", "ci", "none"})
@@ -276,7 +277,7 @@ BOOST_AUTO_TEST_CASE(workloads_run_under_default_and_strict) {
              {"/bin/sh", "-c", "git init -q r && cd r && git status --short && echo git-ok"},
              "git-ok"});
     else
-        BOOST_TEST_MESSAGE("git not installed: skipped");
+        btest::skip("git not installed");
     for (const char* node : {"/usr/bin/node", "/usr/local/bin/node"})
         if (have(node)) {
             work.push_back(
@@ -286,7 +287,7 @@ BOOST_AUTO_TEST_CASE(workloads_run_under_default_and_strict) {
                  "node-ok"});
             break;
         }
-    if (work.back().what != std::string("node")) BOOST_TEST_MESSAGE("node not installed: skipped");
+    if (work.back().what != std::string("node")) btest::skip("node not installed");
     for (const char* profile : {"default", "strict", "ci"}) {
         const BpfProgram prog = compile_profile(*builtin_profile(profile));
         for (const Work& w : work) {
