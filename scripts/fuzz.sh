@@ -17,7 +17,7 @@
 # timeout, out of memory) is saved as a regression input in
 # tests/fuzz/regressions/<target>/ (unless --no-save; always also under
 # build-fuzz/fuzz-artifacts/<target>/), where CI's fuzz run and the
-# fuzz_replay.<target> unit tests execute it from then on. Fix the bug,
+# unit.fuzz_replay_<target> tests execute it from then on. Fix the bug,
 # rename the input after it, add a unit test (tests/unit/
 # test_fuzz_findings.cpp) and commit both. Exit status: 0 when no target
 # found anything, 1 otherwise, 2 on bad usage.
