@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include "runtime/fd.hpp"
 #include "runtime/hardening.hpp"
 #include "runtime/exit_status.hpp"
+#include "runtime/io.hpp"
 
 extern char** environ;
 
@@ -43,14 +45,11 @@ std::string errstr(const std::string& what, int err = errno) {
 bool read_file(const char* path, std::string& out) {
     Fd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!fd) return false;
-    char buf[65536];
-    for (;;) {
-        ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        if (n == 0) return true;
-        out.append(buf, static_cast<size_t>(n));
+    if (const int err = read_fd_to_end(fd.get(), out, SIZE_MAX)) {
+        errno = err;
+        return false;
     }
+    return true;
 }
 
 // mkdir -p as the current (already dropped) user; existing dirs are fine.

@@ -53,6 +53,7 @@
 #include "launcher/session/registry.hpp"
 #include "runtime/fd.hpp"
 #include "runtime/exit_status.hpp"
+#include "runtime/io.hpp"
 
 extern char** environ;
 
@@ -112,14 +113,8 @@ std::string read_small(const std::string& path) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     if (!fd) return {};
     std::string out;
-    char buf[4096];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        out.append(buf, static_cast<size_t>(n));
-        if (out.size() >= 65536) break;
-    }
+    (void)read_fd_to_end(fd.get(), out, 65536); // what was read, also on EFBIG
+    if (out.size() > 65536) out.resize(65536);
     return out;
 }
 

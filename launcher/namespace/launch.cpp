@@ -33,6 +33,7 @@
 #include "runtime/fd.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/exit_status.hpp"
+#include "runtime/io.hpp"
 
 namespace burrow::launch {
 
@@ -52,17 +53,10 @@ std::string read_seed(const std::string& path) {
         throw policy::PolicyError("seed " + path + ": not a regular file");
     if (st.st_size > (64 << 20)) throw policy::PolicyError("seed " + path + ": larger than 64 MiB");
     std::string out;
-    char buf[65536];
-    for (;;) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw policy::PolicyError("seed " + path + ": " + std::strerror(errno));
-        if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        // Capped while read too: the file may grow after the fstat.
-        if (out.size() > (64 << 20))
-            throw policy::PolicyError("seed " + path + ": larger than 64 MiB");
-    }
+    // Capped while read too: the file may grow after the fstat.
+    if (const int err = read_fd_to_end(fd.get(), out, 64 << 20))
+        throw policy::PolicyError("seed " + path + ": " +
+                                  (err == EFBIG ? "larger than 64 MiB" : std::strerror(err)));
     return out;
 }
 
@@ -174,13 +168,8 @@ pid_t find_child_of(pid_t parent, bool full_scan) {
         ::signal(SIGQUIT, SIG_IGN);
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || ::getppid() != launcher) ::_exit(1);
         std::string text;
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = ::read(info_read, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            text.append(buf, static_cast<std::size_t>(n));
-        }
+        // The runtime's info document: a few hundred bytes.
+        if (read_fd_to_end(info_read, text, 1 << 20) != 0) ::_exit(1);
         if (text.empty()) ::_exit(1); // setup failed before the sandbox existed
         const auto info = nlohmann::json::parse(text);
         const pid_t init = info.at("child-pid").get<pid_t>();
