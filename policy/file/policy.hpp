@@ -126,7 +126,7 @@ Node load_policy_tree(const std::string& name_or_path, const std::vector<std::st
 Policy decode_policy(const Node& root, const Vars& vars);
 
 // `burrow launch --policy`: `top` layered onto `base`, key by key as the
-// schema table says (policy/file/schema.cpp): the merge of `extends`, except
+// schema table says (policy/file/keys/): the merge of `extends`, except
 // that the network and the namespaces only ever get stricter. Keys `top`
 // did not write leave `base` as it is.
 void layer(Policy& base, const Policy& top);

@@ -1,23 +1,12 @@
 #include "policy/file/show.hpp"
 
-#include <cstdio>
 #include <nlohmann/json.hpp>
+
+#include "policy/file/keys.hpp"
+#include "policy/file/schema.hpp"
 
 namespace burrow::policy {
 
-namespace {
-
-using json = nlohmann::ordered_json;
-
-std::string octal(uint32_t m) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "0%o", m);
-    return buf;
-}
-
-// Strings that decode_policy passes through ${...} substitution are written
-// with every '$' doubled ("$$" reads back as one '$'), so that show -> parse
-// gives the same policy even when a value holds "${" after substitution.
 std::string lit(const std::string& s) {
     std::string out;
     for (char c : s) {
@@ -33,108 +22,29 @@ std::vector<std::string> lit(const std::vector<std::string>& v) {
     return out;
 }
 
-json to_json(const Policy& p) {
-    json j;
-    if (!p.description.empty()) j["description"] = p.description;
-    j["network"] = p.network;
-    if (p.uid) j["uid"] = *p.uid;
-    if (p.gid) j["gid"] = *p.gid;
-    if (p.hostname) j["hostname"] = lit(*p.hostname);
-    j["namespaces"] = {{"user", p.ns_user},
-                       {"ipc", p.ns_ipc},
-                       {"pid", p.ns_pid},
-                       {"uts", p.ns_uts},
-                       {"cgroup", p.ns_cgroup}};
-    json fs = json::array();
-    for (const auto& e : p.fs) {
-        json o;
-        o["type"] = e.type;
-        if (e.type == "symlink")
-            o["target"] = lit(e.src);
-        else if (!e.src.empty())
-            o["src"] = lit(e.src);
-        o["dest"] = lit(e.dest);
-        if (e.mode) o["mode"] = octal(*e.mode);
-        if (e.size) o["size"] = *e.size;
-        if (e.content) o["content"] = lit(*e.content);
-        if (!e.sources.empty()) o["sources"] = lit(e.sources);
-        if (!e.upper.empty()) o["upper"] = lit(e.upper);
-        if (!e.work.empty()) o["work"] = lit(e.work);
-        fs.push_back(o);
-    }
-    j["fs"] = fs;
-    json env;
-    env["clear"] = p.env_clear;
-    if (p.env_clear) env["inherit"] = lit(p.env_inherit);
-    json set = json::object();
-    for (const auto& [k, v] : p.env_set) set[k] = lit(v);
-    env["set"] = set;
-    env["unset"] = lit(p.env_unset);
-    j["env"] = env;
-    j["capabilities"] = {{"add", p.caps_add}, {"drop", p.caps_drop}};
-    if (p.seccomp_profile) {
-        json s;
-        s["profile"] = lit(*p.seccomp_profile);
-        if (p.seccomp_log_denials) s["log_denials"] = true;
-        json rules = json::array();
-        for (const auto& r : p.seccomp_rules) {
-            json o{{"syscalls", lit(r.syscalls)}, {"action", r.action}};
-            json args = json::array();
-            for (const auto& a : r.args) {
-                json aj{{"index", a.index}, {"op", a.op}, {"value", a.value}};
-                if (a.mask) aj["mask"] = *a.mask;
-                args.push_back(aj);
-            }
-            if (!args.empty()) o["args"] = args;
-            rules.push_back(o);
+namespace {
+
+using json = Json;
+
+std::string_view parent_of(std::string_view key) {
+    const auto dot = key.rfind('.');
+    return dot == std::string_view::npos ? std::string_view() : key.substr(0, dot);
+}
+
+// The table `prefix` ("" for the document): its keys in the schema's order,
+// each as its entry shows it; a section when its entry says it is shown.
+json to_json(const Policy& p, std::string_view prefix = "") {
+    json t = json::object();
+    for (const KeyDoc& k : policy_schema()) {
+        if (k.key.find('[') != std::string_view::npos || parent_of(k.key) != prefix) continue;
+        const std::string_view leaf = prefix.empty() ? k.key : k.key.substr(prefix.size() + 1);
+        if (k.type == KeyType::table) {
+            if (!k.ops.shown || k.ops.shown(p)) t[std::string(leaf)] = to_json(p, k.key);
+        } else if (k.ops.show) {
+            k.ops.show(p, t, leaf);
         }
-        s["rules"] = rules;
-        j["seccomp"] = s;
     }
-    if (p.landlock || !p.landlock_paths.empty() || !p.landlock_ports.empty()) {
-        json l{{"enabled", p.landlock}, {"min_abi", p.landlock_min_abi}};
-        json paths = json::array();
-        for (const auto& lp : p.landlock_paths)
-            paths.push_back(
-                {{"path", lit(lp.path)}, {"access", lp.access}, {"optional", lp.optional}});
-        json ports = json::array();
-        for (const auto& lp : p.landlock_ports)
-            ports.push_back({{"port", lp.port}, {"access", lp.access}});
-        l["paths"] = paths;
-        l["ports"] = ports;
-        j["landlock"] = l;
-    }
-    json lim = json::object();
-    auto limit_value = [](uint64_t v) -> json {
-        if (v == UINT64_MAX) return "unlimited";
-        return v;
-    };
-    for (const auto& r : p.rlimits)
-        lim[r.name] = r.soft == r.hard ? limit_value(r.soft)
-                                       : json::array({limit_value(r.soft), limit_value(r.hard)});
-    if (p.timeout_ms) lim["timeout"] = std::to_string(*p.timeout_ms) + "ms";
-    lim["grace"] = std::to_string(p.grace_ms) + "ms";
-    lim["timeout_signal"] = p.timeout_signal;
-    if (p.memory_max) lim["memory_max"] = *p.memory_max;
-    if (p.pids_max) lim["pids_max"] = *p.pids_max;
-    if (p.cpu_max) lim["cpu_max"] = *p.cpu_max;
-    lim["cgroup_required"] = p.cgroup_required;
-    j["limits"] = lim;
-    json pr{{"die_with_parent", p.die_with_parent},
-            {"new_session", p.new_session},
-            {"as_pid_1", p.as_pid_1}};
-    if (p.chdir) pr["chdir"] = lit(*p.chdir);
-    if (p.argv0) pr["argv0"] = lit(*p.argv0);
-    j["process"] = pr;
-    if (p.status_file) j["status"] = {{"file", lit(*p.status_file)}};
-    if (p.has_nix) {
-        json n{{"packages", lit(p.nix_packages)},
-               {"closures", lit(p.nix_closures)},
-               {"daemon", p.nix_daemon}};
-        if (!p.nix_store_dir.empty()) n["store_dir"] = lit(p.nix_store_dir);
-        j["nix"] = n;
-    }
-    return j;
+    return t;
 }
 
 // A JSON string literal as a TOML basic string: the same escapes, except
@@ -183,18 +93,25 @@ bool is_table_array(const json& v) {
     return v.is_array() && !v.empty() && v[0].is_object();
 }
 
+// A table of strings with user-chosen keys (env.set) is written inline.
+bool is_section(const std::string& name, const std::string& key, const json& v) {
+    if (!v.is_object()) return false;
+    const KeyDoc* k = find_schema_key(name.empty() ? key : name + "." + key);
+    return k == nullptr || k->type != KeyType::free_table;
+}
+
 void emit_table(std::string& out, const std::string& name, const json& t) {
     // Scalars and inline values first, then sub-tables and arrays of tables.
     std::string body;
     for (auto it = t.begin(); it != t.end(); ++it) {
-        if ((it.value().is_object() && it.key() != "set") || is_table_array(it.value())) continue;
+        if (is_section(name, it.key(), it.value()) || is_table_array(it.value())) continue;
         body += toml_key(it.key()) + " = " + toml_value(it.value()) + "\n";
     }
     if (!name.empty()) out += "\n[" + name + "]\n";
     out += body;
     for (auto it = t.begin(); it != t.end(); ++it) {
         const std::string sub = name.empty() ? it.key() : name + "." + it.key();
-        if (it.value().is_object() && it.key() != "set") {
+        if (is_section(name, it.key(), it.value())) {
             emit_table(out, sub, it.value());
         } else if (is_table_array(it.value())) {
             for (const auto& e : it.value()) {

@@ -28,6 +28,18 @@ BOOST_AUTO_TEST_CASE(unknown_key_in_fs_entry) {
                "p.toml:4:9: unknown key \"fs[].sorce\" (did you mean \"src\"?)");
 }
 
+// A quoted key with a dot used to pass the check as the nested key and then
+// be ignored (with any value, "relative" as a chdir too).
+BOOST_AUTO_TEST_CASE(quoted_key_with_a_dot) {
+    BOOST_TEST(error_of("\"process.chdir\" = \"relative\"\n") ==
+               "p.toml:1:19: key \"process.chdir\": a key name cannot contain \".\" (nest it: "
+               "[process] in TOML, an object in JSON)");
+    BOOST_TEST(
+        error_of("[limits]\n\"x.nofile\" = 5\n") ==
+        "p.toml:2:14: key \"x.nofile\": a key name cannot contain \".\" (nest it: [limits.x] "
+        "in TOML, an object in JSON)");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_key_without_hint) {
     BOOST_TEST(error_of("zzzzzzzz = 1\n") == "p.toml:1:12: unknown key \"zzzzzzzz\"");
 }

@@ -233,7 +233,7 @@ void keys_of(const Node& t, const std::string& prefix, std::set<std::string>& ou
 BOOST_AUTO_TEST_CASE(layer_every_key_of_the_schema_survives) {
     for (const auto& k : policy_schema()) {
         BOOST_TEST_CONTEXT(k.key) {
-            BOOST_TEST(k.layer != nullptr);
+            BOOST_TEST(k.ops.layer != nullptr);
         }
     }
     std::set<std::string> written;
