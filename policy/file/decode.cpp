@@ -165,12 +165,12 @@ void check_value(const Node& n, const KeyDoc& doc, const std::string& key);
 void check_table(const Node& t, const std::string& prefix) {
     for (const auto& [k, v] : t.table) {
         const std::string dotted = prefix.empty() ? k : prefix + "." + k;
+        const KeyDoc* doc = find_schema_key(dotted);
         // A quoted "limits.nofile" would pass the table check as that key
         // and then be ignored, since the decoder looks for it nested.
-        if (k.find('.') != std::string::npos)
+        if (doc != nullptr && k.find('.') != std::string::npos)
             fail(v, "key \"" + k + "\": a key name cannot contain \".\" (nest it: [" +
                         dotted.substr(0, dotted.rfind('.')) + "] in TOML, an object in JSON)");
-        const KeyDoc* doc = find_schema_key(dotted);
         if (doc == nullptr) {
             std::string msg = "unknown key \"" + dotted + "\"";
             if (std::string hint = suggest_key(dotted); !hint.empty())
