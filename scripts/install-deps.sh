@@ -27,6 +27,8 @@ packages=(
     # burrow launch --backend vm: QEMU, the guest kernel (its 9p/virtio
     # modules go into the initramfs) and busybox for the --initrd test
     qemu-system-x86 linux-image-amd64 busybox-static
+    # the VM guest's network: passt serves its NIC (launcher/vm/net.hpp)
+    passt
     # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
     clang libclang-rt-14-dev
     # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)

@@ -40,6 +40,7 @@
 #include "launcher/vm/fs.hpp"
 #include "launcher/vm/initramfs.hpp"
 #include "launcher/vm/kernel.hpp"
+#include "launcher/vm/net.hpp"
 #include "launcher/vm/plan.hpp"
 #include "launcher/vm/protocol.hpp"
 #include "launcher/vm/vmlinux.hpp"
@@ -138,7 +139,7 @@ class VmLaunch {
     const VmOptions& o_;
     bool timing_ = std::getenv("BURROW_VM_TIMING") != nullptr;
     bool interactive_ = false;
-    std::string qemu_, release_, moddir_, boot_kernel_;
+    std::string qemu_, passt_, release_, moddir_, boot_kernel_;
     AccelChoice accel_;
     LaunchDir dir_;
     std::string meta_, klog_, enter_sock_;
@@ -165,6 +166,12 @@ void VmLaunch::validate() {
     qemu_ = find_program(o_.qemu);
     if (qemu_.empty())
         throw VmError(o_.qemu + " not found (install the Debian package qemu-system-x86)");
+    if (ps_.network) {
+        passt_ = find_program("passt");
+        if (passt_.empty())
+            throw VmError("the guest's network needs passt, not found in PATH (install the Debian "
+                          "package passt), or launch with --no-network");
+    }
     if (o_.kernel.empty())
         throw VmError("vm: no kernel: pass --kernel PATH (the Debian package linux-image-amd64 "
                       "installs /boot/vmlinuz-*)");
@@ -211,7 +218,7 @@ std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const Gu
     if (!o_.append.empty()) append += " " + o_.append;
     // Fds 3.. in QEMU are the guest ends of our socket pairs (see spawn):
     // ctl 3, then stdin/stdout/stderr 4..6 unless interactive, the serial
-    // console last.
+    // console, then the network's socket when there is a network.
     std::string serial_fd = std::to_string(interactive_ ? 4 : 7);
     a.insert(a.end(), {"-append", append, "-chardev", "socket,id=ser,fd=" + serial_fd, "-serial",
                        "chardev:ser"});
@@ -259,7 +266,11 @@ std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const Gu
                            "virtio-9p-pci,fsdev=fs" + e.tag + ",mount_tag=" + e.tag});
     }
     if (ps_.network)
-        a.insert(a.end(), {"-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"});
+        // After the serial console's fd: passt's end of the socket pair
+        // (launcher/vm/net.hpp), not QEMU's slirp, which reaches the host's
+        // loopback.
+        a.insert(a.end(), {"-netdev", "socket,id=n0,fd=" + std::to_string(interactive_ ? 5 : 8),
+                           "-device", "virtio-net-pci,netdev=n0"});
     else
         a.insert(a.end(), {"-nic", "none"}); // --no-network: no NIC at all
     // QEMU's own seccomp filter: no exec, no privilege changes.
@@ -696,6 +707,12 @@ int VmLaunch::run() {
         Fd g_ser;
         pair(serial_, g_ser);
         guest_fds.push_back(g_ser.get());
+        // A fresh passt for each boot; killed when this attempt ends.
+        std::optional<GuestNet> net;
+        if (ps_.network) {
+            net.emplace(passt_);
+            guest_fds.push_back(net->qemu_end());
+        }
         ::unlink(klog_.c_str());
         klog_fd_.reset(
             ::open(klog_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -704,6 +721,7 @@ int VmLaunch::run() {
         qemu_pid_ = spawn(qemu_argv(initrd, plan), guest_fds);
         spawned_ = Clock::now();
         g_ctl.reset(), g_in.reset(), g_out.reset(), g_err.reset(), g_ser.reset();
+        if (net) net->close_qemu_end();
         pidfd_.reset(int(::syscall(SYS_pidfd_open, qemu_pid_, 0)));
         if (!pidfd_) {
             ::kill(qemu_pid_, SIGKILL);

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <glob.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -16,6 +18,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "tests/support/run_command.hpp"
@@ -89,15 +92,16 @@ struct Fixture {
     }
 };
 
-// A TCP listener on the host's 127.0.0.1; slirp maps the guest's 10.0.2.2
-// to it. Connections complete from the backlog, no accept needed.
+// A TCP listener on the host's 127.0.0.1 (QEMU's slirp mapped the guest's
+// 10.0.2.2 to it; passt must not), or on another address of the host.
+// Connections complete from the backlog, no accept needed.
 struct Listener {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int port = 0;
-    Listener() {
+    explicit Listener(in_addr_t addr = htonl(INADDR_LOOPBACK)) {
         sockaddr_in a{};
         a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_addr.s_addr = addr;
         socklen_t len = sizeof a;
         BOOST_REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
         BOOST_REQUIRE(listen(fd, 8) == 0);
@@ -106,6 +110,20 @@ struct Listener {
     }
     ~Listener() { close(fd); }
 };
+
+// The first IPv4 address of an interface that is up and not loopback: a
+// destination outside the guest that is still this machine.
+std::optional<in_addr_t> host_address() {
+    ifaddrs* all = nullptr;
+    if (getifaddrs(&all) != 0) return std::nullopt;
+    std::optional<in_addr_t> found;
+    for (ifaddrs* i = all; i && !found; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && (i->ifa_flags & IFF_UP) &&
+            !(i->ifa_flags & IFF_LOOPBACK))
+            found = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr;
+    freeifaddrs(all);
+    return found;
+}
 
 } // namespace
 
@@ -126,6 +144,7 @@ BOOST_AUTO_TEST_CASE(bad_input_one_line_125_nothing_left) {
     struct Case {
         std::vector<std::string> opts;
         std::string expect;
+        std::string path = ""; // PATH instead of the fixture's
     } cases[] = {
         {{"--qemu", "qemu-system-nonexistent"},
          "burrow: launch: qemu-system-nonexistent not found (install the Debian package "
@@ -135,9 +154,16 @@ BOOST_AUTO_TEST_CASE(bad_input_one_line_125_nothing_left) {
         {{"--kernel", f.tmp / "notakernel"}, "not a bzImage"},
         {{"--accel", "fast"}, "--accel fast: expected auto, kvm or tcg"},
         {{"--memory", "16"}, "--memory 16: at least 128 MiB"},
+        // A network without passt is an error, never QEMU's slirp (which
+        // reaches the host's loopback) and never silently no network.
+        {{"--qemu", "/usr/bin/qemu-system-x86_64"},
+         "burrow: launch: the guest's network needs passt, not found in PATH (install the "
+         "Debian package passt), or launch with --no-network",
+         f.tmp / "no-bin"},
     };
     for (const auto& c : cases) {
         auto cmd = f.cmd(c.opts, {"true"});
+        if (!c.path.empty()) (*cmd.env)[0] = "PATH=" + c.path;
         auto r = btest::run(cmd);
         BOOST_TEST_CONTEXT(r.describe()) {
             BOOST_TEST(r.code() == 125);
@@ -169,14 +195,25 @@ BOOST_AUTO_TEST_CASE(status_shares_network_and_cache) {
         "cat \"$HOME/.seed.json\"; echo '{}' > \"$HOME/.seed.json.tmp\" && mv "
         "\"$HOME/.seed.json.tmp\" \"$HOME/.seed.json\" && echo seed-replaced;"
         "test -e \"$OUTSIDE\" || echo outside-hidden; touch /usr/x 2>/dev/null || echo usr-ro;"
-        "if (exec 3<>/dev/tcp/10.0.2.2/$PORT) 2>/dev/null; then echo connected; fi;"
+        "if (exec 3<>/dev/tcp/10.0.2.2/$PORT) 2>/dev/null; then echo host-loopback; fi;"
+        "if [ -n \"$EXT\" ] && (exec 3<>/dev/tcp/$EXT/$EXTPORT) 2>/dev/null; then echo "
+        "host-address; fi;"
         "echo to-stderr >&2; exit 42";
+    // Outbound traffic leaves through passt: another address of this
+    // machine is reachable; the host's loopback is not.
+    const auto ext = host_address();
+    std::optional<Listener> el;
+    if (ext) el.emplace(*ext);
+    char ext_text[INET_ADDRSTRLEN] = "";
+    if (ext) inet_ntop(AF_INET, &*ext, ext_text, sizeof ext_text);
     auto opts = std::vector<std::string>{"--home", home,
                                          "--ro",   f.tmp / "gitconfig:" + home + "/.gitconfig",
                                          "--ro",   f.tmp / "ro:" + home + "/.ssh",
                                          "--copy", f.tmp / "seed.json:" + home + "/.seed.json",
                                          "--env",  "OUTSIDE=" + f.tmp / "outside",
-                                         "--env",  "PORT=" + std::to_string(l.port)};
+                                         "--env",  "PORT=" + std::to_string(l.port),
+                                         "--env",  std::string("EXT=") + ext_text,
+                                         "--env",  "EXTPORT=" + std::to_string(el ? el->port : 0)};
     auto start = std::chrono::steady_clock::now();
     auto r = btest::run(f.cmd(opts, {"bash", "-c", script}, "piped stdin\n"));
     auto boot_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -186,7 +223,9 @@ BOOST_AUTO_TEST_CASE(status_shares_network_and_cache) {
         BOOST_TEST(r.code() == 42);
         std::string expect = "piped stdin\nuid=" + std::to_string(getuid()) + " cwd=" + f.project +
                              " sandbox=1 backend=vm\n[user]\ngitconfig-ro\nk\nssh-ro\n"
-                             "{\"seed\":1}\nseed-replaced\noutside-hidden\nusr-ro\nconnected\n";
+                             "{\"seed\":1}\nseed-replaced\noutside-hidden\nusr-ro\n" +
+                             (ext ? "host-address\n" : "");
+        if (!ext) BOOST_TEST_MESSAGE("no non-loopback IPv4 address: outbound not checked");
         BOOST_TEST(r.out == expect);
         BOOST_TEST(r.err.find("to-stderr\n") != std::string::npos);
         BOOST_TEST(r.out.find("to-stderr") == std::string::npos);

@@ -1,0 +1,41 @@
+// The guest's network: QEMU's virtio-net frames go over a socket pair to
+// passt, a user-mode network stack in a process of its own. QEMU's built-in
+// slirp answers a listener on the host's 127.0.0.1 at the gateway address
+// (10.0.2.2) and cannot be told not to, so every service on the host's
+// loopback was one connect away from the guest; passt with --no-map-gw has
+// no way to the host's loopback at all. passt is given slirp's addresses, so
+// the guest agent's static configuration (10.0.2.15/24, gateway 10.0.2.2,
+// DNS 10.0.2.3 forwarded to the host's resolver) stays as it is.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "runtime/fd.hpp"
+
+namespace burrow::vm {
+
+class GuestNet {
+  public:
+    // Starts passt (an absolute path) on one end of a socket pair. Throws
+    // VmError.
+    explicit GuestNet(const std::string& passt);
+    GuestNet(const GuestNet&) = delete;
+    GuestNet& operator=(const GuestNet&) = delete;
+    // passt does not end when QEMU closes its end: killed and reaped here.
+    ~GuestNet();
+
+    // QEMU's end: `-netdev socket,fd=N` speaks passt's framing (a 32-bit
+    // length before each frame).
+    int qemu_end() const { return qemu_end_.get(); }
+    void close_qemu_end() { qemu_end_.reset(); }
+    pid_t pid() const { return pid_; }
+
+  private:
+    Fd qemu_end_;
+    Fd pidfd_;
+    pid_t pid_ = -1;
+};
+
+} // namespace burrow::vm
