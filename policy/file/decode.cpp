@@ -336,9 +336,9 @@ Policy Decoder::decode(const Node& root) {
     collect_written(root, "", p.written);
     if (const Node* n = root.get("description")) p.description = n->str;
     if (const Node* n = root.get("network")) {
-        if (n->str != "none" && n->str != "loopback" && n->str != "host")
-            fail(*n,
-                 "network: expected \"none\", \"loopback\" or \"host\", got \"" + n->str + "\"");
+        if (n->str != "none" && n->str != "loopback" && n->str != "private" && n->str != "host")
+            fail(*n, "network: expected \"none\", \"loopback\", \"private\" or \"host\", got \"" +
+                         n->str + "\"");
         p.network = n->str;
     }
     auto id = [](const Node& n, const char* key) {

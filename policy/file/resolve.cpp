@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -123,6 +124,31 @@ void add_nix_store_view(const Policy& p, Sandbox& sb) {
     }
 }
 
+// network = "private": pasta (faster, maintained), else slirp4netns, from a
+// fixed list of directories rather than the caller's PATH. Missing both is
+// an error, never a silent fall back to the host's network.
+UserNet private_network_helper() {
+    static const char* const dirs[] = {"/usr/bin",
+                                       "/usr/sbin",
+                                       "/bin",
+                                       "/sbin",
+                                       "/usr/local/bin",
+                                       "/usr/local/sbin",
+                                       "/run/current-system/sw/bin"};
+    for (NetStack s : {NetStack::pasta, NetStack::slirp4netns})
+        for (const char* d : dirs) {
+            std::string path = std::string(d) + (s == NetStack::pasta ? "/pasta" : "/slirp4netns");
+            struct stat st {};
+            if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                ::access(path.c_str(), X_OK) == 0)
+                return UserNet{s, path};
+        }
+    std::string where;
+    for (const char* d : dirs) where += std::string(where.empty() ? "" : ", ") + d;
+    throw PolicyError("network = \"private\": neither pasta nor slirp4netns found in " + where +
+                      " (Debian: apt install passt, or slirp4netns)");
+}
+
 } // namespace
 
 Resolved resolve_policy(const Policy& p, const std::vector<std::string>& command,
@@ -150,6 +176,7 @@ Resolved resolve_policy(const Policy& p, const std::vector<std::string>& command
     Sandbox& sb = out.sandbox;
     sb.diag.prog = "burrow";
     sb.ns.net_loopback = p.network != "none";
+    if (p.network == "private") sb.user_net = private_network_helper();
     add_seccomp(p, sb);
     if (p.landlock) {
         Landlock& ll = sb.landlock;

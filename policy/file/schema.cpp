@@ -36,9 +36,13 @@ template <auto M> void stricter(Policy& b, const Policy& t, std::string_view) {
     b.*M = b.*M || t.*M;
 }
 
-// host > loopback > none: the stricter of the two.
+// host > private > loopback > none: the stricter of the two. private
+// reaches outside, but not the host's loopback services nor its abstract
+// unix sockets, as host does.
 void stricter_network(Policy& b, const Policy& t, std::string_view) {
-    auto rank = [](const std::string& n) { return n == "host" ? 2 : n == "loopback" ? 1 : 0; };
+    auto rank = [](const std::string& n) {
+        return n == "host" ? 3 : n == "private" ? 2 : n == "loopback" ? 1 : 0;
+    };
     if (rank(t.network) < rank(b.network)) b.network = t.network;
 }
 
@@ -107,8 +111,10 @@ constexpr std::array kSchema{
            "(default: cwd). --set NAME=VALUE sets one.",
            consumed},
     KeyDoc{"network", K::string, "none",
-           "none (new network namespace, no interface up), loopback (new namespace, lo up) or "
-           "host (the host's network).",
+           "none (new network namespace, no interface up), loopback (new namespace, lo up), "
+           "private (new namespace with outbound connectivity through pasta, else slirp4netns; "
+           "not the host's loopback services nor its abstract sockets) or host (the host's "
+           "network).",
            stricter_network},
     KeyDoc{"uid", K::integer, "caller's uid", "User id inside the sandbox.", later<&Policy::uid>},
     KeyDoc{"gid", K::integer, "caller's gid", "Group id inside the sandbox.", later<&Policy::gid>},

@@ -39,6 +39,9 @@ BwrapPlan policy_to_bwrap(const Policy& p, const std::vector<std::string>& host_
     if (p.network == "none")
         plan.unexpressed.push_back(
             "network = \"none\": bwrap always brings lo up (as \"loopback\")");
+    if (p.network == "private")
+        plan.unexpressed.push_back("network = \"private\": bwrap has no user-mode network stack "
+                                   "(as \"loopback\"; attach pasta or slirp4netns yourself)");
     if (p.uid) add({"--uid", std::to_string(*p.uid)});
     if (p.gid) add({"--gid", std::to_string(*p.gid)});
     if (p.hostname) add({"--hostname", *p.hostname});
