@@ -33,6 +33,10 @@ packages=(
     util-linux passwd iproute2 procps
     # burrow launch --tmux (the launch session tests attach to its socket)
     tmux
+    # network = "private": the user-mode network stacks (pasta, else
+    # slirp4netns); nftables and libnftables-dev for the egress allowlist
+    # (issue 15); python3 for the network test's servers
+    passt slirp4netns nftables libnftables-dev python3
 )
 
 if [ "$(id -u)" != 0 ]; then
