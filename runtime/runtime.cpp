@@ -139,8 +139,13 @@ void validate(const Sandbox& sb) {
             fail("rlimit " + rlimits::describe(l) + ": soft limit above hard limit");
     if (sb.user_net.stack != NetStack::none && !sb.ns.net)
         fail("network: a user-mode network stack needs a new network namespace");
-    if (sb.user_net.stack != NetStack::none && sb.ns.join_user_fd >= 0)
-        fail("network: a user-mode network stack needs the sandbox's own user namespace");
+    // The helper enters the sandbox's network namespace through its user
+    // namespace: pasta 2023-03 cannot enter one of the initial user
+    // namespace's by path (it isolates itself first), so no user namespace,
+    // no helper.
+    if (sb.user_net.stack != NetStack::none && (!sb.ns.user || sb.ns.join_user_fd >= 0))
+        fail("network: a user-mode network stack needs the sandbox's own user namespace "
+             "(namespaces.user)");
     if (sb.limits.timeout_ms && *sb.limits.timeout_ms == 0) fail("timeout must be positive");
     if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
         fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));
@@ -630,7 +635,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     setup_step::enter(setup_step::Step::user_net);
     user_net::Helper net_helper;
     if (sb.user_net.stack != NetStack::none) {
-        net_helper = user_net::start(sb.user_net, pid, sb.ns.user);
+        net_helper = user_net::start(sb.user_net, pid);
         r.enforced.push_back(std::string("network: private, through ") +
                              user_net::stack_name(sb.user_net.stack) + " (" + sb.user_net.helper +
                              ")");

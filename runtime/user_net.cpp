@@ -46,9 +46,8 @@ Fd high_copy(Fd fd) {
     return copy;
 }
 
-std::vector<std::string> helper_args(const UserNet& net, pid_t child, bool own_userns) {
+std::vector<std::string> helper_args(const UserNet& net, pid_t child) {
     const std::string pid = std::to_string(child);
-    const std::string netns = "/proc/" + pid + "/ns/net";
     std::vector<std::string> a{net.helper};
     if (net.stack == NetStack::pasta) {
         a.insert(a.end(), {"--config-net", "--foreground", "--quiet", "--tcp-ports", "none",
@@ -57,18 +56,11 @@ std::vector<std::string> helper_args(const UserNet& net, pid_t child, bool own_u
         // As root pasta would become "nobody", which may not enter a
         // user namespace that root owns.
         if (::getuid() == 0) a.insert(a.end(), {"--runas", "0:0"});
-        if (own_userns)
-            a.push_back(pid);
-        else
-            a.insert(a.end(), {"--netns", netns, "--netns-only"});
+        a.push_back(pid);
     } else {
-        a.insert(a.end(), {"--configure", "--disable-host-loopback", "--ready-fd",
-                           std::to_string(kReadyFd), "--exit-fd", std::to_string(kExitFd)});
-        if (own_userns)
-            a.push_back(pid);
-        else
-            a.insert(a.end(), {"--netns-type=path", netns});
-        a.push_back("tap0");
+        a.insert(a.end(),
+                 {"--configure", "--disable-host-loopback", "--ready-fd", std::to_string(kReadyFd),
+                  "--exit-fd", std::to_string(kExitFd), pid, "tap0"});
     }
     return a;
 }
@@ -192,7 +184,7 @@ std::vector<int> Helper::fds() const {
     return out;
 }
 
-Helper start(const UserNet& net, pid_t child, bool own_userns) {
+Helper start(const UserNet& net, pid_t child) {
     const std::string name = stack_name(net.stack);
     const std::string who = "network: " + name + " (" + net.helper + ")";
     if (net.helper.empty() || net.helper[0] != '/')
@@ -218,7 +210,7 @@ Helper start(const UserNet& net, pid_t child, bool own_userns) {
     log = high_copy(std::move(log));
     ready_write = high_copy(std::move(ready_write));
 
-    const std::vector<std::string> args = helper_args(net, child, own_userns);
+    const std::vector<std::string> args = helper_args(net, child);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);

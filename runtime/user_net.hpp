@@ -57,7 +57,7 @@ class Helper {
     std::vector<int> fds() const;
 
   private:
-    friend Helper start(const UserNet& net, pid_t child, bool own_userns);
+    friend Helper start(const UserNet& net, pid_t child);
     Fd pidfd_;
     Fd exit_fd_; // slirp4netns: the write end of its --exit-fd pipe
 };
@@ -65,13 +65,11 @@ class Helper {
 // "pasta", "slirp4netns".
 const char* stack_name(NetStack s);
 
-// Starts net's helper against the network namespace of `child` (the
-// sandbox's first process: waiting for "go", its id maps written) and
-// returns once the helper says the namespace is configured. own_userns:
-// the sandbox has a user namespace of its own for the helper to join;
-// otherwise the helper joins the network namespace only. Throws SetupError
-// with one line naming the helper and the reason; nothing is left running
-// then.
-Helper start(const UserNet& net, pid_t child, bool own_userns);
+// Starts net's helper against the user and network namespaces of `child`
+// (the sandbox's first process: waiting for "go", its id maps written) and
+// returns once the helper says the namespace is configured. Throws
+// SetupError with one line naming the helper and the reason; nothing is
+// left running then.
+Helper start(const UserNet& net, pid_t child);
 
 } // namespace burrow::user_net

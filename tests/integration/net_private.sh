@@ -256,6 +256,19 @@ grep -q '^burrow: network = "private": neither pasta nor slirp4netns found in /u
     fail "no helper: unexpected message: $err"
 check_nothing_left "no helper"
 
+# 8. root without a user namespace: the helpers enter the sandbox's network
+#    namespace through its user namespace, so that is refused in one line.
+#    (A plain user always gets a user namespace.)
+if [ "$(id -u)" = 0 ]; then
+    printf '[namespaces]\nuser = false\n' >>"$T/private.toml"
+    err=$("$B" run --policy "$T/private.toml" -- true 2>&1 >/dev/null)
+    rc=$?
+    [ "$rc" = 125 ] || fail "no user namespace: exit $rc, expected 125: $err"
+    [ "$err" = "burrow: network: a user-mode network stack needs the sandbox's own user namespace (namespaces.user)" ] ||
+        fail "no user namespace: unexpected message: $err"
+    check_nothing_left "no user namespace"
+fi
+
 kill "$server"
 rm -rf "$T"
 if [ "$failures" != 0 ]; then
