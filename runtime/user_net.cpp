@@ -209,6 +209,7 @@ Helper start(const UserNet& net, pid_t child) {
     devnull = high_copy(std::move(devnull));
     log = high_copy(std::move(log));
     ready_write = high_copy(std::move(ready_write));
+    err_write = high_copy(std::move(err_write));
 
     const std::vector<std::string> args = helper_args(net, child);
     std::vector<char*> argv;

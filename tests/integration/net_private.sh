@@ -13,9 +13,10 @@
 # variables): the server answers; the host's loopback listener is not
 # reachable at the gateway, at the sandbox's address nor at 127.0.0.1; the
 # abstract socket is not reachable. After every run (ends normally, payload
-# killed, burrow itself SIGKILLed, setup failing before and after the helper
-# started) no process is left. With pasta hidden, slirp4netns is used; with
-# both hidden, or a helper that fails, one line and exit 125.
+# killed, burrow itself SIGKILLed, setup failing in the monitor or in the
+# sandbox once the helper runs) no process is left. With pasta hidden,
+# slirp4netns is used; with both hidden, a helper that fails, or (root) no
+# user namespace: one line and exit 125.
 set -u
 
 skip() {
@@ -163,6 +164,11 @@ grep -q 'network: private, through pasta (/usr/bin/pasta)' "$T/err" ||
     fail "pasta run: not through pasta: $(cat "$T/err")"
 expect_isolated "pasta" "$out"
 check_nothing_left "pasta run"
+
+# to-bwrap cannot express it, and says so.
+err=$("$B" policy to-bwrap "$T/private.toml" 2>&1 >/dev/null)
+grep -q 'network = "private": bwrap has no user-mode network stack' <<<"$err" ||
+    fail "to-bwrap: no warning for network = private: $err"
 
 # 2. The payload killed: the sandbox ends, the helper with it.
 "${run_as[@]}" "$B" run --policy "$T/private.toml" -- bash -c 'kill -9 $$' 2>"$T/err"
