@@ -17,6 +17,10 @@
 # sandbox once the helper runs) no process is left. With pasta hidden,
 # slirp4netns is used; with both hidden, a helper that fails, or (root) no
 # user namespace: one line and exit 125.
+#
+# With the runtime's test driver (tests/integration/sandbox_driver, the
+# first argument): a helper that cannot be executed or has a relative path
+# is one line and 125 too, with no policy in between.
 set -u
 
 skip() {
@@ -25,6 +29,8 @@ skip() {
 }
 
 if [ "${1:-}" != --inside ]; then
+    driver=${1:-}
+    [ -x "$driver" ] || skip "usage: net_private.sh SANDBOX_DRIVER (got '$driver')"
     for tool in ip python3 unshare setpriv timeout; do
         command -v "$tool" >/dev/null || skip "$tool not installed"
     done
@@ -32,17 +38,18 @@ if [ "${1:-}" != --inside ]; then
     [ -x /usr/bin/pasta ] || skip "pasta not installed (apt install passt)"
     [ -x /usr/bin/slirp4netns ] || skip "slirp4netns not installed"
     if [ "$(id -u)" = 0 ]; then
-        exec unshare --net --mount --pid --fork --mount-proc "$0" --inside
+        exec unshare --net --mount --pid --fork --mount-proc "$0" --inside "$driver"
     fi
     # --keep-caps: the setup below needs CAP_NET_ADMIN and CAP_SYS_ADMIN in
     # the test's user namespace; burrow itself runs without them (run_as).
     unshare --map-current-user --keep-caps --net --mount --pid --fork --mount-proc true ||
         skip "cannot create the test's user+net+pid namespaces"
     exec unshare --map-current-user --keep-caps --net --mount --pid --fork --mount-proc \
-        "$0" --inside
+        "$0" --inside "$driver"
 fi
 
 B=$BURROW_BIN
+D=$2
 T=$(mktemp -d /tmp/burrow-net-private.XXXXXX) || exit 1
 failures=0
 fail() {
@@ -262,7 +269,22 @@ grep -q '^burrow: network = "private": neither pasta nor slirp4netns found in /u
     fail "no helper: unexpected message: $err"
 check_nothing_left "no helper"
 
-# 8. root without a user namespace: the helpers enter the sandbox's network
+# 8. The runtime itself (the test driver builds the Sandbox): a helper that
+#    cannot be executed, a relative helper path.
+err=$("${run_as[@]}" "$D" --user-net pasta /nonexistent/pasta -- true 2>&1 >/dev/null)
+rc=$?
+[ "$rc" = 125 ] || fail "runtime, missing helper: exit $rc, expected 125: $err"
+[ "$err" = "burrow: network: pasta (/nonexistent/pasta): cannot execute it: No such file or directory" ] ||
+    fail "runtime, missing helper: unexpected message: $err"
+check_nothing_left "runtime, missing helper"
+err=$("${run_as[@]}" "$D" --user-net slirp4netns slirp4netns -- true 2>&1 >/dev/null)
+rc=$?
+[ "$rc" = 125 ] || fail "runtime, relative helper: exit $rc, expected 125: $err"
+[ "$err" = "burrow: network: slirp4netns (slirp4netns): the helper's path must be absolute" ] ||
+    fail "runtime, relative helper: unexpected message: $err"
+check_nothing_left "runtime, relative helper"
+
+# 9. root without a user namespace: the helpers enter the sandbox's network
 #    namespace through its user namespace, so that is refused in one line.
 #    (A plain user always gets a user namespace.)
 if [ "$(id -u)" = 0 ]; then
