@@ -70,6 +70,7 @@
 #include "runtime/setup_step.hpp"
 #include "runtime/status.hpp"
 #include "runtime/supervisor.hpp"
+#include "runtime/user_net.hpp"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -136,6 +137,15 @@ void validate(const Sandbox& sb) {
     for (const auto& l : sb.limits.rlimits)
         if (l.soft > l.hard)
             fail("rlimit " + rlimits::describe(l) + ": soft limit above hard limit");
+    if (sb.user_net.stack != NetStack::none && !sb.ns.net)
+        fail("network: a user-mode network stack needs a new network namespace");
+    // The helper enters the sandbox's network namespace through its user
+    // namespace: pasta 2023-03 cannot enter one of the initial user
+    // namespace's by path (it isolates itself first), so no user namespace,
+    // no helper.
+    if (sb.user_net.stack != NetStack::none && (!sb.ns.user || sb.ns.join_user_fd >= 0))
+        fail("network: a user-mode network stack needs the sandbox's own user namespace "
+             "(namespaces.user)");
     if (sb.limits.timeout_ms && *sb.limits.timeout_ms == 0) fail("timeout must be positive");
     if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
         fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));
@@ -616,6 +626,21 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
             cg.remove();
             return 128 + sig;
         }
+    // The network helper enters the sandbox's namespaces, so only now (the
+    // maps are written), and configures the network before "go": the
+    // payload never sees a half-configured network. Before the monitor
+    // drops its capabilities: a root caller's pasta stays root to enter
+    // root's namespaces (a user's helper needs none: it owns them).
+    // Destroyed before `guard`: a failure below kills the helper too.
+    setup_step::enter(setup_step::Step::user_net);
+    user_net::Helper net_helper;
+    if (sb.user_net.stack != NetStack::none) {
+        net_helper = user_net::start(sb.user_net, pid);
+        r.enforced.push_back(std::string("network: private, through ") +
+                             user_net::stack_name(sb.user_net.stack) + " (" + sb.user_net.helper +
+                             ")");
+        if (sb.diag.verbose) report_info(sb.diag, "enforced: " + r.enforced.back());
+    }
     setup_step::enter(setup_step::Step::join_user2);
     if (sb.ns.join_user2_fd >= 0) ns::join_user2(sb.ns.join_user2_fd);
     setup_step::enter(setup_step::Step::monitor_caps);
@@ -646,9 +671,14 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     setup_step::enter(setup_step::Step::go);
     write_go(l.link_write.get());
     setup_step::enter(setup_step::Step::monitor_close_fds);
-    supervisor::close_fds_except({pidfd.get(), l.event_fd.get(), l.setup_done_read.get(),
-                                  sb.status.json_status_fd, l.link_write.get(),
-                                  l.seclog_monitor.get()});
+    std::vector<int> keep = {pidfd.get(),
+                             l.event_fd.get(),
+                             l.setup_done_read.get(),
+                             sb.status.json_status_fd,
+                             l.link_write.get(),
+                             l.seclog_monitor.get()};
+    for (int fd : net_helper.fds()) keep.push_back(fd);
+    supervisor::close_fds_except(keep);
     guard.pidfd = -1;
     std::optional<seccomp_notify::DenialLog> denial_log;
     if (l.seclog_monitor) {
@@ -664,6 +694,9 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     fds.denial_log = denial_log ? &*denial_log : nullptr;
     const supervisor::Outcome o =
         supervisor::monitor(fds, l.signals, sb.proc.new_session, deadline);
+    // The sandbox is gone: its network helper has nothing left to serve and
+    // would not notice by itself.
+    net_helper.stop();
     const int status = final_status(sb, o, r);
     // Only an exec'd payload has an exit code (bwrap).
     if (sb.status.json_status_fd >= 0 && o.exec_started && !o.init_died)

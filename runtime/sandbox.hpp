@@ -254,8 +254,25 @@ struct SeccompLog {
     std::size_t program = 0; // index into Sandbox::seccomp_programs
 };
 
+// A user-mode network stack for the new network namespace (policy files'
+// network = "private"): outbound connectivity without privilege, but not the
+// host's loopback services nor its abstract unix sockets. The monitor starts
+// the helper against the sandbox's network namespace once the id maps are
+// written and before "go", waits until the helper has configured it (address,
+// default route), so the payload never sees a half-configured network, and
+// kills it when the sandbox ends (runtime/user_net.hpp). The front end
+// resolves the helper's absolute path; the runtime searches no PATH. Needs
+// ns.net.
+enum class NetStack { none, pasta, slirp4netns };
+
+struct UserNet {
+    NetStack stack = NetStack::none;
+    std::string helper; // absolute path of the pasta or slirp4netns binary
+};
+
 struct Sandbox {
     Namespaces ns;
+    UserNet user_net;
     Ids ids;
     std::vector<FsOp> fs;
     Process proc;

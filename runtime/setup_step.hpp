@@ -33,6 +33,7 @@ namespace burrow::setup_step {
     X(cgroup_attach, "cgroup-attach")                                                              \
     X(namespace_ids, "namespace-ids")                                                              \
     X(id_maps, "id-maps")                                                                          \
+    X(user_net, "user-net")                                                                        \
     X(join_user2, "setns-user2")                                                                   \
     X(monitor_caps, "monitor-drop-caps")                                                           \
     X(info_fd, "info-fd")                                                                          \

@@ -27,14 +27,16 @@ packages=(
     # burrow launch --backend vm: QEMU, the guest kernel (its 9p/virtio
     # modules go into the initramfs) and busybox for the --initrd test
     qemu-system-x86 linux-image-amd64 busybox-static
-    # the VM guest's network: passt serves its NIC (launcher/vm/net.hpp)
-    passt
     # the fuzz preset: clang with libFuzzer and the sanitizer runtimes
     clang libclang-rt-14-dev
     # tests: runuser/setpriv (util-linux), useradd (passwd), ip (iproute2)
     util-linux passwd iproute2 procps
     # burrow launch --tmux (the launch session tests attach to its socket)
     tmux
+    # network = "private": the user-mode network stacks (pasta, else
+    # slirp4netns); passt also serves the VM guest's NIC
+    # (launcher/vm/net.hpp); python3 for the network test's servers
+    passt slirp4netns python3
 )
 
 if [ "$(id -u)" != 0 ]; then

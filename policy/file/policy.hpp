@@ -64,7 +64,7 @@ struct Policy {
     std::string description;
     // Namespaces beyond the mount namespace (always new).
     bool ns_user = true, ns_ipc = true, ns_pid = true, ns_uts = true, ns_cgroup = true;
-    std::string network = "none"; // none | loopback | host
+    std::string network = "none"; // none | loopback | private | host
     std::optional<uint32_t> uid, gid;
     std::optional<std::string> hostname;
     std::vector<FsEntry> fs;

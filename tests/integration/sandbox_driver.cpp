@@ -10,6 +10,7 @@
 //                            whose command line holds MARKER ("leftovers")
 //     --bind SRC DEST        read-write bind (after the read-only root)
 //     --net                  new network namespace (lo up)
+//     --user-net STACK PATH  user-mode network (pasta|slirp4netns, helper path)
 //     --pid                  new pid namespace   --as-pid-1
 //     --bwrap-codes          bwrap's exit codes (default: burrow's 125/126/127)
 //     --verbose              Diagnostics::verbose
@@ -145,6 +146,20 @@ int main(int argc, char** argv) {
             sb.fs.push_back(op);
         } else if (a == "--net") {
             sb.ns.net = true;
+        } else if (a == "--user-net") {
+            // The runtime's own checks, no policy in between. Implies --net
+            // and a user namespace (the helper enters through it), root's too.
+            const std::string stack = next("--user-net");
+            if (stack != "pasta" && stack != "slirp4netns")
+                usage("--user-net pasta|slirp4netns PATH");
+            sb.user_net.stack = stack == "pasta" ? NetStack::pasta : NetStack::slirp4netns;
+            sb.user_net.helper = next("--user-net");
+            sb.ns.net = true;
+            if (!sb.ns.user) {
+                sb.ns.user = true;
+                sb.ids.uid_map = {{::getuid(), ::getuid(), 1}};
+                sb.ids.gid_map = {{::getgid(), ::getgid(), 1}};
+            }
         } else if (a == "--pid") {
             sb.ns.pid = true;
         } else if (a == "--as-pid-1") {

@@ -56,7 +56,8 @@ BOOST_AUTO_TEST_CASE(wrong_type) {
 
 BOOST_AUTO_TEST_CASE(bad_enum_value) {
     BOOST_TEST(error_of("network = \"wifi\"\n") ==
-               "p.toml:1:11: network: expected \"none\", \"loopback\" or \"host\", got \"wifi\"");
+               "p.toml:1:11: network: expected \"none\", \"loopback\", \"private\" or \"host\", "
+               "got \"wifi\"");
 }
 
 BOOST_AUTO_TEST_CASE(bad_paths) {

@@ -291,6 +291,12 @@ BOOST_AUTO_TEST_CASE(layer_network_and_namespaces_only_get_stricter) {
     BOOST_TEST(net("none", "loopback") == "none");
     BOOST_TEST(net("loopback", "host") == "loopback");
     BOOST_TEST(net("loopback", "none") == "none");
+    // private reaches outside but not the host's loopback: between the two.
+    BOOST_TEST(net("host", "private") == "private");
+    BOOST_TEST(net("private", "host") == "private");
+    BOOST_TEST(net("private", "loopback") == "loopback");
+    BOOST_TEST(net("loopback", "private") == "loopback");
+    BOOST_TEST(net("none", "private") == "none");
     Policy p = policy_test::decode("");
     layer(p, policy_test::decode("[namespaces]\nuser = false\npid = false\n"));
     BOOST_TEST(p.ns_user);
@@ -440,8 +446,8 @@ BOOST_AUTO_TEST_CASE(set_edits_keys_and_variables) {
     BOOST_TEST(*p.chdir == "/src/app");
     BOOST_TEST(*p.timeout_ms == 30000u);
     BOOST_TEST(load_error("agent", {"network=wifi"}) ==
-               "--set network=wifi:1:1: network: expected \"none\", \"loopback\" or \"host\", got "
-               "\"wifi\"");
+               "--set network=wifi:1:1: network: expected \"none\", \"loopback\", \"private\" or "
+               "\"host\", got \"wifi\"");
     BOOST_TEST(load_error("agent", {"limits.nofle=3"}) ==
                "--set limits.nofle=3:1:1: unknown key \"limits.nofle\" (did you mean \"nofile\"?)");
     BOOST_TEST(load_error("agent", {"noequals"}) == "--set noequals: expected KEY=VALUE");

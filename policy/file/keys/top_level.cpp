@@ -1,5 +1,8 @@
 // Top-level keys: description, extends/replace/vars (spent when the file
 // loads), the network, the ids and the host name.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
 
 #include "policy/file/keys.hpp"
@@ -11,15 +14,18 @@ namespace {
 
 using K = KeyType;
 
-// host > loopback > none: a layer may only make the network stricter.
+// host > private > loopback > none: a layer may only make the network
+// stricter. private reaches outside, but not the host's loopback services
+// nor its abstract unix sockets, as host does.
 int network_rank(const std::string& n) {
-    return n == "host" ? 2 : n == "loopback" ? 1 : 0;
+    return n == "host" ? 3 : n == "private" ? 2 : n == "loopback" ? 1 : 0;
 }
 
 void decode_network(const Decode&, const Node& n, Policy& p, std::string_view) {
-    if (n.str != "none" && n.str != "loopback" && n.str != "host")
+    if (n.str != "none" && n.str != "loopback" && n.str != "private" && n.str != "host")
         Decode::fail(n,
-                     "network: expected \"none\", \"loopback\" or \"host\", got \"" + n.str + "\"");
+                     "network: expected \"none\", \"loopback\", \"private\" or \"host\", got \"" +
+                         n.str + "\"");
     p.network = n.str;
 }
 
@@ -31,12 +37,41 @@ void network_to_bwrap(const Policy& p, BwrapOut& o) {
     if (p.network != "host") o.add({"--unshare-net"});
     if (p.network == "none")
         o.cannot("network = \"none\": bwrap always brings lo up (as \"loopback\")");
+    if (p.network == "private")
+        o.cannot("network = \"private\": bwrap has no user-mode network stack (as \"loopback\"; "
+                 "attach pasta or slirp4netns yourself)");
+}
+
+// network = "private": pasta (faster, maintained), else slirp4netns, from a
+// fixed list of directories rather than the caller's PATH. Missing both is
+// an error, never a silent fall back to the host's network.
+UserNet private_network_helper() {
+    static const char* const dirs[] = {"/usr/bin",
+                                       "/usr/sbin",
+                                       "/bin",
+                                       "/sbin",
+                                       "/usr/local/bin",
+                                       "/usr/local/sbin",
+                                       "/run/current-system/sw/bin"};
+    for (NetStack s : {NetStack::pasta, NetStack::slirp4netns})
+        for (const char* d : dirs) {
+            std::string path = std::string(d) + (s == NetStack::pasta ? "/pasta" : "/slirp4netns");
+            struct stat st {};
+            if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+                ::access(path.c_str(), X_OK) == 0)
+                return UserNet{s, path};
+        }
+    std::string where;
+    for (const char* d : dirs) where += std::string(where.empty() ? "" : ", ") + d;
+    throw PolicyError("network = \"private\": neither pasta nor slirp4netns found in " + where +
+                      " (Debian: apt install passt, or slirp4netns)");
 }
 
 // bwrap always brings lo up in a new network namespace; "none" means no
-// interface at all.
+// interface at all; "private" adds a user-mode stack behind it.
 void resolve_network(const Policy& p, Sandbox& sb) {
     sb.ns.net_loopback = p.network != "none";
+    if (p.network == "private") sb.user_net = private_network_helper();
 }
 
 template <auto M> void id(const Decode&, const Node& n, Policy& p, std::string_view k) {
@@ -76,8 +111,10 @@ constexpr std::array kKeys{
     KeyDoc{"network",
            K::string,
            "none",
-           "none (new network namespace, no interface up), loopback (new namespace, lo up) or "
-           "host (the host's network).",
+           "none (new network namespace, no interface up), loopback (new namespace, lo up), "
+           "private (new namespace with outbound connectivity through pasta, else slirp4netns; "
+           "not the host's loopback services nor its abstract sockets) or host (the host's "
+           "network).",
            {.decode = decode_network,
             .show = key::show<&Policy::network>,
             .layer = layer_network,
