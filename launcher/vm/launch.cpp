@@ -39,6 +39,7 @@
 #include "launcher/vm/accel.hpp"
 #include "launcher/vm/fs.hpp"
 #include "launcher/vm/initramfs.hpp"
+#include "launcher/vm/child.hpp"
 #include "launcher/vm/kernel.hpp"
 #include "launcher/vm/net.hpp"
 #include "launcher/vm/plan.hpp"
@@ -308,12 +309,7 @@ pid_t VmLaunch::spawn(const std::vector<std::string>& argv, const std::vector<in
         for (size_t i = 0; i < high.size(); ++i)
             if (::dup2(high[i].get(), int(3 + i)) < 0) _exit(kExitFailure);
         if (devnull && ::dup2(devnull.get(), 0) < 0) _exit(kExitFailure);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::signal(SIGPIPE, SIG_DFL);
-        ::execv(av[0], av.data());
-        _exit(kExitNotFound);
+        exec_child(av.data());
     }
     return pid;
 }
@@ -710,7 +706,7 @@ int VmLaunch::run() {
         // A fresh passt for each boot; killed when this attempt ends.
         std::optional<GuestNet> net;
         if (ps_.network) {
-            net.emplace(passt_);
+            net.emplace(passt_, dir_.path + "/passt.log");
             guest_fds.push_back(net->qemu_end());
         }
         ::unlink(klog_.c_str());
@@ -742,6 +738,10 @@ int VmLaunch::run() {
         }
         if (registered_) session::remove(ps_.project_id);
         registered_ = false;
+        if (net)
+            if (const std::string why = net->ended(); !why.empty())
+                std::fprintf(stderr, "burrow: launch: vm: the guest's network had stopped: %s\n",
+                             why.c_str());
         if (tty_known && !rc) ::tcsetattr(0, TCSANOW, &tty_saved);
         if (rc) {
             ::signal(SIGPIPE, old_pipe);

@@ -10,14 +10,17 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <vector>
 
+#include "launcher/vm/child.hpp"
 #include "launcher/vm/kernel.hpp"
 #include "runtime/exit_status.hpp"
+#include "runtime/io.hpp"
 
 namespace burrow::vm {
 
-GuestNet::GuestNet(const std::string& passt) {
+GuestNet::GuestNet(const std::string& passt, const std::string& log) : log_(log) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         throw VmError(std::string("passt: socketpair: ") + std::strerror(errno));
@@ -30,12 +33,14 @@ GuestNet::GuestNet(const std::string& passt) {
     if (!devnull) throw VmError(std::string("/dev/null: ") + std::strerror(errno));
     // -F 3: the pre-connected socket, no listening socket in the file
     // system. No port forwards into the guest, IPv4 only (the guest
-    // configures no IPv6), quiet unless something fails.
+    // configures no IPv6). Its messages go to a log file: on the terminal
+    // they would mix with the command's stderr (as root it always says it
+    // changes to nobody, and without a syslog that each message is lost).
     const std::vector<std::string> args = {
-        passt,         "--foreground", "--quiet",   "--stderr",      "--fd",
-        "3",           "--ipv4-only",  "--address", "10.0.2.15",     "--netmask",
-        "24",          "--gateway",    "10.0.2.2",  "--dns-forward", "10.0.2.3",
-        "--no-map-gw", "--tcp-ports",  "none",      "--udp-ports",   "none"};
+        passt,       "--foreground", "--quiet",       "--log-file", log,           "--fd",
+        "3",         "--ipv4-only",  "--address",     "10.0.2.15",  "--netmask",   "24",
+        "--gateway", "10.0.2.2",     "--dns-forward", "10.0.2.3",   "--no-map-gw", "--tcp-ports",
+        "none",      "--udp-ports",  "none"};
     std::vector<char*> av;
     for (const auto& s : args) av.push_back(const_cast<char*>(s.c_str()));
     av.push_back(nullptr);
@@ -48,14 +53,9 @@ GuestNet::GuestNet(const std::string& passt) {
         if (::getppid() != parent) _exit(kExitFailure);
         ::setpgid(0, 0); // a Ctrl-C on the terminal is burrow's to handle
         if (::dup2(high.get(), 3) < 0 || ::dup2(devnull.get(), 0) < 0 ||
-            ::dup2(devnull.get(), 1) < 0)
+            ::dup2(devnull.get(), 1) < 0 || ::dup2(devnull.get(), 2) < 0)
             _exit(kExitFailure);
-        sigset_t none;
-        sigemptyset(&none);
-        ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        ::signal(SIGPIPE, SIG_DFL);
-        ::execv(av[0], av.data());
-        _exit(kExitNotFound);
+        exec_child(av.data());
     }
     pidfd_.reset(int(::syscall(SYS_pidfd_open, pid_, 0)));
     if (!pidfd_) {
@@ -64,6 +64,22 @@ GuestNet::GuestNet(const std::string& passt) {
         ::waitpid(pid_, nullptr, 0);
         throw VmError(std::string("passt: pidfd_open: ") + std::strerror(err));
     }
+}
+
+std::string GuestNet::ended() {
+    if (pid_ <= 0) return "";
+    int st = 0;
+    if (::waitpid(pid_, &st, WNOHANG) != pid_) return "";
+    pid_ = -1; // reaped: nothing for the destructor to kill
+    std::string why = WIFEXITED(st) ? "passt exited with status " + std::to_string(WEXITSTATUS(st))
+                                    : "passt was killed by signal " + std::to_string(WTERMSIG(st));
+    std::string text, err;
+    if (read_regular_file(log_, 64 * 1024, text, err) == ReadFileError::none) {
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        if (const auto nl = text.rfind('\n'); nl != std::string::npos) text.erase(0, nl + 1);
+        if (!text.empty()) why += ": " + text;
+    }
+    return why;
 }
 
 GuestNet::~GuestNet() {

@@ -18,9 +18,9 @@ namespace burrow::vm {
 
 class GuestNet {
   public:
-    // Starts passt (an absolute path) on one end of a socket pair. Throws
-    // VmError.
-    explicit GuestNet(const std::string& passt);
+    // Starts passt (an absolute path) on one end of a socket pair, logging
+    // to `log` (in the launch dir). Throws VmError.
+    GuestNet(const std::string& passt, const std::string& log);
     GuestNet(const GuestNet&) = delete;
     GuestNet& operator=(const GuestNet&) = delete;
     // passt does not end when QEMU closes its end: killed and reaped here.
@@ -31,8 +31,12 @@ class GuestNet {
     int qemu_end() const { return qemu_end_.get(); }
     void close_qemu_end() { qemu_end_.reset(); }
     pid_t pid() const { return pid_; }
+    // "" while passt runs; once it has ended on its own (it never does while
+    // QEMU lives): how, with the last line of its log.
+    std::string ended();
 
   private:
+    std::string log_;
     Fd qemu_end_;
     Fd pidfd_;
     pid_t pid_ = -1;

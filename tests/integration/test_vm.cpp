@@ -89,6 +89,8 @@ struct Fixture {
     void check_clean() {
         BOOST_TEST(entries(run).empty(), "left in the run dir: " << entries(run).size());
         BOOST_TEST(btest::processes_with("path=" + run).empty());
+        // Nor passt (its log file is in the launch dir).
+        BOOST_TEST(btest::processes_with(run + "/").empty());
     }
 };
 
@@ -263,6 +265,25 @@ BOOST_AUTO_TEST_CASE(status_shares_network_and_cache) {
     BOOST_TEST(after.st_mtime == before.st_mtime);
     BOOST_TEST(entries(f.tmp / "cache/burrow/initramfs").size() == 1u);
     BOOST_TEST(entries(f.tmp / "cache/burrow/kernel").size() == 1u);
+    f.check_clean();
+
+    // A passt that ends on its own (here: at once): the guest runs on
+    // without a network, and burrow says afterwards how passt ended, with
+    // the last line of its log.
+    const std::string bin = f.tmp / "fake-bin";
+    BOOST_REQUIRE(mkdir(bin.c_str(), 0755) == 0);
+    btest::write_file(bin + "/passt",
+                      "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --log-file ] && "
+                      "echo 'fake passt: no way out' > \"$2\"; shift; done\nexit 3\n");
+    BOOST_REQUIRE(chmod((bin + "/passt").c_str(), 0755) == 0);
+    auto fake = f.cmd({}, {"true"});
+    (*fake.env)[0] = "PATH=" + bin + ":/usr/local/bin:/usr/bin:/bin";
+    r = btest::run(fake);
+    BOOST_TEST_CONTEXT(r.describe()) {
+        BOOST_TEST(r.code() == 0);
+        BOOST_TEST(r.err.find("burrow: launch: vm: the guest's network had stopped: passt exited "
+                              "with status 3: fake passt: no way out\n") != std::string::npos);
+    }
     f.check_clean();
 }
 
