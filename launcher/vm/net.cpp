@@ -71,6 +71,9 @@ std::string GuestNet::ended() {
     int st = 0;
     if (::waitpid(pid_, &st, WNOHANG) != pid_) return "";
     pid_ = -1; // reaped: nothing for the destructor to kill
+    // Once QEMU has closed its end of a connection that carried frames,
+    // passt exits 0: that is the normal end, not a failure.
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return "";
     std::string why = WIFEXITED(st) ? "passt exited with status " + std::to_string(WEXITSTATUS(st))
                                     : "passt was killed by signal " + std::to_string(WTERMSIG(st));
     std::string text, err;

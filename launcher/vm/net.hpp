@@ -23,7 +23,9 @@ class GuestNet {
     GuestNet(const std::string& passt, const std::string& log);
     GuestNet(const GuestNet&) = delete;
     GuestNet& operator=(const GuestNet&) = delete;
-    // passt does not end when QEMU closes its end: killed and reaped here.
+    // passt ends by itself only once QEMU has closed a connection that
+    // carried frames (a guest that never sent any leaves it running):
+    // killed, if still running, and reaped here.
     ~GuestNet();
 
     // QEMU's end: `-netdev socket,fd=N` speaks passt's framing (a 32-bit
@@ -31,8 +33,9 @@ class GuestNet {
     int qemu_end() const { return qemu_end_.get(); }
     void close_qemu_end() { qemu_end_.reset(); }
     pid_t pid() const { return pid_; }
-    // "" while passt runs; once it has ended on its own (it never does while
-    // QEMU lives): how, with the last line of its log.
+    // "" while passt runs or after its normal end (exit 0, QEMU gone); once
+    // it has failed (another status, a signal): how, with the last line of
+    // its log.
     std::string ended();
 
   private:
