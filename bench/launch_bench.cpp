@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
         return a;
     };
     variants.push_back({"burrow bwrap (bare)", with(bare, {"/bin/echo", "x"}), {}, 0});
-    variants.push_back({"burrow launch (namespace)",
+    // The default since issue 15: a private network through pasta.
+    variants.push_back({"burrow launch (private net)",
                         {burrow, "launch", "--new", proj, "--", "/bin/echo", "x"},
                         {},
                         0});
@@ -287,6 +288,13 @@ int main(int argc, char** argv) {
                                      "/bin/echo",
                                      "x"};
     variants.push_back({"burrow bwrap (launch's sandbox)", same, {}, 0});
+    // Launch's sandbox with the host's network, as bare bwrap and the
+    // sandbox above have it.
+    variants.push_back({"burrow launch --network host",
+                        {burrow, "launch", "--new", "--network", "host", proj, "--", "/bin/echo",
+                         "x"},
+                        {},
+                        0});
     run_once(same, env);
     for (int r = 0; r < runs; ++r) {
         std::vector<std::size_t> order(variants.size());
@@ -319,9 +327,10 @@ int main(int argc, char** argv) {
                     field_median(variants[a], false) / field_median(variants[b], false),
                     field_min(variants[a], true) / field_min(variants[b], true));
     };
-    ratio("launch / bare bwrap (<= 1.5x):", 1, 0);
+    ratio("launch --network host / bare (<= 1.5x):", 6, 0);
+    ratio("launch private / --unshare-net (<= 1.5x):", 1, 2);
     ratio("launch --no-network / --unshare-net:", 3, 2);
     ratio("join / bare bwrap:", 4, 0);
-    ratio("launch / same sandbox by bwrap:", 1, 5);
+    ratio("launch --network host / same by bwrap:", 6, 5);
     return 0;
 }

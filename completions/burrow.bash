@@ -71,6 +71,7 @@ _burrow() {
     # Values of options, by the option before the cursor.
     case $prev in
     --backend) _burrow_reply namespace container vm; return 0 ;;
+    --network) _burrow_reply private host none; return 0 ;;
     --policy) _burrow_reply minimal agent ci; _burrow_files; return 0 ;;
     --seccomp-profile) _burrow_reply default strict ci none; _burrow_files; return 0 ;;
     --reader | --nix-reader) _burrow_reply auto sqlite nix-store; return 0 ;;
@@ -111,7 +112,8 @@ _burrow() {
         ;;
     launch)
         if [[ $cur == -* ]]; then
-            _burrow_reply --help --backend --shell --tmux --no-network --gh-token --ssh-keys --env \
+            _burrow_reply --help --backend --shell --tmux --network --no-network --gh-token \
+                --ssh-keys --env \
                 --bind --ro-bind --policy --new --keep-fd --sudo --kernel --initrd --append \
                 --memory --cores --
         else

@@ -31,6 +31,7 @@ complete -c burrow -n '__fish_seen_subcommand_from run' -l verbose -d 'Report wh
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l backend -x -a 'namespace container vm' -d 'Backend'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l shell -d 'Interactive shell'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l tmux -d 'Run in a host-side tmux session'
+complete -c burrow -n '__fish_seen_subcommand_from launch' -l network -x -a 'private host none' -d 'Network'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l no-network -d 'No network'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l gh-token -d 'Forward GH_TOKEN/GITHUB_TOKEN, share ~/.config/gh'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l ssh-keys -d 'Share all of ~/.ssh read-only (private keys too)'

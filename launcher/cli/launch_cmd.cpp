@@ -427,7 +427,8 @@ int run_launch_backend() {
             // What shapes a sandbox cannot change a running one: say so.
             const auto& o = opts.lo;
             if (!o.binds.empty() || !o.ro_binds.empty() || !o.env_names.empty() || o.gh_token ||
-                o.ssh_keys || o.no_network || o.tmux || !opts.policies.empty())
+                o.ssh_keys || o.no_network || !o.network.empty() || o.tmux ||
+                !opts.policies.empty())
                 std::fprintf(stderr,
                              "burrow: launch: joining the sandbox already running for %s; its "
                              "options apply, not these (--new starts another)\n",
@@ -435,6 +436,12 @@ int run_launch_backend() {
             return enter_session(*running, ps.command, "launch", ps.keep_fds);
         }
     }
+    // Sharing the host's network is asked for by name and said every time
+    // (not again by a --tmux pane's burrow).
+    if (ps.network == project::Network::host && !opts.lo.network.empty() && opts.tmux_pane.empty())
+        std::fprintf(stderr, "burrow: launch: warning: --network host: the sandbox shares the "
+                             "host's network namespace (its loopback services and abstract unix "
+                             "sockets: D-Bus, X11, ...)\n");
     if (ps.tmux) return run_tmux_outside(ps);
     switch (ps.backend) {
     case project::Backend::ns:
@@ -571,7 +578,11 @@ void add_launch_subcommands(CLI::App& app) {
                 "(attach from the host; the sandbox cannot reach it)");
     l->add_option("--tmux-pane", opts.tmux_pane, "internal: the pane of a --tmux launch")
         ->group("");
-    l->add_flag("--no-network", opts.lo.no_network, "no network at all");
+    l->add_option("--network", opts.lo.network,
+                  "private (default; container: host), host (the host's network namespace, "
+                  "with a warning) or none")
+        ->check(CLI::IsMember({"private", "host", "none"}));
+    l->add_flag("--no-network", opts.lo.no_network, "no network at all (--network none)");
     l->add_flag("--gh-token", opts.lo.gh_token,
                 "forward GH_TOKEN/GITHUB_TOKEN and share ~/.config/gh read-only");
     l->add_flag("--ssh-keys", opts.lo.ssh_keys,

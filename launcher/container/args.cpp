@@ -126,7 +126,7 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
                        "--no-new-privileges=yes", "--kill-signal=SIGRTMIN+3"});
     a.push_back(in.interactive ? "--console=interactive" : "--console=pipe");
     if (!ps.hostname.empty()) a.push_back("--hostname=" + ps.hostname);
-    if (!ps.network) a.push_back("--private-network");
+    if (ps.network == project::Network::none) a.push_back("--private-network");
 
     // The system: the host's /usr and /etc read-only, and /bin, /lib... as
     // the host has them (usr-merge symlinks, or read-only binds).

@@ -264,7 +264,8 @@ policy::Policy project_policy(const project::ProjectSandbox& ps) {
     policy::Policy p;
     p.description = "burrow launch " + ps.project_dir;
     p.ns_user = p.ns_ipc = p.ns_pid = p.ns_uts = p.ns_cgroup = true;
-    p.network = ps.network ? "host" : "none";
+    p.network = project::network_name(ps.network); // the policy values
+
     p.hostname = ps.hostname;
     add_shares(ps, p);
     p.env_clear = true;

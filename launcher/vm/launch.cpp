@@ -167,7 +167,7 @@ void VmLaunch::validate() {
     qemu_ = find_program(o_.qemu);
     if (qemu_.empty())
         throw VmError(o_.qemu + " not found (install the Debian package qemu-system-x86)");
-    if (ps_.network) {
+    if (ps_.network != project::Network::none) {
         passt_ = find_program("passt");
         if (passt_.empty())
             throw VmError("the guest's network needs passt, not found in PATH (install the Debian "
@@ -266,7 +266,7 @@ std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const Gu
         a.insert(a.end(), {"-fsdev", fs + ",path=" + qopt(e.source), "-device",
                            "virtio-9p-pci,fsdev=fs" + e.tag + ",mount_tag=" + e.tag});
     }
-    if (ps_.network)
+    if (ps_.network != project::Network::none)
         // After the serial console's fd: passt's end of the socket pair
         // (launcher/vm/net.hpp), not QEMU's slirp, which reaches the host's
         // loopback.
@@ -705,7 +705,7 @@ int VmLaunch::run() {
         guest_fds.push_back(g_ser.get());
         // A fresh passt for each boot; killed when this attempt ends.
         std::optional<GuestNet> net;
-        if (ps_.network) {
+        if (ps_.network != project::Network::none) {
             net.emplace(passt_, dir_.path + "/passt.log");
             guest_fds.push_back(net->qemu_end());
         }

@@ -97,7 +97,7 @@ GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_
             add_export(d, d, true);
         }
     }
-    if (ps.network) {
+    if (ps.network != project::Network::none) {
         // The host's resolv.conf often names 127.0.0.53 (a resolver the
         // guest does not have); slirp's DNS forwarder is 10.0.2.3.
         write_file(meta_dir + "/resolv.conf", "nameserver 10.0.2.3\n");
@@ -175,7 +175,7 @@ GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_
     if (!ps.user.empty()) m.rec({"user", ps.user});
     if (!ps.hostname.empty()) m.rec({"hostname", ps.hostname});
     if (!ps.shell.empty()) m.rec({"shell", ps.shell});
-    m.rec({"network", ps.network ? "1" : "0"});
+    m.rec({"network", ps.network != project::Network::none ? "1" : "0"});
     m.rec({"interactive", interactive ? "1" : "0"});
     m.rec({"enter", enter ? "1" : "0"});
     write_file(meta_dir + "/" + kManifestName, m.str());

@@ -1,7 +1,9 @@
 # The namespace sandbox: `burrow launch --backend namespace` with a policy
 # whose PATH and /nix/store closure are the sandbox packages below plus
-# extraPackages. network = false gives the network-isolated variant (a new
-# network namespace with nothing up, and --no-network).
+# extraPackages. network = true (the default) is a private network with
+# outbound connectivity (pasta), not the host's; network = false gives the
+# network-isolated variant (a new network namespace with nothing up, and
+# --no-network).
 #
 #   pkgs.callPackage "${burrow}/nix/backends/bubblewrap.nix" {
 #     extraPackages = [ pkgs.python3 ];
@@ -34,7 +36,7 @@ common.mkLauncher {
   policy = {
     description = "burrow namespace sandbox: Nix packages only"
       + lib.optionalString (!network) ", no network";
-    network = if network then "host" else "none";
+    network = if network then "private" else "none";
     env.set = {
       PATH = "${sandboxEnv}/bin";
       SHELL = "${bashInteractive}/bin/bash";

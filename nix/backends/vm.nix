@@ -49,7 +49,7 @@ common.mkLauncher {
   policy = {
     description = "burrow VM sandbox: a NixOS system under QEMU"
       + lib.optionalString (!network) ", no network";
-    network = if network then "host" else "none";
+    network = if network then "private" else "none";
     env.set = {
       PATH = "${toplevel}/sw/bin";
       NIXOS_SYSTEM = "${toplevel}";

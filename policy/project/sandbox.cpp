@@ -35,7 +35,44 @@ const char* backend_name(Backend b) {
     return "namespace";
 }
 
+const char* network_name(Network n) {
+    switch (n) {
+    case Network::none:
+        return "none";
+    case Network::private_stack:
+        return "private";
+    case Network::host:
+        return "host";
+    }
+    return "none";
+}
+
 namespace {
+
+// --network / --no-network for the backend. Defaults: private where the
+// backend has a user-mode stack (namespace, vm), the host's network for the
+// container (nspawn's own private network has no way out yet).
+Network network_for(const LaunchOptions& o) {
+    if (o.no_network && !o.network.empty() && o.network != "none")
+        throw LaunchError("--no-network and --network " + o.network + " contradict each other");
+    std::string want = o.no_network ? "none" : o.network;
+    if (want.empty())
+        return o.backend == Backend::container ? Network::host : Network::private_stack;
+    if (want == "none") return Network::none;
+    if (want == "host") {
+        if (o.backend == Backend::vm)
+            throw LaunchError("--network host: a vm's network is passt's, never the host's "
+                              "namespace (use private or none)");
+        return Network::host;
+    }
+    if (want == "private") {
+        if (o.backend == Backend::container)
+            throw LaunchError("--network private: not available for the container backend yet "
+                              "(host or none)");
+        return Network::private_stack;
+    }
+    throw LaunchError("--network " + want + ": expected private, host or none");
+}
 
 std::string env_or(const HostInfo& h, const std::string& name, const std::string& def = "") {
     auto it = h.env.find(name);
@@ -529,7 +566,7 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     // tmux socket never is the other sandbox's.
     if (o.new_session) ps.run_dir += "-" + std::to_string(::getpid());
     ps.tmux = o.tmux;
-    ps.network = !o.no_network;
+    ps.network = network_for(o);
     ps.new_session = o.new_session;
     ps.interactive = o.shell || h.stdin_tty;
     ps.cwd = ps.project_dir;

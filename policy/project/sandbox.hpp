@@ -30,6 +30,14 @@ namespace burrow::project {
 enum class Backend { ns, container, vm };
 const char* backend_name(Backend b); // "namespace", "container", "vm"
 
+// What the sandbox's network is (--network; issue 15). private: a network
+// of its own with outbound connectivity through a user-mode stack (the
+// namespace backend: pasta, else slirp4netns; vm: passt), which reaches
+// neither the host's loopback services nor its abstract unix sockets. host:
+// the host's network namespace, all of it (explicit, with a warning).
+enum class Network { none, private_stack, host };
+const char* network_name(Network n); // "none", "private", "host"
+
 // One thing made visible inside the sandbox.
 struct Share {
     enum class Kind {
@@ -85,12 +93,12 @@ struct ProjectSandbox {
     std::vector<std::string> command;                     // argv; never empty after the builder
     std::string cwd;                                      // inside; the project dir
     bool interactive = false;                             // --shell, or stdin is a terminal
-    bool tmux = false;   // run inside a tmux server on the host side (launcher/cli/launch_cmd.cpp),
-                         // socket in run_dir/tmux; never shared into the sandbox
-    bool network = true; // false: --no-network (no usable network at all)
-    bool new_session = false;  // --new: do not join a running sandbox
-    std::string hostname;      // "burrow-<basename>" unless a policy says otherwise
-    std::vector<int> keep_fds; // --keep-fd: passed to the command besides stdio
+    bool tmux = false; // run inside a tmux server on the host side (launcher/cli/launch_cmd.cpp),
+                       // socket in run_dir/tmux; never shared into the sandbox
+    Network network = Network::private_stack; // the backend's default unless --network
+    bool new_session = false;                 // --new: do not join a running sandbox
+    std::string hostname;                     // "burrow-<basename>" unless a policy says otherwise
+    std::vector<int> keep_fds;                // --keep-fd: passed to the command besides stdio
                                // (namespace backend; every other inherited fd is closed)
 
     // Namespace backend only: the layered --policy files, applied on top of
@@ -111,11 +119,12 @@ struct LaunchOptions {
     std::vector<std::string> command; // after "--"; empty: the user's shell
     bool shell = false;               // --shell: interactive shell instead of command
     bool tmux = false;
-    bool no_network = false;
-    bool gh_token = false;              // forward GH_TOKEN / GITHUB_TOKEN and share ~/.config/gh
-    bool ssh_keys = false;              // --ssh-keys: all of ~/.ssh read-only (default:
-                                        // known_hosts, config and *.pub only)
-    bool new_session = false;           // --new
+    bool no_network = false;  // --no-network: the same as --network none
+    std::string network;      // --network: private, host or none; "" the backend's default
+    bool gh_token = false;    // forward GH_TOKEN / GITHUB_TOKEN and share ~/.config/gh
+    bool ssh_keys = false;    // --ssh-keys: all of ~/.ssh read-only (default:
+                              // known_hosts, config and *.pub only)
+    bool new_session = false; // --new
     std::vector<std::string> env_names; // --env NAME
     std::vector<std::string> binds;     // --bind SRC[:DEST]
     std::vector<std::string> ro_binds;  // --ro-bind SRC[:DEST]

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
             break;
         }
         if (a == "--no-network") {
-            ps.network = false;
+            ps.network = burrow::project::Network::none;
             continue;
         }
         if (a == "--sudo") {

@@ -119,17 +119,35 @@ struct Listener {
 
 } // namespace
 
-BOOST_AUTO_TEST_CASE(no_network_blocks_a_host_listener) {
+// Issue 15: by default the namespace backend and a vm have a network of
+// their own (a user-mode stack: pasta, else slirp4netns; passt), with an
+// interface besides lo but no way to the host's loopback; the container's
+// default is still the host's network. --network host is the explicit
+// opt-in (with a warning), --no-network nothing at all.
+BOOST_AUTO_TEST_CASE(network_modes_and_the_hosts_loopback) {
     Host h;
     Listener l;
     const std::string connect = "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port);
+    const std::string b = ltest::backend();
     Result off = h.run(h.launch_args({"--no-network"}, {"bash", "-c", connect}));
     BOOST_TEST(off.code() == 1, off.describe());
-    // The control (host networking reaches the host's loopback; a VM's NAT
-    // does not, its guest loopback is its own).
-    if (ltest::backend() != "vm") {
-        Result on = h.run(h.launch_args({}, {"bash", "-c", connect}));
+    Result def = h.run(h.launch_args({}, {"bash", "-c", connect}));
+    BOOST_TEST(def.code() == (b == "container" ? 0 : 1), def.describe());
+    // The default network has an interface besides lo (a route out).
+    Result nic = h.launch({}, "grep : /proc/net/dev | grep -qv '^ *lo:' && echo has-nic");
+    BOOST_TEST(nic.out == "has-nic\n", nic.describe());
+    if (b != "vm") {
+        Result on = h.run(h.launch_args({"--network", "host"}, {"bash", "-c", connect}));
         BOOST_TEST(on.code() == 0, on.describe());
+        BOOST_TEST(on.err.find("burrow: launch: warning: --network host: the sandbox shares the "
+                               "host's network namespace") != std::string::npos,
+                   on.describe());
+    } else {
+        Result bad = h.run(h.launch_args({"--network", "host"}, {"true"}));
+        BOOST_TEST(bad.code() == 125, bad.describe());
+        BOOST_TEST(bad.err == "burrow: launch: --network host: a vm's network is passt's, never "
+                              "the host's namespace (use private or none)\n",
+                   bad.describe());
     }
 }
 
@@ -182,9 +200,11 @@ BOOST_AUTO_TEST_CASE(policy_layers_apply) {
     Result r = h.run(h.launch_args({"--policy", h.dir / "layer.toml"}, {"bash", "-c", connect}));
     BOOST_TEST(r.code() == 1, r.describe());
     BOOST_TEST(r.out == "on\n", r.describe());
-    // A layer that says nothing about the network leaves it on.
+    // A layer that says nothing about the network leaves it as it is (the
+    // host's, asked for, reaches the host's loopback).
     write_file(h.dir / "env-only.toml", "[env]\nset = { LAYER = \"2\" }\n");
-    r = h.run(h.launch_args({"--policy", h.dir / "env-only.toml"}, {"bash", "-c", connect}));
+    r = h.run(h.launch_args({"--network", "host", "--policy", h.dir / "env-only.toml"},
+                            {"bash", "-c", connect}));
     BOOST_TEST(r.code() == 0, r.describe());
     BOOST_TEST(r.out == "2\n", r.describe());
 }
@@ -200,12 +220,16 @@ BOOST_AUTO_TEST_CASE(policy_layer_keys_all_take_effect) {
                         "cat /proc/sys/kernel/hostname; pwd");
     BOOST_TEST(r.code() == 0, r.describe());
     BOOST_TEST(r.out == "layered\n/tmp\n", r.describe());
-    // network = "host" on top of --no-network stays without a network: the
-    // host's listener cannot be reached (it can without the option).
+    // network = "host" in a layer never loosens: on top of the default
+    // private network or of --no-network the host's listener cannot be
+    // reached (with --network host it can).
     Listener l;
     write_file(h.dir / "host.toml", "network = \"host\"\n");
     const std::string connect = "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port);
     r = h.run(h.launch_args({"--policy", h.dir / "host.toml"}, {"bash", "-c", connect}));
+    BOOST_TEST(r.code() == 1, r.describe());
+    r = h.run(h.launch_args({"--network", "host", "--policy", h.dir / "host.toml"},
+                            {"bash", "-c", connect}));
     BOOST_TEST(r.code() == 0, r.describe());
     r = h.run(
         h.launch_args({"--no-network", "--policy", h.dir / "host.toml"}, {"bash", "-c", connect}));

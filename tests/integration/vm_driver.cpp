@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
         else if (a == "--cores")
             o.cores = unsigned(std::stoul(next()));
         else if (a == "--no-network")
-            ps.network = false;
+            ps.network = project::Network::none;
         else if (a == "--home")
             ps.home = next();
         else if (a == "--run-dir")

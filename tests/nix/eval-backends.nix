@@ -49,7 +49,7 @@ a.report [
   (a.eq "no-network name" noNet.meta.mainProgram "burrow-sandbox-no-network")
   (a.eq "sandbox backend args" (lib.concatStringsSep " " (lib.imap0 (i: x: x) (builtins.genList (i: builtins.elemAt sandbox.launchArgs i) 5)))
     "launch --backend namespace --policy ${str sandbox.policyFile}")
-  (a.eq "sandbox policy network" sandbox.policy.network "host")
+  (a.eq "sandbox policy network" sandbox.policy.network "private")
   (a.eq "network=false: policy network" noNet.policy.network "none")
   (a.lacks "network=true: no --no-network" "--no-network" sandbox.launchArgs)
   (a.has "network=false: --no-network" "--no-network" noNet.launchArgs)
@@ -92,7 +92,7 @@ a.report [
   # --- vm.nix
   (a.eq "vm backend" (builtins.elemAt vm.launchArgs 2) "vm")
   (a.eq "vm name" vmNoNet.meta.mainProgram "burrow-vm-no-network")
-  (a.eq "vm policy network" vm.policy.network "host")
+  (a.eq "vm policy network" vm.policy.network "private")
   (a.eq "vm network=false: policy" vmNoNet.policy.network "none")
   (a.has "vm network=false: --no-network" "--no-network" vmNoNet.launchArgs)
   (a.eq "vm network=false: no NIC options" vmNoNet.system.config.virtualisation.qemu.networkingOptions [ ])

@@ -94,7 +94,7 @@ BOOST_AUTO_TEST_CASE(argv_for_a_project_sandbox) {
 
 BOOST_AUTO_TEST_CASE(flags_follow_the_sandbox) {
     auto ps = sandbox();
-    ps.network = false;
+    ps.network = project::Network::none;
     auto in = input();
     in.interactive = true;
     in.register_machine = true;

@@ -460,7 +460,7 @@ BOOST_AUTO_TEST_CASE(builtins_decode) {
             BOOST_TEST(!p.fs.empty());
         }
     }
-    BOOST_TEST(load("agent").network == "host");
+    BOOST_TEST(load("agent").network == "private");
     BOOST_TEST(*load("agent").seccomp_profile == "default");
     BOOST_TEST(load("ci").network == "none");
     BOOST_TEST(*load("ci").seccomp_profile == "ci");

@@ -126,7 +126,44 @@ BOOST_FIXTURE_TEST_CASE(minimal_host, Fixture) {
         BOOST_TEST(index_of(ps, why) == ps.shares.size(), why);
     BOOST_TEST(ps.command == std::vector<std::string>{"/bin/bash"});
     BOOST_TEST(ps.hostname == "burrow-proj");
-    BOOST_TEST(ps.network);
+    // Issue 15: a network of its own by default, not the host's.
+    BOOST_TEST((ps.network == Network::private_stack));
+}
+
+// --network per backend: the defaults, the modes each backend has, one line
+// for the rest (before anything is created on the host).
+BOOST_FIXTURE_TEST_CASE(network_modes_per_backend, Fixture) {
+    auto net = [&](Backend b, std::string mode, bool no_network = false) {
+        LaunchOptions o = opts();
+        o.backend = b;
+        o.network = std::move(mode);
+        o.no_network = no_network;
+        return build_project_sandbox(o, host).network;
+    };
+    BOOST_TEST((net(Backend::ns, "") == Network::private_stack));
+    BOOST_TEST((net(Backend::vm, "") == Network::private_stack));
+    BOOST_TEST((net(Backend::container, "") == Network::host));
+    BOOST_TEST((net(Backend::ns, "host") == Network::host));
+    BOOST_TEST((net(Backend::ns, "none") == Network::none));
+    BOOST_TEST((net(Backend::ns, "", true) == Network::none));
+    BOOST_TEST((net(Backend::ns, "none", true) == Network::none));
+    BOOST_TEST((net(Backend::container, "none") == Network::none));
+    BOOST_TEST((net(Backend::vm, "private") == Network::private_stack));
+    auto error = [&](Backend b, std::string mode, bool no_network = false) -> std::string {
+        try {
+            net(b, std::move(mode), no_network);
+        } catch (const LaunchError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    BOOST_TEST(error(Backend::vm, "host") == "--network host: a vm's network is passt's, never "
+                                             "the host's namespace (use private or none)");
+    BOOST_TEST(error(Backend::container, "private") ==
+               "--network private: not available for the container backend yet (host or none)");
+    BOOST_TEST(error(Backend::ns, "wifi") == "--network wifi: expected private, host or none");
+    BOOST_TEST(error(Backend::ns, "host", true) ==
+               "--no-network and --network host contradict each other");
 }
 
 BOOST_FIXTURE_TEST_CASE(environment_is_an_allowlist, Fixture) {
@@ -254,7 +291,7 @@ BOOST_FIXTURE_TEST_CASE(user_binds_and_options, Fixture) {
     o.no_agent_dir = true;
     o.no_seed = true;
     ProjectSandbox ps = build_project_sandbox(o, host);
-    BOOST_TEST(!ps.network);
+    BOOST_TEST((ps.network == Network::none));
     BOOST_TEST(ps.new_session);
     BOOST_TEST(ps.command == (std::vector<std::string>{"make", "test"}));
     BOOST_TEST(find(ps, home() + "/.claude") == nullptr);
