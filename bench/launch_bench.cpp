@@ -290,11 +290,11 @@ int main(int argc, char** argv) {
     variants.push_back({"burrow bwrap (launch's sandbox)", same, {}, 0});
     // Launch's sandbox with the host's network, as bare bwrap and the
     // sandbox above have it.
-    variants.push_back({"burrow launch --network host",
-                        {burrow, "launch", "--new", "--network", "host", proj, "--", "/bin/echo",
-                         "x"},
-                        {},
-                        0});
+    variants.push_back(
+        {"burrow launch --network host",
+         {burrow, "launch", "--new", "--network", "host", proj, "--", "/bin/echo", "x"},
+         {},
+         0});
     run_once(same, env);
     for (int r = 0; r < runs; ++r) {
         std::vector<std::size_t> order(variants.size());
