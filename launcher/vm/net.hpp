@@ -32,7 +32,6 @@ class GuestNet {
     // length before each frame).
     int qemu_end() const { return qemu_end_.get(); }
     void close_qemu_end() { qemu_end_.reset(); }
-    pid_t pid() const { return pid_; }
     // "" while passt runs or after its normal end (exit 0, QEMU gone); once
     // it has failed (another status, a signal): how, with the last line of
     // its log.
