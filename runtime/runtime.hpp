@@ -61,6 +61,15 @@ struct RunResult {
     int setup_signal = 0;
     std::vector<std::string> enforced;
     std::vector<std::string> unavailable;
+    // Sandbox::egress: connections and DNS queries per destination as the
+    // proxy saw them ("api.example.com:443", "10.1.2.3:5432", "dns
+    // other.test"), in first-seen order, at most 256 (then "other").
+    struct NetTally {
+        std::string dest;
+        uint64_t allowed = 0;
+        uint64_t refused = 0;
+    };
+    std::vector<NetTally> net;
 };
 
 RunResult run_sandbox_report(const Sandbox& sb);

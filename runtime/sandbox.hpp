@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -270,9 +271,52 @@ struct UserNet {
     std::string helper; // absolute path of the pasta or slirp4netns binary
 };
 
+// Egress by allowlist (policy files' [network] mode = "allowlist", burrow
+// launch --allow-net). Replaces the user-mode stack: the monitor forks an
+// egress proxy that stays in the caller's network namespace, enters the
+// sandbox's user and network namespaces once (a short-lived child) to
+// create its listeners there and to install nftables rules that steer every
+// TCP connection leaving the sandbox to the proxy's listener and every DNS
+// query (UDP and TCP port 53, any address) to its resolver, and drop all
+// other traffic except the sandbox's own loopback. The resolver answers
+// only allowed names (NXDOMAIN otherwise) from the caller's resolver; the
+// proxy connects from the caller's side only when the original destination
+// is allowed: an address rule covers it, or the resolver handed that
+// address out for an allowed name and the TLS SNI / HTTP Host, when the
+// client sends one, is such a name too. Refusals: a reset, and one line
+// ("burrow: net: refused ...") on stderr or a JSON object on
+// status.json_status_fd. runtime/egress/ implements it. Needs ns.net and
+// ns.user (created here, so the monitor owns it), excludes user_net.
+struct EgressRule {
+    // Either a host name or an address range (name empty).
+    //  name: lower case, no trailing dot. wildcard: "*.NAME" in the policy,
+    //  matching every name strictly below NAME (not NAME itself).
+    std::string name;
+    bool wildcard = false;
+    int family = 0;                 // AF_INET or AF_INET6 (address rules)
+    std::array<uint8_t, 16> addr{}; // network byte order, first 4 bytes for AF_INET
+    int prefix = 0;                 // 0..32 / 0..128
+    uint16_t port = 0;              // 0: every port
+    std::string text;               // as written, for messages and the summary
+};
+
+// forward = ["tcp:5432"]: the sandbox reaches the caller's 127.0.0.1:PORT at
+// its own 127.0.0.1:PORT (and [::1]:PORT), nothing else of the caller's
+// loopback.
+struct PortForward {
+    uint16_t port = 0;
+};
+
+struct Egress {
+    bool enabled = false;
+    std::vector<EgressRule> allow;
+    std::vector<PortForward> forward;
+};
+
 struct Sandbox {
     Namespaces ns;
     UserNet user_net;
+    Egress egress;
     Ids ids;
     std::vector<FsOp> fs;
     Process proc;
