@@ -37,6 +37,11 @@ packages=(
     # slirp4netns); passt also serves the VM guest's NIC
     # (launcher/vm/net.hpp); python3 for the network test's servers
     passt slirp4netns python3
+    # [network] mode = "allowlist" (runtime/egress/): libnftables installs
+    # the steering rules in the sandbox's namespace; c-ares parses DNS
+    # messages and queries the host's resolvers. openssl and curl: the
+    # allowlist test's CA, TLS server and client.
+    libnftables-dev libc-ares-dev openssl curl
 )
 
 if [ "$(id -u)" != 0 ]; then
