@@ -70,6 +70,7 @@
 #include "runtime/setup_step.hpp"
 #include "runtime/status.hpp"
 #include "runtime/supervisor.hpp"
+#include "runtime/egress/egress.hpp"
 #include "runtime/user_net.hpp"
 
 #ifndef P_PIDFD
@@ -146,6 +147,14 @@ void validate(const Sandbox& sb) {
     if (sb.user_net.stack != NetStack::none && (!sb.ns.user || sb.ns.join_user_fd >= 0))
         fail("network: a user-mode network stack needs the sandbox's own user namespace "
              "(namespaces.user)");
+    if (sb.egress.enabled && (!sb.ns.net || !sb.ns.user || sb.ns.join_user_fd >= 0))
+        fail("network: the egress allowlist needs the sandbox's own user and network "
+             "namespaces");
+    if (sb.egress.enabled && sb.user_net.stack != NetStack::none)
+        fail("network: the egress allowlist replaces the user-mode network stack; not both");
+    if (!sb.egress.forward.empty() && !sb.egress.enabled && sb.user_net.stack != NetStack::pasta)
+        fail("network: forwarded ports need the egress allowlist or pasta");
+    if (sb.egress.forward.size() > 32) fail("network: at most 32 forwarded ports");
     if (sb.limits.timeout_ms && *sb.limits.timeout_ms == 0) fail("timeout must be positive");
     if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
         fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));
@@ -634,8 +643,15 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     // Destroyed before `guard`: a failure below kills the helper too.
     setup_step::enter(setup_step::Step::user_net);
     user_net::Helper net_helper;
+    egress::Running egress_proxy;
+    if (sb.egress.enabled) {
+        egress_proxy = egress::start(sb.egress, pid, sb.status.json_status_fd);
+        r.enforced.push_back("network: allowlist of " + std::to_string(sb.egress.allow.size()) +
+                             " rules, through burrow's egress proxy");
+        if (sb.diag.verbose) report_info(sb.diag, "enforced: " + r.enforced.back());
+    }
     if (sb.user_net.stack != NetStack::none) {
-        net_helper = user_net::start(sb.user_net, pid);
+        net_helper = user_net::start(sb.user_net, pid, sb.egress.forward);
         r.enforced.push_back(std::string("network: private, through ") +
                              user_net::stack_name(sb.user_net.stack) + " (" + sb.user_net.helper +
                              ")");
@@ -678,6 +694,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
                              l.link_write.get(),
                              l.seclog_monitor.get()};
     for (int fd : net_helper.fds()) keep.push_back(fd);
+    for (int fd : egress_proxy.fds()) keep.push_back(fd);
     supervisor::close_fds_except(keep);
     guard.pidfd = -1;
     std::optional<seccomp_notify::DenialLog> denial_log;
@@ -697,6 +714,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     // The sandbox is gone: its network helper has nothing left to serve and
     // would not notice by itself.
     net_helper.stop();
+    r.net = egress_proxy.stop();
     const int status = final_status(sb, o, r);
     // Only an exec'd payload has an exit code (bwrap).
     if (sb.status.json_status_fd >= 0 && o.exec_started && !o.init_died)

@@ -18,11 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/child_pidfd.hpp"
 #include "runtime/error.hpp"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 namespace burrow::user_net {
 
@@ -46,12 +43,16 @@ Fd high_copy(Fd fd) {
     return copy;
 }
 
-std::vector<std::string> helper_args(const UserNet& net, pid_t child) {
+std::vector<std::string> helper_args(const UserNet& net, pid_t child,
+                                     const std::vector<PortForward>& forward) {
+    std::string tcp_ns = "none";
+    for (std::size_t i = 0; i < forward.size(); ++i)
+        tcp_ns = (i ? tcp_ns + "," : std::string()) + std::to_string(forward[i].port);
     const std::string pid = std::to_string(child);
     std::vector<std::string> a{net.helper};
     if (net.stack == NetStack::pasta) {
         a.insert(a.end(), {"--config-net", "--foreground", "--quiet", "--tcp-ports", "none",
-                           "--udp-ports", "none", "--tcp-ns", "none", "--udp-ns", "none",
+                           "--udp-ports", "none", "--tcp-ns", tcp_ns, "--udp-ns", "none",
                            "--no-map-gw", "--pid", "/proc/self/fd/" + std::to_string(kReadyFd)});
         // As root pasta would become "nobody", which may not enter a
         // user namespace that root owns.
@@ -89,16 +90,6 @@ std::string last_message(int log_fd) {
 std::string describe_wait(const siginfo_t& si) {
     if (si.si_code == CLD_EXITED) return "exit status " + std::to_string(si.si_status);
     return "killed by signal " + std::to_string(si.si_status);
-}
-
-int pidfd_kill(int pidfd) {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0));
-}
-
-void reap(int pidfd, siginfo_t& si) {
-    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED) != 0 &&
-           errno == EINTR) {
-    }
 }
 
 // Between clone and exec: async-signal-safe calls only. On failure the
@@ -139,20 +130,6 @@ void reap(int pidfd, siginfo_t& si) {
     ::_exit(127);
 }
 
-pid_t clone_with_pidfd(Fd& pidfd) {
-    int fd = -1;
-    struct clone_args args {};
-    args.flags = CLONE_PIDFD;
-    args.pidfd = reinterpret_cast<uintptr_t>(&fd);
-    args.exit_signal = SIGCHLD;
-    long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid < 0 && errno == ENOSYS)
-        pid = ::syscall(SYS_clone, static_cast<unsigned long>(CLONE_PIDFD) | SIGCHLD, nullptr, &fd,
-                        nullptr, 0);
-    if (pid > 0) pidfd.reset(fd);
-    return static_cast<pid_t>(pid);
-}
-
 int64_t ms_left(const struct timespec& start) {
     struct timespec now {};
     ::clock_gettime(CLOCK_MONOTONIC, &now);
@@ -171,7 +148,7 @@ void Helper::stop() noexcept {
     if (pidfd_) {
         pidfd_kill(pidfd_.get());
         siginfo_t si{};
-        reap(pidfd_.get(), si);
+        pidfd_reap(pidfd_.get(), si);
         pidfd_.reset();
     }
     exit_fd_.reset();
@@ -184,7 +161,7 @@ std::vector<int> Helper::fds() const {
     return out;
 }
 
-Helper start(const UserNet& net, pid_t child) {
+Helper start(const UserNet& net, pid_t child, const std::vector<PortForward>& forward) {
     const std::string name = stack_name(net.stack);
     const std::string who = "network: " + name + " (" + net.helper + ")";
     if (net.helper.empty() || net.helper[0] != '/')
@@ -211,7 +188,7 @@ Helper start(const UserNet& net, pid_t child) {
     ready_write = high_copy(std::move(ready_write));
     err_write = high_copy(std::move(err_write));
 
-    const std::vector<std::string> args = helper_args(net, child);
+    const std::vector<std::string> args = helper_args(net, child, forward);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -271,7 +248,7 @@ Helper start(const UserNet& net, pid_t child) {
             h.pidfd_.get(), POLLIN, 0
         };
         // It closed the pipe: it is exiting. Do not wait for ever if not.
-        if (::poll(&pf, 1, 2000) == 1) reap(h.pidfd_.get(), si);
+        if (::poll(&pf, 1, 2000) == 1) pidfd_reap(h.pidfd_.get(), si);
         if (si.si_pid != 0) h.pidfd_.reset();
     }
     h.stop();

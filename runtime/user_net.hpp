@@ -57,7 +57,7 @@ class Helper {
     std::vector<int> fds() const;
 
   private:
-    friend Helper start(const UserNet& net, pid_t child);
+    friend Helper start(const UserNet& net, pid_t child, const std::vector<PortForward>& forward);
     Fd pidfd_;
     Fd exit_fd_; // slirp4netns: the write end of its --exit-fd pipe
 };
@@ -69,7 +69,8 @@ const char* stack_name(NetStack s);
 // (the sandbox's first process: waiting for "go", its id maps written) and
 // returns once the helper says the namespace is configured. Throws
 // SetupError with one line naming the helper and the reason; nothing is
-// left running then.
-Helper start(const UserNet& net, pid_t child);
+// left running then. forward: the caller's loopback ports the sandbox
+// reaches at its own 127.0.0.1 (pasta's --tcp-ns; slirp4netns has none).
+Helper start(const UserNet& net, pid_t child, const std::vector<PortForward>& forward = {});
 
 } // namespace burrow::user_net

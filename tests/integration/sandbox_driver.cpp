@@ -11,6 +11,11 @@
 //     --bind SRC DEST        read-write bind (after the read-only root)
 //     --net                  new network namespace (lo up)
 //     --user-net STACK PATH  user-mode network (pasta|slirp4netns, helper path)
+//     --egress-name NAME PORT    egress allowlist rule for a name ("*.x": below x;
+//                            port 0: any); implies the allowlist, --net, a user ns
+//     --egress-addr ADDR PREFIX PORT   rule for an address range
+//     --egress-forward PORT  the caller's 127.0.0.1:PORT at the sandbox's
+//     --egress               the allowlist with no rule (yet)
 //     --pid                  new pid namespace   --as-pid-1
 //     --bwrap-codes          bwrap's exit codes (default: burrow's 125/126/127)
 //     --verbose              Diagnostics::verbose
@@ -28,6 +33,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -160,6 +166,38 @@ int main(int argc, char** argv) {
                 sb.ids.uid_map = {{::getuid(), ::getuid(), 1}};
                 sb.ids.gid_map = {{::getgid(), ::getgid(), 1}};
             }
+        } else if (a == "--egress" || a == "--egress-name" || a == "--egress-addr" ||
+                   a == "--egress-forward") {
+            sb.egress.enabled = true;
+            sb.ns.net = true;
+            if (!sb.ns.user) {
+                sb.ns.user = true;
+                sb.ids.uid_map = {{::getuid(), ::getuid(), 1}};
+                sb.ids.gid_map = {{::getgid(), ::getgid(), 1}};
+            }
+            if (a == "--egress-name") {
+                EgressRule r;
+                r.name = next("--egress-name");
+                if (r.name.rfind("*.", 0) == 0) {
+                    r.wildcard = true;
+                    r.name = r.name.substr(2);
+                }
+                r.port = static_cast<uint16_t>(std::stoi(next("--egress-name")));
+                r.text = r.name;
+                sb.egress.allow.push_back(r);
+            } else if (a == "--egress-addr") {
+                EgressRule r;
+                r.text = next("--egress-addr");
+                r.family = r.text.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+                if (::inet_pton(r.family, r.text.c_str(), r.addr.data()) != 1)
+                    usage("--egress-addr: bad address " + r.text);
+                r.prefix = std::stoi(next("--egress-addr"));
+                r.port = static_cast<uint16_t>(std::stoi(next("--egress-addr")));
+                sb.egress.allow.push_back(r);
+            } else if (a == "--egress-forward") {
+                sb.egress.forward.push_back(
+                    {static_cast<uint16_t>(std::stoi(next("--egress-forward")))});
+            }
         } else if (a == "--pid") {
             sb.ns.pid = true;
         } else if (a == "--as-pid-1") {
@@ -267,6 +305,9 @@ int main(int argc, char** argv) {
         j["landlock_abi"] = r.landlock_abi;
         j["enforced"] = r.enforced;
         j["unavailable"] = r.unavailable;
+        j["net"] = nlohmann::json::array();
+        for (const auto& t : r.net)
+            j["net"].push_back({{"dest", t.dest}, {"allowed", t.allowed}, {"refused", t.refused}});
         if (!leftover_marker.empty()) j["leftovers"] = count_processes(leftover_marker);
         std::ofstream(result_file) << j.dump() << "\n";
     }
