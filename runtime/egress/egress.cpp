@@ -55,8 +55,8 @@ void say(int fd, const std::string& line) {
 }
 
 // The proxy process. Never returns into the monitor's code.
-[[noreturn]] void proxy_main(pid_t monitor, const Egress& egress, int user_ns, int net_ns,
-                             int report, int stop, int log_fd, bool json) {
+[[noreturn]] void proxy_main(pid_t monitor, pid_t sandbox, const Egress& egress, int user_ns,
+                             int net_ns, int report, int stop, int log_fd, bool json) {
     try {
         struct sigaction dfl {};
         dfl.sa_handler = SIG_DFL;
@@ -104,6 +104,7 @@ void say(int fd, const std::string& line) {
         cfg.log_fd = log_fd;
         cfg.json = json;
         cfg.stop_fd = stop;
+        cfg.sandbox_pid = sandbox;
         const auto tallies = serve(cfg, std::move(l));
         std::string out;
         for (const auto& t : tallies)
@@ -212,7 +213,7 @@ Running start(const Egress& egress, pid_t child, int json_status_fd) {
     const pid_t pid = clone_with_pidfd(r.pidfd_);
     if (pid < 0) fail_errno("network: cannot start the egress proxy");
     if (pid == 0)
-        proxy_main(monitor, egress, user_ns.get(), net_ns.get(), report_write.get(),
+        proxy_main(monitor, child, egress, user_ns.get(), net_ns.get(), report_write.get(),
                    stop_read.get(), log_fd, json_status_fd >= 0);
     // From here on `r` kills and reaps the proxy if anything fails.
     report_write.reset();

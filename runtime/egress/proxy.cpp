@@ -23,6 +23,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "runtime/egress/culprit.hpp"
 #include "runtime/egress/dns.hpp"
 #include "runtime/egress/rules.hpp"
 #include "runtime/egress/sniff.hpp"
@@ -53,6 +54,7 @@ constexpr std::size_t kMaxTallies = 256;
 constexpr std::size_t kMaxNames = 4096;
 constexpr std::size_t kMaxAddrsPerName = 64;
 constexpr std::size_t kMaxDnsTcpMessage = 65535;
+constexpr std::size_t kMaxCulpritLookups = 64;
 
 class Proxy;
 
@@ -76,18 +78,26 @@ class Record {
         (allowed ? t.allowed : t.refused) += 1;
     }
 
-    // what: "connect" or "dns"; dest: "10.0.0.1:443" or a name.
+    // what: "connect" or "dns"; dest: "10.0.0.1:443" or a name; who: the
+    // process that asked, when found.
     void refused(const char* what, const std::string& dest, const std::string& reason,
-                 const std::string& tally_key) {
+                 const std::string& tally_key, const Culprit& who) {
         count(tally_key, false);
         std::string line;
-        if (json_)
+        if (json_) {
             line = "{\"net\":\"refused\",\"what\":\"" + std::string(what) +
                    "\",\"dest\":" + status::json_quote(dest) +
-                   ",\"reason\":" + status::json_quote(reason) + "}\n";
-        else
+                   ",\"reason\":" + status::json_quote(reason);
+            if (who.pid)
+                line += ",\"pid\":" + std::to_string(who.pid) +
+                        ",\"comm\":" + status::json_quote(who.comm);
+            line += "}\n";
+        } else {
             line = "burrow: net: refused " + std::string(what) + " " + printable(dest) + " (" +
-                   printable(reason) + ")\n";
+                   printable(reason) + ")";
+            if (who.pid) line += " pid=" + std::to_string(who.pid) + " comm=" + printable(who.comm);
+            line += "\n";
+        }
         (void)write_all(fd_, line);
     }
 
@@ -241,6 +251,14 @@ class Proxy {
     // What the resolver handed out: name -> addresses, for the TCP decision.
     std::map<std::string, std::set<Addr>> resolved_;
 
+    // Who made a refused connection or query (walks /proc: capped).
+    Culprit culprit(bool udp, uint16_t local_port, uint16_t remote_port) {
+        if (lookups_ >= kMaxCulpritLookups || cfg_.sandbox_pid <= 0) return {};
+        ++lookups_;
+        return find_culprit(cfg_.sandbox_pid, udp, local_port, remote_port);
+    }
+    std::size_t lookups_ = 0;
+
     void remember(const std::string& name, const std::vector<Addr>& addrs) {
         if (addrs.empty()) return;
         if (resolved_.size() >= kMaxNames && !resolved_.count(name)) return;
@@ -261,12 +279,15 @@ class Proxy {
         return nullptr;
     }
 
-    // A query from the sandbox; `reply` sends the answer back.
-    void query(std::string_view msg, std::function<void(std::string_view)> reply) {
+    // A query from the sandbox, sent from its port `from_port` (over UDP
+    // when udp); `reply` sends the answer back.
+    void query(std::string_view msg, bool udp, uint16_t from_port,
+               std::function<void(std::string_view)> reply) {
         const auto q = dns::parse_query(msg);
         if (!q) return; // not a standard query: dropped, like a resolver would
         if (!name_allowed(allow_, q->name, 0)) {
-            record_.refused("dns", q->name, "name not allowed", "dns " + q->name);
+            record_.refused("dns", q->name, "name not allowed", "dns " + q->name,
+                            culprit(udp, from_port, udp ? 0 : 53));
             reply(dns::answer_with_rcode(msg, 3));
             return;
         }
@@ -300,7 +321,7 @@ class DnsUdp : public std::enable_shared_from_this<DnsUdp> {
             if (ec == asio::error::operation_aborted) return;
             if (!ec) {
                 udp::endpoint to = self->from_;
-                self->p_.query(std::string_view(self->buf_.data(), n),
+                self->p_.query(std::string_view(self->buf_.data(), n), true, to.port(),
                                [self, to](std::string_view answer) {
                                    error_code ignored;
                                    self->s_.send_to(asio::buffer(answer.data(), answer.size()), to,
@@ -401,9 +422,15 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
 
   private:
+    uint16_t peer_port() {
+        error_code ec;
+        const auto ep = client_.remote_endpoint(ec);
+        return ec ? 0 : ep.port();
+    }
+
     void refuse(const std::string& reason, const std::string& tally) {
         decided_ = true;
-        p_.record_.refused("connect", dest_, reason, tally);
+        p_.record_.refused("connect", dest_, reason, tally, p_.culprit(false, peer_port(), port_));
         timer_.cancel();
         reset(client_);
         reset(upstream_);
@@ -611,21 +638,22 @@ class Conn : public std::enable_shared_from_this<Conn> {
             const std::size_t n = (static_cast<std::size_t>(self->len_[0]) << 8) | self->len_[1];
             if (n < 12 || n > kMaxDnsTcpMessage) return self->finish();
             self->head_.resize(n);
-            asio::async_read(self->client_, asio::buffer(self->head_),
-                             [self](error_code ec2, std::size_t) {
-                                 if (ec2) return self->finish();
-                                 self->p_.query(self->head_, [self](std::string_view answer) {
-                                     auto out = std::make_shared<std::string>();
-                                     out->push_back(static_cast<char>(answer.size() >> 8));
-                                     out->push_back(static_cast<char>(answer.size() & 0xff));
-                                     out->append(answer);
-                                     asio::async_write(self->client_, asio::buffer(*out),
-                                                       [self, out](error_code ec3, std::size_t) {
-                                                           if (ec3) return self->finish();
-                                                           self->dns_read();
-                                                       });
-                                 });
-                             });
+            asio::async_read(
+                self->client_, asio::buffer(self->head_), [self](error_code ec2, std::size_t) {
+                    if (ec2) return self->finish();
+                    self->p_.query(self->head_, false, self->peer_port(),
+                                   [self](std::string_view answer) {
+                                       auto out = std::make_shared<std::string>();
+                                       out->push_back(static_cast<char>(answer.size() >> 8));
+                                       out->push_back(static_cast<char>(answer.size() & 0xff));
+                                       out->append(answer);
+                                       asio::async_write(self->client_, asio::buffer(*out),
+                                                         [self, out](error_code ec3, std::size_t) {
+                                                             if (ec3) return self->finish();
+                                                             self->dns_read();
+                                                         });
+                                   });
+                });
         });
     }
 

@@ -18,6 +18,8 @@
 // on the JSON status fd. Counts per destination are handed back at the end.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -29,9 +31,10 @@ namespace burrow::egress {
 
 struct ProxyConfig {
     const Egress* egress = nullptr;
-    int log_fd = 2;    // where denials go
-    bool json = false; // log_fd is the JSON status fd
-    int stop_fd = -1;  // readable (EOF) = the sandbox is over: return
+    int log_fd = 2;        // where denials go
+    bool json = false;     // log_fd is the JSON status fd
+    int stop_fd = -1;      // readable (EOF) = the sandbox is over: return
+    pid_t sandbox_pid = 0; // the sandbox's first process: who made a refused connection
 };
 
 // Runs until stop_fd turns readable; returns the tallies.
