@@ -84,7 +84,7 @@ _burrow() {
         return 0
         ;;
     --set | --env | --append | --memory | --cores | --json-status-fd | --info-fd | --keep-fd | \
-        --uid | --gid | --hostname | --setenv | --unsetenv | --args | --argv0 | \
+        --allow-net | --uid | --gid | --hostname | --setenv | --unsetenv | --args | --argv0 | \
         --cap-add | --cap-drop | --perms | --size | --chmod | --userns | --userns2 | \
         --pidns | --sync-fd | --block-fd | --userns-block-fd | --seccomp | --add-seccomp-fd | \
         --exec-label | --file-label | --bind-fd | --ro-bind-fd)
@@ -112,8 +112,8 @@ _burrow() {
         ;;
     launch)
         if [[ $cur == -* ]]; then
-            _burrow_reply --help --backend --shell --tmux --network --no-network --gh-token \
-                --ssh-keys --env \
+            _burrow_reply --help --backend --shell --tmux --network --no-network --allow-net \
+                --gh-token --ssh-keys --env \
                 --bind --ro-bind --policy --new --keep-fd --sudo --kernel --initrd --append \
                 --memory --cores --
         else

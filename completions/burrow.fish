@@ -33,6 +33,7 @@ complete -c burrow -n '__fish_seen_subcommand_from launch' -l shell -d 'Interact
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l tmux -d 'Run in a host-side tmux session'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l network -x -a 'private host none' -d 'Network'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l no-network -d 'No network'
+complete -c burrow -n '__fish_seen_subcommand_from launch' -l allow-net -x -d 'Only this destination (NAME[:PORT], *.NAME, CIDR)'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l gh-token -d 'Forward GH_TOKEN/GITHUB_TOKEN, share ~/.config/gh'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l ssh-keys -d 'Share all of ~/.ssh read-only (private keys too)'
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l env -x -a '(set -n)' -d 'Forward a variable'

@@ -93,6 +93,16 @@ bool load_layers(const std::string& project_dir, std::vector<policy::Policy>& ou
                                        " is not supported by burrow launch (burrow run takes it)");
                     return false;
                 }
+            // The other backends would drop the allowlist, and with it the
+            // only thing that keeps the sandbox in: refused, like --allow-net.
+            const auto& net = out.back();
+            if (opts.backend != "namespace" &&
+                (net.network == "allowlist" || !net.network_forward.empty())) {
+                fail("launch", "--policy " + name + ": network " +
+                                   (net.network == "allowlist" ? "allowlist" : "forward") +
+                                   ": not supported by the " + opts.backend + " backend yet");
+                return false;
+            }
         } catch (const policy::PolicyError& e) {
             fail("launch", std::string("--policy ") + e.what());
             return false;
@@ -427,8 +437,8 @@ int run_launch_backend() {
             // What shapes a sandbox cannot change a running one: say so.
             const auto& o = opts.lo;
             if (!o.binds.empty() || !o.ro_binds.empty() || !o.env_names.empty() || o.gh_token ||
-                o.ssh_keys || o.no_network || !o.network.empty() || o.tmux ||
-                !opts.policies.empty())
+                o.ssh_keys || o.no_network || !o.network.empty() || !o.allow_net.empty() ||
+                o.tmux || !opts.policies.empty())
                 std::fprintf(stderr,
                              "burrow: launch: joining the sandbox already running for %s; its "
                              "options apply, not these (--new starts another)\n",
@@ -583,6 +593,12 @@ void add_launch_subcommands(CLI::App& app) {
                   "with a warning) or none")
         ->check(CLI::IsMember({"private", "host", "none"}));
     l->add_flag("--no-network", opts.lo.no_network, "no network at all (--network none)");
+    l->add_option("--allow-net", opts.lo.allow_net,
+                  "a network of its own whose only way out is burrow's egress proxy, to RULE: "
+                  "NAME[:PORT], *.NAME[:PORT], IPv4[/PREFIX][:PORT] or [IPv6[/PREFIX]][:PORT] "
+                  "(repeatable; namespace backend)")
+        ->allow_extra_args(false)
+        ->type_name("RULE");
     l->add_flag("--gh-token", opts.lo.gh_token,
                 "forward GH_TOKEN/GITHUB_TOKEN and share ~/.config/gh read-only");
     l->add_flag("--ssh-keys", opts.lo.ssh_keys,

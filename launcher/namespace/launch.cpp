@@ -265,6 +265,7 @@ policy::Policy project_policy(const project::ProjectSandbox& ps) {
     p.description = "burrow launch " + ps.project_dir;
     p.ns_user = p.ns_ipc = p.ns_pid = p.ns_uts = p.ns_cgroup = true;
     p.network = project::network_name(ps.network); // the policy values
+    p.network_allow = ps.allow_net;                // --allow-net: the allowlist's rules
 
     p.hostname = ps.hostname;
     add_shares(ps, p);

@@ -3,7 +3,9 @@
 # extraPackages. network = true (the default) is a private network with
 # outbound connectivity (pasta), not the host's; network = false gives the
 # network-isolated variant (a new network namespace with nothing up, and
-# --no-network).
+# --no-network); network = { allow = [ "api.example.com:443" ... ]; } an
+# egress allowlist (--allow-net for each rule, and the policy's [network]
+# table; burrow-network(7)).
 #
 #   pkgs.callPackage "${burrow}/nix/backends/bubblewrap.nix" {
 #     extraPackages = [ pkgs.python3 ];
@@ -18,7 +20,8 @@
 
 let
   common = import ./common.nix { inherit lib writeText writeShellApplication closureInfo burrow; };
-  name = "burrow-sandbox" + lib.optionalString (!network) "-no-network";
+  net = common.networkOf "namespace" network;
+  name = "burrow-sandbox" + lib.optionalString (!net.on) "-no-network";
 
   # What every sandbox has, then the caller's packages.
   sandboxPackages = [
@@ -35,8 +38,11 @@ common.mkLauncher {
   backend = "namespace";
   policy = {
     description = "burrow namespace sandbox: Nix packages only"
-      + lib.optionalString (!network) ", no network";
-    network = if network then "private" else "none";
+      + lib.optionalString (!net.on) ", no network"
+      + lib.optionalString (net.allow != [ ]) ", egress allowlist";
+    network =
+      if net.allow != [ ] then { mode = "allowlist"; inherit (net) allow; }
+      else if net.on then "private" else "none";
     env.set = {
       PATH = "${sandboxEnv}/bin";
       SHELL = "${bashInteractive}/bin/bash";

@@ -6,9 +6,24 @@
 # arguments are store paths and numbers, each shell-escaped.
 { lib, writeText, writeShellApplication, closureInfo, burrow }:
 
-{
+rec {
+  # network = true (a private network), false (none) or { allow = [ RULE ]; }
+  # (an egress allowlist: `burrow launch --allow-net RULE` for each rule,
+  # NAME[:PORT], *.NAME[:PORT], IPv4[/PREFIX][:PORT] or [IPv6[/PREFIX]][:PORT];
+  # see burrow-network(7)). As { on, allow }; a wrong value, or an allowlist
+  # for a backend that has none yet, fails the evaluation with its reason.
+  networkOf = backend: network:
+    if builtins.isBool network then { on = network; allow = [ ]; }
+    else if builtins.isAttrs network && builtins.attrNames network == [ "allow" ]
+      && builtins.isList network.allow && network.allow != [ ]
+      && builtins.all builtins.isString network.allow then
+      if backend == "namespace" then { on = true; inherit (network) allow; }
+      else throw "burrow: the ${backend} backend: network.allow is not supported yet (only the namespace backend has the egress allowlist)"
+    else throw "burrow: network: expected true, false or { allow = [ \"host:port\" ... ]; } (a non-empty list of rules)";
+
   # name: the launcher's command name ("burrow-sandbox", ...)
   # backend: "namespace", "container" or "vm"
+  # network: as networkOf takes it
   # policy: attribute set in burrow-policy(5)'s schema, without [nix]
   # closureRoots: store paths whose closure the sandbox sees at /nix/store
   # extraLaunchArgs: backend options (--kernel, --memory, ...)
@@ -21,9 +36,11 @@
         nix = { closures = [ "${closure}/store-paths" ]; };
       };
       policyFile = writeText "${name}-policy.json" (builtins.toJSON fullPolicy);
+      net = networkOf backend network;
       launchArgs = [ "launch" "--backend" backend "--policy" "${policyFile}" ]
         ++ extraLaunchArgs
-        ++ lib.optional (!network) "--no-network";
+        ++ lib.optional (!net.on) "--no-network"
+        ++ builtins.concatMap (rule: [ "--allow-net" rule ]) net.allow;
     in
     writeShellApplication {
       inherit name;
@@ -31,11 +48,15 @@
         exec ${lib.escapeShellArgs ([ (lib.getExe burrow) ] ++ launchArgs)} "$@"
       '';
       passthru = passthru // {
-        inherit backend network closure closureRoots policyFile launchArgs burrow;
+        inherit backend closure closureRoots policyFile launchArgs burrow;
+        # Whether there is a network at all (the manager's view), and the
+        # allowlist's rules ([ ] without one).
+        network = net.on;
+        allowNet = net.allow;
         policy = fullPolicy;
       };
       meta = {
-        description = "burrow sandbox launcher (${backend} backend${lib.optionalString (!network) ", no network"})";
+        description = "burrow sandbox launcher (${backend} backend${lib.optionalString (!net.on) ", no network"}${lib.optionalString (net.allow != [ ]) ", egress allowlist"})";
         mainProgram = name;
         platforms = lib.platforms.linux;
       };

@@ -1,7 +1,8 @@
 # The container sandbox: `burrow launch --backend container` (systemd-nspawn)
 # running a NixOS system built from `nixos`, the base module below and
 # extraModules. network = false gives the container a private network
-# (loopback only: nspawn's --private-network).
+# (loopback only: nspawn's --private-network); network = { allow = [ ... ]; }
+# (an egress allowlist) fails the evaluation: not for containers yet.
 #
 #   pkgs.callPackage "${burrow}/nix/backends/container.nix" {
 #     nixos = args: nixpkgs.lib.nixosSystem {
@@ -19,7 +20,10 @@
 
 let
   common = import ./common.nix { inherit lib writeText writeShellApplication closureInfo burrow; };
-  name = "burrow-container" + lib.optionalString (!network) "-no-network";
+  # true or false: { allow = [ ... ]; } fails here (no allowlist for this
+  # backend yet).
+  net = common.networkOf "container" network;
+  name = "burrow-container" + lib.optionalString (!net.on) "-no-network";
 
   baseModule = { lib, ... }: {
     config = lib.mkMerge [
@@ -28,7 +32,7 @@ let
         networking.hostName = lib.mkDefault "burrow-container";
         system.stateVersion = lib.mkDefault "24.11";
       }
-      (lib.mkIf (!network) {
+      (lib.mkIf (!net.on) {
         networking.useDHCP = false;
       })
     ];
@@ -42,9 +46,9 @@ common.mkLauncher {
   backend = "container";
   policy = {
     description = "burrow container sandbox: a NixOS system"
-      + lib.optionalString (!network) ", private network";
+      + lib.optionalString (!net.on) ", private network";
     # A private network namespace with only lo: what --private-network gives.
-    network = if network then "host" else "loopback";
+    network = if net.on then "host" else "loopback";
     env.set = {
       PATH = "${toplevel}/sw/bin";
       NIXOS_SYSTEM = "${toplevel}";

@@ -2,7 +2,9 @@
 # booting the kernel, initrd and init of a NixOS system built from `nixos`,
 # the base module below and extraModules. Any NixOS option works in
 # extraModules; virtualisation.memorySize (MiB) and virtualisation.cores
-# become --memory and --cores. network = false: the VM gets no NIC at all.
+# become --memory and --cores. network = false: the VM gets no NIC at all;
+# network = { allow = [ ... ]; } (an egress allowlist) fails the evaluation:
+# not for VMs yet.
 #
 #   pkgs.callPackage "${burrow}/nix/backends/vm.nix" {
 #     nixos = args: nixpkgs.lib.nixosSystem {
@@ -20,7 +22,10 @@
 
 let
   common = import ./common.nix { inherit lib writeText writeShellApplication closureInfo burrow; };
-  name = "burrow-vm" + lib.optionalString (!network) "-no-network";
+  # true or false: { allow = [ ... ]; } fails here (no allowlist for this
+  # backend yet).
+  net = common.networkOf "vm" network;
+  name = "burrow-vm" + lib.optionalString (!net.on) "-no-network";
 
   baseModule = { lib, modulesPath, ... }: {
     # Declares virtualisation.memorySize, .cores and the 9p store mounts.
@@ -32,7 +37,7 @@ let
         # The serial console is burrow's terminal.
         boot.kernelParams = [ "console=ttyS0" ];
       }
-      (lib.mkIf (!network) {
+      (lib.mkIf (!net.on) {
         networking.useDHCP = false;
         virtualisation.qemu.networkingOptions = lib.mkForce [ ];
       })
@@ -48,8 +53,8 @@ common.mkLauncher {
   backend = "vm";
   policy = {
     description = "burrow VM sandbox: a NixOS system under QEMU"
-      + lib.optionalString (!network) ", no network";
-    network = if network then "private" else "none";
+      + lib.optionalString (!net.on) ", no network";
+    network = if net.on then "private" else "none";
     env.set = {
       PATH = "${toplevel}/sw/bin";
       NIXOS_SYSTEM = "${toplevel}";

@@ -3,7 +3,7 @@
 #
 #   programs.burrow = {
 #     enable = true;
-#     network = true;
+#     network = true;   # or { allow = [ "api.anthropic.com:443" ]; }
 #     bubblewrap.extraPackages = [ pkgs.python3 ];
 #     container = { enable = true; extraModules = [ ./agent.nix ]; };
 #     vm = { enable = true; extraModules = [ { virtualisation.memorySize = 4096; } ]; };
@@ -40,9 +40,10 @@ in
       description = "The burrow package.";
     };
     network = mkOption {
-      type = types.bool;
+      type = types.either types.bool (types.attrsOf (types.listOf types.str));
       default = true;
-      description = "Whether the sandboxes have network access (false: none, or a private network for the container).";
+      example = lib.literalExpression ''{ allow = [ "api.anthropic.com:443" "*.github.com:443" ]; }'';
+      description = "Whether the sandboxes have network access (false: none, or a private network for the container), or { allow = [ RULE ... ]; }: only those destinations, through burrow's egress proxy (the namespace sandbox only; see burrow-network(7)).";
     };
     bubblewrap = {
       enable = mkOption {

@@ -219,6 +219,12 @@ void check_value(const Node& n, const KeyDoc& doc, const std::string& key) {
         expect_kind(n, Kind::table, key);
         check_table(n, key);
         break;
+    case KeyType::string_or_table:
+        if (n.kind == Kind::table)
+            check_table(n, key);
+        else if (n.kind != Kind::string)
+            fail(n, key + ": expected a string or a table, got " + Node::kind_name(n.kind));
+        break;
     case KeyType::tables:
         expect_kind(n, Kind::array, key);
         for (const auto& e : n.array) {
@@ -236,7 +242,9 @@ void collect_written(const Node& t, const std::string& prefix,
         const std::string dotted = prefix.empty() ? k : prefix + "." + k;
         out.insert(dotted);
         const KeyDoc* doc = find_schema_key(dotted);
-        if (doc && doc->type == KeyType::table) collect_written(v, dotted, out);
+        if (doc && (doc->type == KeyType::table ||
+                    (doc->type == KeyType::string_or_table && v.kind == Kind::table)))
+            collect_written(v, dotted, out);
     }
 }
 

@@ -64,7 +64,13 @@ struct Policy {
     std::string description;
     // Namespaces beyond the mount namespace (always new).
     bool ns_user = true, ns_ipc = true, ns_pid = true, ns_uts = true, ns_cgroup = true;
-    std::string network = "none"; // none | loopback | private | host
+    std::string network = "none"; // none | loopback | private | host | allowlist
+    // [network] allow (mode "allowlist") and forward (modes "private" and
+    // "allowlist"), as written: policy/network/egress_rules.hpp checked
+    // them when the file was decoded; resolution parses them again. The
+    // positions are where each was written, for layering errors.
+    std::vector<std::string> network_allow, network_forward;
+    std::vector<Pos> network_allow_pos, network_forward_pos;
     std::optional<uint32_t> uid, gid;
     std::optional<std::string> hostname;
     std::vector<FsEntry> fs;

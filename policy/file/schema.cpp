@@ -104,6 +104,8 @@ const char* key_type_name(KeyType t) {
         return "array of tables";
     case K::rlimit:
         return "limit";
+    case K::string_or_table:
+        return "string or table";
     }
     return "?";
 }

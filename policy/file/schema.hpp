@@ -31,6 +31,10 @@ enum class KeyType {
     table,      // a section
     tables,     // array of tables
     rlimit,     // size, "unlimited", or [soft, hard]
+    // A string or a table of the keys below it ("network" or [network]
+    // mode, allow, forward): the entry decodes and shows both forms, its
+    // keys have no operations of their own.
+    string_or_table,
 };
 
 struct Node;

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <set>
 
+#include "policy/network/egress_rules.hpp"
 #include "runtime/fd.hpp"
 
 extern char** environ;
@@ -43,6 +44,8 @@ const char* network_name(Network n) {
         return "private";
     case Network::host:
         return "host";
+    case Network::allowlist:
+        return "allowlist";
     }
     return "none";
 }
@@ -53,6 +56,24 @@ namespace {
 // backend has a user-mode stack (namespace, vm), the host's network for the
 // container (nspawn's own private network has no way out yet).
 Network network_for(const LaunchOptions& o) {
+    if (!o.allow_net.empty()) {
+        // The rule first: a typo is the more useful message.
+        for (const auto& r : o.allow_net) {
+            try {
+                (void)policy::parse_egress_rule(r);
+            } catch (const policy::EgressRuleError& e) {
+                throw LaunchError("--allow-net " + r + ": " + e.what());
+            }
+        }
+        if (o.backend != Backend::ns)
+            throw LaunchError(std::string("--allow-net: not supported by the ") +
+                              backend_name(o.backend) + " backend yet");
+        if (o.no_network) throw LaunchError("--allow-net and --no-network contradict each other");
+        if (!o.network.empty())
+            throw LaunchError("--allow-net and --network " + o.network +
+                              " contradict each other (--allow-net is its own network)");
+        return Network::allowlist;
+    }
     if (o.no_network && !o.network.empty() && o.network != "none")
         throw LaunchError("--no-network and --network " + o.network + " contradict each other");
     std::string want = o.no_network ? "none" : o.network;
@@ -567,6 +588,7 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     if (o.new_session) ps.run_dir += "-" + std::to_string(::getpid());
     ps.tmux = o.tmux;
     ps.network = network_for(o);
+    if (ps.network == Network::allowlist) ps.allow_net = o.allow_net;
     ps.new_session = o.new_session;
     ps.interactive = o.shell || h.stdin_tty;
     ps.cwd = ps.project_dir;

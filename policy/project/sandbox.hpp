@@ -35,8 +35,11 @@ const char* backend_name(Backend b); // "namespace", "container", "vm"
 // namespace backend: pasta, else slirp4netns; vm: passt), which reaches
 // neither the host's loopback services nor its abstract unix sockets. host:
 // the host's network namespace, all of it (explicit, with a warning).
-enum class Network { none, private_stack, host };
-const char* network_name(Network n); // "none", "private", "host"
+// allowlist (--allow-net RULE): a network of its own whose only way out is
+// burrow's egress proxy, for the destinations the rules name (namespace
+// backend only, for now).
+enum class Network { none, private_stack, host, allowlist };
+const char* network_name(Network n); // "none", "private", "host", "allowlist"
 
 // One thing made visible inside the sandbox.
 struct Share {
@@ -96,6 +99,8 @@ struct ProjectSandbox {
     bool tmux = false; // run inside a tmux server on the host side (launcher/cli/launch_cmd.cpp),
                        // socket in run_dir/tmux; never shared into the sandbox
     Network network = Network::private_stack; // the backend's default unless --network
+    std::vector<std::string> allow_net;       // Network::allowlist: --allow-net rules as
+                                              // given (checked by the builder)
     bool new_session = false;                 // --new: do not join a running sandbox
     std::string hostname;                     // "burrow-<basename>" unless a policy says otherwise
     std::vector<int> keep_fds;                // --keep-fd: passed to the command besides stdio
@@ -119,12 +124,13 @@ struct LaunchOptions {
     std::vector<std::string> command; // after "--"; empty: the user's shell
     bool shell = false;               // --shell: interactive shell instead of command
     bool tmux = false;
-    bool no_network = false;  // --no-network: the same as --network none
-    std::string network;      // --network: private, host or none; "" the backend's default
-    bool gh_token = false;    // forward GH_TOKEN / GITHUB_TOKEN and share ~/.config/gh
-    bool ssh_keys = false;    // --ssh-keys: all of ~/.ssh read-only (default:
-                              // known_hosts, config and *.pub only)
-    bool new_session = false; // --new
+    bool no_network = false; // --no-network: the same as --network none
+    std::string network;     // --network: private, host or none; "" the backend's default
+    std::vector<std::string> allow_net; // --allow-net RULE: Network::allowlist with these
+    bool gh_token = false;              // forward GH_TOKEN / GITHUB_TOKEN and share ~/.config/gh
+    bool ssh_keys = false;              // --ssh-keys: all of ~/.ssh read-only (default:
+                                        // known_hosts, config and *.pub only)
+    bool new_session = false;           // --new
     std::vector<std::string> env_names; // --env NAME
     std::vector<std::string> binds;     // --bind SRC[:DEST]
     std::vector<std::string> ro_binds;  // --ro-bind SRC[:DEST]

@@ -63,6 +63,8 @@ bash)
     expect "launch options" "--network --new --no-network " "$(complete_words burrow launch --n)"
     expect "launch --network" "host none private " "$(complete_words burrow launch --network "")"
     expect "launch project dir" "project dir " "$(complete_words burrow launch --no-network "")"
+    expect "launch --allow-net" "--allow-net " "$(complete_words burrow launch --al)"
+    expect "launch --allow-net RULE: no files" "" "$(complete_words burrow launch --allow-net "")"
     expect "run --policy" "agent ci minimal my.toml project dir " "$(complete_words burrow run --policy "")"
     expect "policy check file" "my.toml " "$(complete_words burrow policy check m)"
     expect "policy show options" "--json " "$(complete_words burrow policy show --j)"
@@ -82,6 +84,8 @@ zsh)
     fi
     checks=$((checks + 1))
     zsh -n "$src/completions/_burrow" || fail "zsh -n _burrow"
+    checks=$((checks + 1))
+    grep -q "'\*--allow-net=" "$src/completions/_burrow" || fail "_burrow lacks launch --allow-net"
     expect "compinit registers _burrow" "_burrow" \
         "$(HOME=$work zsh -f -c 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D; print -r -- ${_comps[burrow]}' zsh "$src/completions")"
     for s in $listed; do
@@ -108,6 +112,7 @@ fish)
         case " $all " in *" $s "*) ;; *) fail "burrow --help lists $s, burrow.fish does not" ;; esac
     done
     expect "launch --backend" "container namespace vm " "$(fcomplete "burrow launch --backend ")"
+    expect "launch --allow-net" "--allow-net " "$(fcomplete "burrow launch --allow")"
     expect "policy subcommands" "check schema show to-bwrap " "$(fcomplete "burrow policy ")"
     expect "bwrap options" "--unshare-net " "$(fcomplete "burrow bwrap --unshare-n")"
     ;;

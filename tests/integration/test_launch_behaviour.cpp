@@ -155,6 +155,44 @@ BOOST_AUTO_TEST_CASE(network_modes_and_the_hosts_loopback) {
     }
 }
 
+// --allow-net: a malformed rule, or a backend without the allowlist yet, is
+// one line and exit 125 with nothing left behind. On the namespace backend
+// the caller's loopback stays out of reach of a rule that does not name it.
+BOOST_AUTO_TEST_CASE(allow_net_bad_input_and_the_hosts_loopback) {
+    Host h;
+    const std::string b = ltest::backend();
+    Result bad = h.run(h.launch_args({"--allow-net", "10.0.0.0/33"}, {"true"}));
+    BOOST_TEST(bad.code() == 125, bad.describe());
+    BOOST_TEST(bad.err ==
+                   "burrow: launch: --allow-net 10.0.0.0/33: bad CIDR prefix 33 (0-32 for IPv4)\n",
+               bad.describe());
+    BOOST_TEST(!fs::exists(h.state_root()));
+    BOOST_TEST(!fs::exists(h.registry()));
+    if (b != "namespace") {
+        Result r = h.run(h.launch_args({"--allow-net", "a.test:443"}, {"true"}));
+        BOOST_TEST(r.code() == 125, r.describe());
+        BOOST_TEST(r.err ==
+                       "burrow: launch: --allow-net: not supported by the " + b + " backend yet\n",
+                   r.describe());
+        BOOST_TEST(!fs::exists(h.state_root()));
+        BOOST_TEST(!fs::exists(h.registry()));
+        // Nor from a --policy layer: dropping it would let everything out.
+        write_file(h.dir / "allow.toml", "[network]\nallow = [\"a.test:443\"]\n");
+        r = h.run(h.launch_args({"--policy", h.dir / "allow.toml"}, {"true"}));
+        BOOST_TEST(r.code() == 125, r.describe());
+        BOOST_TEST(r.err == "burrow: launch: --policy " + h.dir / "allow.toml" +
+                                ": network allowlist: not supported by the " + b + " backend yet\n",
+                   r.describe());
+        BOOST_TEST(!fs::exists(h.state_root()));
+        return;
+    }
+    Listener l;
+    Result r = h.run(
+        h.launch_args({"--allow-net", "a.test:443"},
+                      {"bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port)}));
+    BOOST_TEST(r.code() == 1, r.describe());
+}
+
 BOOST_AUTO_TEST_CASE(exit_status_and_signals) {
     Host h;
     for (int code : {0, 1, 42}) {

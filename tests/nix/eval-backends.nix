@@ -17,6 +17,12 @@ let
   sandbox = call "backends/bubblewrap.nix" { };
   noNet = call "backends/bubblewrap.nix" { network = false; };
   extra = call "backends/bubblewrap.nix" { extraPackages = [ pkgs.python3 pkgs.hello ]; };
+  # network = { allow = [ ... ]; }: the egress allowlist (namespace only).
+  rules = [ "api.example.com:443" "*.github.com:443" ];
+  allowNet = call "backends/bubblewrap.nix" { network = { allow = rules; }; };
+  # The evaluation fails (a throw, with its reason) when the launcher is used.
+  throws = v: !(builtins.tryEval (builtins.deepSeq v v)).success;
+  launchArgsOf = file: args: (call file args).launchArgs;
 
   agentModule = { environment.systemPackages = [ pkgs.hello ]; networking.hostName = "agentbox"; };
   ctr = call "backends/container.nix" { inherit nixos; };
@@ -69,6 +75,22 @@ a.report [
   (a.has "sandbox packages: coreutils on PATH" (str pkgs.coreutils) (strs sandbox.sandboxEnv.paths))
   (a.contains "launcher execs burrow launch" "exec '${str burrow}/bin/burrow' 'launch' '--backend' 'namespace' '--policy' '${str sandbox.policyFile}' \"$@\"" sandbox.text)
   (a.contains "network=false launcher" "'--no-network' \"$@\"" noNet.text)
+  (a.eq "allow: policy network" allowNet.policy.network { mode = "allowlist"; allow = rules; })
+  (a.eq "allow: policy file network" (policyOf allowNet).network { mode = "allowlist"; allow = rules; })
+  (a.eq "allow: --allow-net per rule" (argAfter "--allow-net" allowNet.launchArgs) "api.example.com:443")
+  (a.has "allow: second rule" "*.github.com:443" allowNet.launchArgs)
+  (a.lacks "allow: no --no-network" "--no-network" allowNet.launchArgs)
+  (a.contains "allow: launcher" "'--allow-net' 'api.example.com:443' '--allow-net' '*.github.com:443' \"$@\"" allowNet.text)
+  (a.eq "allow: name" allowNet.meta.mainProgram "burrow-sandbox")
+  (a.eq "allow: passthru" [ allowNet.network allowNet.allowNet ] [ true rules ])
+  (a.eq "no allow: passthru" [ sandbox.allowNet noNet.allowNet ] [ [ ] [ ] ])
+  (a.ok "allow: empty list refused" (throws (launchArgsOf "backends/bubblewrap.nix" { network = { allow = [ ]; }; })))
+  (a.ok "allow: non-string rule refused" (throws (launchArgsOf "backends/bubblewrap.nix" { network = { allow = [ 443 ]; }; })))
+  (a.ok "allow: unknown key refused" (throws (launchArgsOf "backends/bubblewrap.nix" { network = { allow = rules; deny = [ ]; }; })))
+  (a.ok "network: a string refused" (throws (launchArgsOf "backends/bubblewrap.nix" { network = "private"; })))
+  (a.ok "allow: true and false still work" (!(throws [ sandbox.launchArgs noNet.launchArgs ])))
+  (a.ok "container: allow refused" (throws (launchArgsOf "backends/container.nix" { inherit nixos; network = { allow = rules; }; })))
+  (a.ok "vm: allow refused" (throws (launchArgsOf "backends/vm.nix" { inherit nixos; network = { allow = rules; }; })))
 
   # --- container.nix
   (a.eq "container backend" (builtins.elemAt ctr.launchArgs 2) "container")

@@ -51,6 +51,11 @@ let
   installed = host.config.environment.systemPackages;
   byName = n: builtins.head (builtins.filter (x: (x.meta.mainProgram or "") == n) installed);
   hostOff = lib.nixosSystem { modules = [ outputs.nixosModules.default ]; };
+  hostAllow = lib.nixosSystem {
+    modules = [ outputs.nixosModules.default
+      { programs.burrow = { enable = true; network = { allow = [ "api.example.com:443" ]; }; }; } ];
+  };
+  allowLauncher = builtins.elemAt hostAllow.config.environment.systemPackages 1;
   hostDefault = lib.nixosSystem {
     modules = [ outputs.nixosModules.default { programs.burrow.enable = true; } ];
   };
@@ -114,6 +119,8 @@ a.report [
     (byName "burrow-container-no-network").system.config.networking.hostName "agentbox")
   (a.has "module: vm.extraModules" "2048" (byName "burrow-vm-no-network").launchArgs)
   (a.eq "module: network=false" (byName "burrow-vm-no-network").policy.network "none")
+  (a.eq "module: network.allow" allowLauncher.allowNet [ "api.example.com:443" ])
+  (a.has "module: network.allow is --allow-net" "--allow-net" allowLauncher.launchArgs)
   (a.eq "manager module: sandboxPackages default to the launchers"
     (map (b: b.name) managerPkg.config.backends) [ "burrow-sandbox" "burrow-vm" ])
   (a.eq "manager module: config file" (fromJSON managerPkg.configFile.text).backends managerPkg.config.backends)

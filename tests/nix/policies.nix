@@ -20,6 +20,9 @@ in
 {
   sandbox = (call "bubblewrap.nix" { extraPackages = [ pkgs.hello ]; }).policyFile;
   no-network = (call "bubblewrap.nix" { network = false; }).policyFile;
+  allowlist = (call "bubblewrap.nix" {
+    network = { allow = [ "api.example.com:443" "10.0.0.0/8" ]; };
+  }).policyFile;
   container = (call "container.nix" { inherit nixos; }).policyFile;
   container-no-network = (call "container.nix" { inherit nixos; network = false; }).policyFile;
   vm = (call "vm.nix" { inherit nixos; }).policyFile;

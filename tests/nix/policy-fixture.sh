@@ -3,7 +3,7 @@
 # policies that nix/backends generate (tests/nix/policies.nix, the stub
 # nixpkgs' real builders) with Debian's Nix, offline and without a build
 # sandbox, and writes OUTDIR/env: one NAME=/nix/store/...-policy.json a line
-# (SANDBOX NO_NETWORK CONTAINER CONTAINER_NO_NETWORK VM VM_NO_NETWORK),
+# (SANDBOX NO_NETWORK ALLOWLIST CONTAINER CONTAINER_NO_NETWORK VM VM_NO_NETWORK),
 # LAUNCHER (the no-network launcher with a `burrow` that prints its
 # arguments) and OUTSIDER, a built store path in none of their closures.
 # Exits 77 (skip) when not root or when Nix is not installed.
@@ -33,6 +33,7 @@ build() {
 {
     echo "SANDBOX=$(build sandbox)"
     echo "NO_NETWORK=$(build no-network)"
+    echo "ALLOWLIST=$(build allowlist)"
     echo "CONTAINER=$(build container)"
     echo "CONTAINER_NO_NETWORK=$(build container-no-network)"
     echo "VM=$(build vm)"

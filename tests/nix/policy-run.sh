@@ -39,12 +39,17 @@ links() { # interface names inside, one line, sorted
     run "$1" ip -o link | sed 's/^[0-9]*: \([^:@]*\).*/\1/' | sort | tr '\n' ' '
 }
 
-for p in "$SANDBOX" "$NO_NETWORK" "$CONTAINER" "$CONTAINER_NO_NETWORK" "$VM" "$VM_NO_NETWORK"; do
+for p in "$SANDBOX" "$NO_NETWORK" "$ALLOWLIST" "$CONTAINER" "$CONTAINER_NO_NETWORK" "$VM" "$VM_NO_NETWORK"; do
     checks=$((checks + 1))
     if ! "$burrow" policy check "$p"; then
         fail "burrow policy check $p"
     fi
 done
+
+# network = { allow = [ ... ]; }: the policy's [network] table, as burrow reads it.
+expect "allowlist policy: [network] table" \
+    'mode = "allowlist"|allow = ["api.example.com:443", "10.0.0.0/8"]' \
+    "$("$burrow" policy show "$ALLOWLIST" | sed -n '/^\[network\]$/,/^$/p' | grep = | tr '\n' '|' | sed 's/|$//')"
 
 # Namespace backend, extraPackages = [ hello ].
 expect "extraPackages: hello runs from PATH" "hello: stub a b" "$(run "$SANDBOX" hello a b)"

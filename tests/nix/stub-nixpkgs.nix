@@ -69,6 +69,9 @@ let
       package = "package";
       deferredModule = "deferredModule";
       listOf = t: "listOf ${t}";
+      str = "str";
+      attrsOf = t: "attrsOf ${t}";
+      either = a: b: "either ${a} ${b}";
     };
     evalModules = { modules, specialArgs ? { }, defaults ? _: { } }: evalModules' modules specialArgs defaults;
 

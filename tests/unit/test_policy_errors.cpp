@@ -2,8 +2,12 @@
 #define BOOST_TEST_MODULE policy_errors
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
 #include <random>
 
+#include "policy/network/egress_rules.hpp"
 #include "policy_test_support.hpp"
 
 using policy_test::error_of;
@@ -56,8 +60,8 @@ BOOST_AUTO_TEST_CASE(wrong_type) {
 
 BOOST_AUTO_TEST_CASE(bad_enum_value) {
     BOOST_TEST(error_of("network = \"wifi\"\n") ==
-               "p.toml:1:11: network: expected \"none\", \"loopback\", \"private\" or \"host\", "
-               "got \"wifi\"");
+               "p.toml:1:11: network: expected \"none\", \"loopback\", \"private\", \"host\" or "
+               "\"allowlist\", got \"wifi\"");
 }
 
 BOOST_AUTO_TEST_CASE(bad_paths) {
@@ -175,4 +179,168 @@ BOOST_AUTO_TEST_CASE(mutated_policies_fail_cleanly) {
         }
     }
     BOOST_TEST(failed_cleanly > 1000); // the mutations do reach the error paths
+}
+
+// ---- [network] allowlist rules (policy/network/egress_rules.hpp) ----
+
+namespace {
+
+using burrow::EgressRule;
+using burrow::policy::EgressRuleError;
+using burrow::policy::parse_egress_rule;
+using burrow::policy::parse_forward;
+
+std::string rule_error(const std::string& r) {
+    try {
+        parse_egress_rule(r);
+    } catch (const EgressRuleError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+std::string forward_error(const std::string& r) {
+    try {
+        parse_forward(r);
+    } catch (const EgressRuleError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+std::string addr_of(const EgressRule& r) {
+    char buf[INET6_ADDRSTRLEN] = "";
+    ::inet_ntop(r.family, r.addr.data(), buf, sizeof buf);
+    return buf;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(egress_rules_parse) {
+    EgressRule r = parse_egress_rule("API.Anthropic.com:443");
+    BOOST_TEST(r.name == "api.anthropic.com");
+    BOOST_TEST(!r.wildcard);
+    BOOST_TEST(r.port == 443);
+    BOOST_TEST(r.text == "API.Anthropic.com:443");
+    r = parse_egress_rule("*.github.com");
+    BOOST_TEST(r.name == "github.com");
+    BOOST_TEST(r.wildcard);
+    BOOST_TEST(r.port == 0);
+    r = parse_egress_rule("registry.npmjs.org.");
+    BOOST_TEST(r.name == "registry.npmjs.org");
+    r = parse_egress_rule("10.1.2.3/24:5432");
+    BOOST_TEST(r.name.empty());
+    BOOST_TEST(r.family == AF_INET);
+    BOOST_TEST(addr_of(r) == "10.1.2.0"); // masked; the text keeps what was written
+    BOOST_TEST(r.prefix == 24);
+    BOOST_TEST(r.port == 5432);
+    BOOST_TEST(r.text == "10.1.2.3/24:5432");
+    r = parse_egress_rule("10.1.2.3:22");
+    BOOST_TEST(addr_of(r) == "10.1.2.3");
+    BOOST_TEST(r.prefix == 32);
+    r = parse_egress_rule("[2001:db8::1/32]:443");
+    BOOST_TEST(r.family == AF_INET6);
+    BOOST_TEST(addr_of(r) == "2001:db8::");
+    BOOST_TEST(r.prefix == 32);
+    BOOST_TEST(r.port == 443);
+    r = parse_egress_rule("[::1]");
+    BOOST_TEST(r.prefix == 128);
+    BOOST_TEST(r.port == 0);
+    r = parse_egress_rule("0.0.0.0/0");
+    BOOST_TEST(r.prefix == 0);
+    BOOST_TEST(parse_egress_rule(std::string(63, 'a') + ".example").name.size() == 71u);
+    BOOST_TEST(parse_forward("tcp:5432").port == 5432);
+}
+
+// Every class of bad rule, with its reason.
+BOOST_AUTO_TEST_CASE(egress_rules_bad_input) {
+    BOOST_TEST(rule_error("") == "empty rule");
+    BOOST_TEST(rule_error("10.0.0.0/33") == "bad CIDR prefix 33 (0-32 for IPv4)");
+    BOOST_TEST(rule_error("[2001:db8::/129]") == "bad CIDR prefix 129 (0-128 for IPv6)");
+    BOOST_TEST(rule_error("10.0.0.0/") == "missing CIDR prefix after '/'");
+    BOOST_TEST(rule_error("10.0.0.0/x") == "bad CIDR prefix x (0-32 for IPv4)");
+    BOOST_TEST(rule_error("example.com/8") ==
+               "a CIDR prefix needs an address, not a name: 10.0.0.0/8");
+    BOOST_TEST(rule_error("10.1.2.300") == "bad IPv4 address \"10.1.2.300\"");
+    BOOST_TEST(rule_error("10.1.2") == "bad IPv4 address \"10.1.2\"");
+    BOOST_TEST(rule_error("[2001:db8::g]") == "bad IPv6 address \"2001:db8::g\"");
+    BOOST_TEST(rule_error("2001:db8::1") ==
+               "an IPv6 address goes in brackets: [2001:db8::1], [2001:db8::/32]:443");
+    BOOST_TEST(rule_error("[::1") == "missing ']' after the IPv6 address");
+    BOOST_TEST(rule_error("[::1]443") == "expected ':PORT' after ']'");
+    BOOST_TEST(rule_error("example.com:70000") == "port 70000 out of range 1-65535");
+    BOOST_TEST(rule_error("example.com:0") == "port 0 out of range 1-65535");
+    BOOST_TEST(rule_error("example.com:") == "empty port after ':'");
+    BOOST_TEST(rule_error("example.com:https") == "bad port \"https\" (a number 1-65535)");
+    BOOST_TEST(rule_error(":443") == "missing host before ':'");
+    BOOST_TEST(rule_error("api.*.example.com") ==
+               "wildcard only as the first label: *.example.com");
+    BOOST_TEST(rule_error("*example.com") == "wildcard only as the first label: *.example.com");
+    BOOST_TEST(rule_error("*") == "wildcard needs a name below it: *.example.com");
+    BOOST_TEST(rule_error("a..example") == "empty label in host name \"a..example\"");
+    BOOST_TEST(rule_error(std::string(64, 'a') + ".example") ==
+               "label \"" + std::string(64, 'a') + "\" longer than 63 characters");
+    std::string long_name;
+    for (int i = 0; i < 50; ++i) long_name += "abcd.";
+    long_name += "example"; // 257 characters
+    BOOST_TEST(rule_error(long_name) == "host name longer than 253 characters");
+    BOOST_TEST(rule_error("-a.example") == "label \"-a\" starts or ends with '-'");
+    BOOST_TEST(rule_error("a_b.example") ==
+               "bad character '_' in host name (letters, digits, '-' and '.')");
+    BOOST_TEST(rule_error("a b.example") ==
+               "bad character ' ' in host name (letters, digits, '-' and '.')");
+    BOOST_TEST(forward_error("5432") ==
+               "expected tcp:PORT (the caller's 127.0.0.1:PORT at the sandbox's own)");
+    BOOST_TEST(forward_error("udp:53") == "only tcp forwards: tcp:PORT, not \"udp\"");
+    BOOST_TEST(forward_error("tcp:65536") == "port 65536 out of range 1-65535");
+}
+
+// In a policy file: the position of the offending element, and which mode
+// may carry which list.
+BOOST_AUTO_TEST_CASE(network_table_errors) {
+    BOOST_TEST(
+        error_of("[network]\nmode = \"allowlist\"\nallow = [\"a.test\", \"10.0.0.0/33\"]\n") ==
+        "p.toml:3:20: network.allow: \"10.0.0.0/33\": bad CIDR prefix 33 (0-32 for IPv4)");
+    BOOST_TEST(error_of("[network]\nmode = \"allowlist\"\nallow = [\"a.test:70000\"]\n") ==
+               "p.toml:3:10: network.allow: \"a.test:70000\": port 70000 out of range 1-65535");
+    BOOST_TEST(error_of("[network]\nmode = \"allowlist\"\nallow = [\"a.*.test\"]\n") ==
+               "p.toml:3:10: network.allow: \"a.*.test\": wildcard only as the first label: "
+               "*.example.com");
+    BOOST_TEST(error_of("[network]\nmode = \"allowlist\"\nallow = []\n") ==
+               "p.toml:3:9: network.allow: mode \"allowlist\" needs at least one rule (for no way "
+               "out at all: mode = \"loopback\")");
+    BOOST_TEST(error_of("[network]\nmode = \"allowlist\"\n") ==
+               "p.toml:2:8: network.allow: mode \"allowlist\" needs at least one rule (for no way "
+               "out at all: mode = \"loopback\")");
+    BOOST_TEST(error_of("network = \"allowlist\"\n") ==
+               "p.toml:1:11: network: \"allowlist\" needs its rules: [network] mode = "
+               "\"allowlist\", allow = [\"api.example.com:443\", ...]");
+    BOOST_TEST(error_of("[network]\nmode = \"private\"\nallow = [\"a.test\"]\n") ==
+               "p.toml:3:9: network.allow: only with mode = \"allowlist\" (mode is \"private\")");
+    BOOST_TEST(error_of("[network]\nmode = \"loopback\"\nforward = [\"tcp:5432\"]\n") ==
+               "p.toml:3:11: network.forward: only with mode = \"private\" or \"allowlist\" (mode "
+               "is \"loopback\")");
+    BOOST_TEST(
+        error_of("[network]\nmode = \"private\"\nforward = [\"udp:53\"]\n") ==
+        "p.toml:3:12: network.forward: \"udp:53\": only tcp forwards: tcp:PORT, not \"udp\"");
+    BOOST_TEST(
+        error_of("[network]\nmode = \"wifi\"\n") ==
+        "p.toml:2:8: network.mode: expected \"none\", \"loopback\", \"private\", \"host\" or "
+        "\"allowlist\", got \"wifi\"");
+    BOOST_TEST(error_of("[network]\nforward = [\"tcp:1\"]\n") ==
+               "p.toml:1:2: network: the table needs mode (\"none\", \"loopback\", \"private\", "
+               "\"host\" or \"allowlist\")");
+    BOOST_TEST(error_of("[network]\nmode = \"allowlist\"\nalow = [\"a.test\"]\n") ==
+               "p.toml:3:8: unknown key \"network.alow\" (did you mean \"allow\"?)");
+    BOOST_TEST(error_of("network = 1\n") == "p.toml:1:11: network: expected a string or a table, "
+                                            "got an integer");
+    BOOST_TEST(error_of("[network]\nallow = [\"a.test\"]\n[namespaces]\nuser = false\n") ==
+               "p.toml:1:2: network: mode \"allowlist\" needs namespaces.user = true (the "
+               "sandbox's own user namespace holds its nftables rules)");
+    // JSON: the same messages at the JSON positions.
+    BOOST_TEST(error_of("{\"network\": {\"mode\": \"allowlist\",\n \"allow\": [\"*.\"]}}\n",
+                        "p.json") == "p.json:2:12: network.allow: \"*.\": empty host name");
+    // Valid: allow without mode means allowlist; private with forward.
+    BOOST_TEST(error_of("[network]\nallow = [\"a.test:443\", \"[::1]:8080\"]\n") == "");
+    BOOST_TEST(error_of("[network]\nmode = \"private\"\nforward = [\"tcp:5432\"]\n") == "");
 }

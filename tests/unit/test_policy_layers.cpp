@@ -126,7 +126,7 @@ daemon = false
 // value other than the base's.
 const char* const kLayerTop = R"(replace = []
 description = "top"
-network = "loopback"
+network = { mode = "allowlist", allow = ["api.example.com:443", "10.1.2.0/24"], forward = ["tcp:5432"] }
 uid = 10
 gid = 20
 hostname = "${myhost}"
@@ -219,7 +219,9 @@ void keys_of(const Node& t, const std::string& prefix, std::set<std::string>& ou
         const std::string dotted = prefix.empty() ? k : prefix + "." + k;
         out.insert(dotted);
         const KeyDoc* doc = find_schema_key(dotted);
-        if (doc && doc->type == KeyType::table) keys_of(v, dotted, out);
+        if (doc && (doc->type == KeyType::table ||
+                    (doc->type == KeyType::string_or_table && v.kind == Node::Kind::table)))
+            keys_of(v, dotted, out);
         if (doc && doc->type == KeyType::tables)
             for (const auto& e : v.array) keys_of(e, dotted + "[]", out);
     }
@@ -446,8 +448,8 @@ BOOST_AUTO_TEST_CASE(set_edits_keys_and_variables) {
     BOOST_TEST(*p.chdir == "/src/app");
     BOOST_TEST(*p.timeout_ms == 30000u);
     BOOST_TEST(load_error("agent", {"network=wifi"}) ==
-               "--set network=wifi:1:1: network: expected \"none\", \"loopback\", \"private\" or "
-               "\"host\", got \"wifi\"");
+               "--set network=wifi:1:1: network: expected \"none\", \"loopback\", \"private\", "
+               "\"host\" or \"allowlist\", got \"wifi\"");
     BOOST_TEST(load_error("agent", {"limits.nofle=3"}) ==
                "--set limits.nofle=3:1:1: unknown key \"limits.nofle\" (did you mean \"nofile\"?)");
     BOOST_TEST(load_error("agent", {"noequals"}) == "--set noequals: expected KEY=VALUE");
@@ -497,6 +499,13 @@ BOOST_AUTO_TEST_CASE(show_parse_round_trip) {
         "[status]\nfile = \"/tmp/s.json\"\n");
     std::vector<std::string> refs = builtin_policy_names();
     refs.push_back(full);
+    // [network] in its table form comes back as a table, rules as written.
+    refs.push_back(d.write("allow.toml", "[network]\nmode = \"allowlist\"\nallow = "
+                                         "[\"API.example.com:443\", \"*.example.org\", "
+                                         "\"10.1.2.3/24:5432\", \"[2001:db8::/32]:443\"]\n"
+                                         "forward = [\"tcp:5432\"]\n"));
+    refs.push_back(d.write("fwd.json", "{\"network\": {\"mode\": \"private\", \"forward\": "
+                                       "[\"tcp:1\", \"tcp:65535\"]}}\n"));
     for (const auto& ref : refs) {
         BOOST_TEST_CONTEXT(ref) {
             const Policy p = load(ref);
@@ -512,4 +521,135 @@ BOOST_AUTO_TEST_CASE(show_parse_round_trip) {
     BOOST_TEST(*p.fs[2].content == "hi \"there\"\n\u00e9");
     BOOST_TEST(*p.fs[1].size == 64u << 20);
     BOOST_TEST(p.env_set[1].second == "/home/u");
+}
+
+// ---- [network]: the table form, show, and layering ----
+
+BOOST_AUTO_TEST_CASE(network_table_decodes_and_shows) {
+    Policy p = policy_test::decode("[network]\nallow = [\"a.test:443\", \"10.0.0.0/8\"]\n");
+    BOOST_TEST(p.network == "allowlist");
+    BOOST_TEST((p.network_allow == std::vector<std::string>{"a.test:443", "10.0.0.0/8"}));
+    BOOST_TEST(p.network_allow_pos[1].str() == "p.toml:2:24");
+    BOOST_TEST(policy_to_toml(p).find("\n[network]\nmode = \"allowlist\"\nallow = [\"a.test:443\", "
+                                      "\"10.0.0.0/8\"]\n") != std::string::npos,
+               policy_to_toml(p));
+    BOOST_TEST(policy_to_json(p).find("\"network\": {\n    \"mode\": \"allowlist\",") !=
+                   std::string::npos,
+               policy_to_json(p));
+    // Without rules or forwards: the string form, as before.
+    p = policy_test::decode("[network]\nmode = \"private\"\n");
+    BOOST_TEST(policy_to_toml(p).find("\nnetwork = \"private\"\n") != std::string::npos);
+    // extends: the later file's table replaces a string, lists append.
+    TempDir d;
+    d.write("base.toml", "[network]\nallow = [\"a.test\"]\n");
+    const Policy e = load(d.write("top.toml", "extends = \"base.toml\"\n[network]\n"
+                                              "allow = [\"b.test\"]\n"));
+    BOOST_TEST((e.network_allow == std::vector<std::string>{"a.test", "b.test"}));
+    BOOST_TEST(
+        load(d.write("none.toml", "extends = \"base.toml\"\nnetwork = \"none\"\n")).network ==
+        "none");
+}
+
+namespace {
+
+// `top` layered on `base` (both policy texts): the result's network as
+// "mode allow... | forward...", or the error.
+std::string layered(const std::string& base, const std::string& top) {
+    Policy p = policy_test::decode(base, "base.toml");
+    try {
+        layer(p, policy_test::decode(top, "top.toml"));
+    } catch (const PolicyError& e) {
+        return e.what();
+    }
+    std::string out = p.network;
+    for (const auto& r : p.network_allow) out += " " + r;
+    if (!p.network_forward.empty()) out += " |";
+    for (const auto& f : p.network_forward) out += " " + f;
+    return out;
+}
+
+const char* const kAllowBase = "[network]\nallow = [\"*.github.com:443\", \"api.test\", "
+                               "\"10.0.0.0/8\", \"[2001:db8::/32]\"]\nforward = [\"tcp:5432\"]\n";
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(layer_allowlist_only_narrows) {
+    // Rank: none < loopback < allowlist < private < host.
+    BOOST_TEST(layered("network = \"host\"", kAllowBase) ==
+               "allowlist *.github.com:443 api.test 10.0.0.0/8 [2001:db8::/32] | tcp:5432");
+    BOOST_TEST(layered(kAllowBase, "network = \"private\"") ==
+               "allowlist *.github.com:443 api.test 10.0.0.0/8 [2001:db8::/32] | tcp:5432");
+    BOOST_TEST(layered(kAllowBase, "network = \"host\"") ==
+               "allowlist *.github.com:443 api.test 10.0.0.0/8 [2001:db8::/32] | tcp:5432");
+    BOOST_TEST(layered(kAllowBase, "network = \"loopback\"") == "loopback");
+    BOOST_TEST(layered("network = \"loopback\"", kAllowBase) == "loopback");
+    BOOST_TEST(layered("network = \"none\"", kAllowBase) == "none");
+    // Allowlist on allowlist: every rule inside the base's; the layer's list.
+    BOOST_TEST(layered(kAllowBase, "[network]\nallow = [\"API.github.com:443\", "
+                                   "\"*.x.github.com:443\", \"api.test:22\", \"10.1.2.3:5432\", "
+                                   "\"[2001:db8:1::1]:443\"]\n") ==
+               "allowlist API.github.com:443 *.x.github.com:443 api.test:22 10.1.2.3:5432 "
+               "[2001:db8:1::1]:443");
+    BOOST_TEST(layered(kAllowBase, "[network]\nallow = [\"*.github.com:443\"]\nforward = "
+                                   "[\"tcp:5432\"]\n") == "allowlist *.github.com:443 | tcp:5432");
+    BOOST_TEST(layered(kAllowBase, "[network]\nallow = [\"api.test\", \"github.com:443\"]\n") ==
+               "top.toml:2:22: network.allow: \"github.com:443\" is not in the base policy's "
+               "allowlist (a layer may only narrow it)");
+    BOOST_TEST(layered(kAllowBase, "[network]\nallow = [\"api.github.com:80\"]\n") ==
+               "top.toml:2:10: network.allow: \"api.github.com:80\" is not in the base policy's "
+               "allowlist (a layer may only narrow it)");
+    BOOST_TEST(layered(kAllowBase, "[network]\nallow = [\"*.test\"]\n") ==
+               "top.toml:2:10: network.allow: \"*.test\" is not in the base policy's allowlist (a "
+               "layer may only narrow it)");
+    BOOST_TEST(layered(kAllowBase, "[network]\nallow = [\"0.0.0.0/0\"]\n") ==
+               "top.toml:2:10: network.allow: \"0.0.0.0/0\" is not in the base policy's allowlist "
+               "(a layer may only narrow it)");
+    BOOST_TEST(
+        layered(kAllowBase, "[network]\nallow = [\"api.test\"]\nforward = [\"tcp:6379\"]\n") ==
+        "top.toml:3:12: network.forward: \"tcp:6379\" is not forwarded by the base policy (a "
+        "layer may only narrow the network)");
+    // Over private: anything but the caller's loopback, unless forwarded.
+    const char* priv = "[network]\nmode = \"private\"\nforward = [\"tcp:5432\"]\n";
+    BOOST_TEST(layered(priv, "[network]\nallow = [\"a.test\", \"127.0.0.1:5432\", "
+                             "\"[::1]:5432\"]\n") == "allowlist a.test 127.0.0.1:5432 [::1]:5432");
+    BOOST_TEST(layered(priv, "[network]\nallow = [\"a.test\", \"127.0.0.1:22\"]\n") ==
+               "top.toml:2:20: network.allow: \"127.0.0.1:22\" reaches the caller's loopback, "
+               "which the base policy's network (\"private\") does not");
+    BOOST_TEST(layered(priv, "[network]\nallow = [\"0.0.0.0/0\"]\n") ==
+               "top.toml:2:10: network.allow: \"0.0.0.0/0\" reaches the caller's loopback, which "
+               "the base policy's network (\"private\") does not");
+    BOOST_TEST(layered(priv, "[network]\nallow = [\"[::ffff:127.0.0.1]:5432\"]\n") ==
+               "allowlist [::ffff:127.0.0.1]:5432");
+    BOOST_TEST(
+        layered("network = \"private\"", "[network]\nallow = [\"[::ffff:127.0.0.1]:80\"]\n") ==
+        "top.toml:2:10: network.allow: \"[::ffff:127.0.0.1]:80\" reaches the caller's "
+        "loopback, which the base policy's network (\"private\") does not");
+    BOOST_TEST(layered(priv, "network = \"private\"") == "private");
+    BOOST_TEST(layered("network = \"private\"", priv) ==
+               "top.toml:3:12: network.forward: \"tcp:5432\" is not forwarded by the base policy "
+               "(a layer may only narrow the network)");
+    BOOST_TEST(layered("network = \"host\"", "[network]\nallow = [\"127.0.0.1\"]\n") ==
+               "allowlist 127.0.0.1");
+}
+
+// The agent policy's commented allowlist example decodes as it stands.
+BOOST_AUTO_TEST_CASE(agent_allowlist_example_decodes) {
+    std::string text = builtin_policy_text("agent");
+    const auto start = text.find("# [network]\n");
+    BOOST_REQUIRE(start != std::string::npos);
+    std::string table;
+    std::size_t i = start;
+    while (i < text.size() && text.compare(i, 2, "# ") == 0) {
+        const auto nl = text.find('\n', i);
+        table += text.substr(i + 2, nl - i - 1);
+        i = nl + 1;
+    }
+    const std::string line = "network = \"private\"\n";
+    const auto at = text.find(line);
+    BOOST_REQUIRE(at != std::string::npos);
+    text.replace(at, line.size(), table);
+    const Policy p = policy_test::decode(text, "agent.toml");
+    BOOST_TEST(p.network == "allowlist");
+    BOOST_TEST(p.network_allow.size() == 7u);
+    BOOST_TEST(p.network_allow[0] == "api.anthropic.com:443");
 }

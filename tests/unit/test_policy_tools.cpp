@@ -308,6 +308,12 @@ BOOST_AUTO_TEST_CASE(every_key_carries_its_operations) {
                 BOOST_TEST(k.ops.show == nullptr);
             } else if (k.type == KeyType::table) {
                 BOOST_TEST(k.ops.show == nullptr);
+            } else if (const auto dot = k.key.rfind('.');
+                       dot != std::string_view::npos && find_schema_key(k.key.substr(0, dot)) &&
+                       find_schema_key(k.key.substr(0, dot))->type == KeyType::string_or_table) {
+                // [network] mode, allow, forward: decoded and shown by "network".
+                BOOST_TEST(k.ops.decode == nullptr);
+                BOOST_TEST(k.ops.show == nullptr);
             } else {
                 BOOST_TEST(k.ops.decode != nullptr);
                 BOOST_TEST(k.ops.show != nullptr);

@@ -4,6 +4,7 @@
 #define BOOST_TEST_MODULE project_sandbox
 #include <boost/test/unit_test.hpp>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 #include <fstream>
 #include <set>
 
+#include "launcher/namespace/launch.hpp"
+#include "policy/file/resolve.hpp"
 #include "policy/project/sandbox.hpp"
 
 using namespace burrow::project;
@@ -164,6 +167,89 @@ BOOST_FIXTURE_TEST_CASE(network_modes_per_backend, Fixture) {
     BOOST_TEST(error(Backend::ns, "wifi") == "--network wifi: expected private, host or none");
     BOOST_TEST(error(Backend::ns, "host", true) ==
                "--no-network and --network host contradict each other");
+}
+
+// --allow-net RULE: the allowlist mode with those rules, namespace backend
+// only; a bad rule or another backend is one message, before anything is
+// created on the host.
+BOOST_FIXTURE_TEST_CASE(allow_net_rules, Fixture) {
+    LaunchOptions o = opts();
+    o.allow_net = {"api.anthropic.com:443", "*.github.com", "10.1.2.0/24:5432", "[::1]:8080"};
+    ProjectSandbox ps = build_project_sandbox(o, host);
+    BOOST_TEST((ps.network == Network::allowlist));
+    BOOST_TEST(ps.allow_net == o.allow_net);
+    BOOST_TEST(std::string(network_name(ps.network)) == "allowlist");
+    fs::remove_all(root / "state");
+    auto error = [&](LaunchOptions lo) -> std::string {
+        try {
+            build_project_sandbox(lo, host);
+        } catch (const LaunchError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    LaunchOptions bad = opts();
+    bad.allow_net = {"a.test", "10.0.0.0/33"};
+    BOOST_TEST(error(bad) == "--allow-net 10.0.0.0/33: bad CIDR prefix 33 (0-32 for IPv4)");
+    bad.allow_net = {"a.test:70000"};
+    BOOST_TEST(error(bad) == "--allow-net a.test:70000: port 70000 out of range 1-65535");
+    bad.allow_net = {"a.*.test"};
+    BOOST_TEST(error(bad) ==
+               "--allow-net a.*.test: wildcard only as the first label: *.example.com");
+    bad.allow_net = {"a.test"};
+    bad.backend = Backend::container;
+    BOOST_TEST(error(bad) == "--allow-net: not supported by the container backend yet");
+    bad.backend = Backend::vm;
+    BOOST_TEST(error(bad) == "--allow-net: not supported by the vm backend yet");
+    bad.backend = Backend::ns;
+    bad.no_network = true;
+    BOOST_TEST(error(bad) == "--allow-net and --no-network contradict each other");
+    bad.no_network = false;
+    bad.network = "host";
+    BOOST_TEST(error(bad) ==
+               "--allow-net and --network host contradict each other (--allow-net is its own "
+               "network)");
+    // Nothing was created for the refused launches.
+    BOOST_TEST(!fs::exists(root / "state"));
+}
+
+// The namespace backend turns --allow-net into the runtime's egress
+// description: its own network and user namespaces, lo up, no user-mode
+// stack, the rules parsed (names lower case, addresses masked).
+BOOST_FIXTURE_TEST_CASE(allow_net_reaches_the_sandbox_description, Fixture) {
+    LaunchOptions o = opts();
+    o.allow_net = {"API.example.com:443", "*.github.com", "10.1.2.3/24:5432"};
+    o.command = {"true"};
+    o.no_seed = true;
+    const ProjectSandbox ps = build_project_sandbox(o, host);
+    const burrow::policy::Policy p = burrow::launch::project_policy(ps);
+    BOOST_TEST(p.network == "allowlist");
+    burrow::HostFacts hf;
+    hf.uid = 1234;
+    hf.gid = 1234;
+    const burrow::Sandbox sb = burrow::policy::resolve_policy(p, ps.command, hf).sandbox;
+    BOOST_TEST(sb.ns.net);
+    BOOST_TEST(sb.ns.user);
+    BOOST_TEST(sb.ns.net_loopback);
+    BOOST_TEST(sb.user_net.helper.empty());
+    BOOST_TEST(sb.egress.enabled);
+    BOOST_TEST(sb.egress.forward.empty());
+    BOOST_REQUIRE(sb.egress.allow.size() == 3u);
+    BOOST_TEST(sb.egress.allow[0].name == "api.example.com");
+    BOOST_TEST(sb.egress.allow[0].port == 443);
+    BOOST_TEST(sb.egress.allow[0].text == "API.example.com:443");
+    BOOST_TEST(sb.egress.allow[1].wildcard);
+    BOOST_TEST(sb.egress.allow[1].port == 0);
+    BOOST_TEST(sb.egress.allow[2].family == AF_INET);
+    BOOST_TEST(sb.egress.allow[2].prefix == 24);
+    BOOST_TEST(int(sb.egress.allow[2].addr[3]) == 0);
+    // Without --allow-net: the private network, no rules (resolving it
+    // needs pasta or slirp4netns on this host, so the policy is checked).
+    o.allow_net.clear();
+    const burrow::policy::Policy plain =
+        burrow::launch::project_policy(build_project_sandbox(o, host));
+    BOOST_TEST(plain.network == "private");
+    BOOST_TEST(plain.network_allow.empty());
 }
 
 BOOST_FIXTURE_TEST_CASE(environment_is_an_allowlist, Fixture) {
