@@ -267,7 +267,7 @@ else
         echo "  its stderr was:"
         show "$T/err"
     fi
-    if grep -E '^burrow: net: refused (dns|connect) (allowed\.test|www\.wild\.test|10\.77\.0\.3:7001)' \
+    if grep -E '^burrow: net: refused (dns|connect) (allowed\.test|www\.wild\.test|10\.77\.0\.3:7001) ' \
         "$T/err" >"$T/wrong"; then
         fail "j: refusals of allowed destinations:"
         show "$T/wrong"
