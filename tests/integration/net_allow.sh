@@ -126,7 +126,7 @@ check_nothing_left() { # what
     done
     local p
     for p in $left; do
-        fail "$1: process $p left behind: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
+        fail "$1: process $p ($(cat /proc/"$p"/comm 2>/dev/null)) left behind: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
         kill -9 "$p" 2>/dev/null
     done
     # The rules live in the sandbox's network namespace: none may appear in
