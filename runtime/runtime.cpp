@@ -319,6 +319,17 @@ void child_setup_and_exec(Launch& l) {
     // pid 1) live under the ruleset; NO_NEW_PRIVS was set before clone.
     setup_step::enter(setup_step::Step::landlock);
     landlock::apply(sb.landlock, l.landlock);
+    // The egress proxy was set up while we built the mount tree: its rules
+    // and listeners must be in place before anything of the payload runs.
+    // A second byte on the link says so; EOF: the monitor failed or died.
+    setup_step::enter(setup_step::Step::wait_net);
+    if (sb.egress.enabled) {
+        char ready;
+        ssize_t n;
+        do n = ::read(l.link_read.get(), &ready, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1) ::_exit(1);
+    }
     setup_step::enter(setup_step::Step::fork_pid1);
     pid_t init_pid = 0;
     std::vector<int> pending;
@@ -643,9 +654,12 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     // Destroyed before `guard`: a failure below kills the helper too.
     setup_step::enter(setup_step::Step::user_net);
     user_net::Helper net_helper;
+    // The egress proxy sets itself up while the child builds its mount
+    // tree; the child waits for it before anything of the payload runs
+    // (net-ready below, wait-net there).
     egress::Running egress_proxy;
     if (sb.egress.enabled) {
-        egress_proxy = egress::start(sb.egress, pid, sb.status.json_status_fd);
+        egress_proxy = egress::launch(sb.egress, pid, sb.status.json_status_fd);
         r.enforced.push_back("network: allowlist of " + std::to_string(sb.egress.allow.size()) +
                              " rules, through burrow's egress proxy");
         if (sb.diag.verbose) report_info(sb.diag, "enforced: " + r.enforced.back());
@@ -686,6 +700,11 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     }
     setup_step::enter(setup_step::Step::go);
     write_go(l.link_write.get());
+    setup_step::enter(setup_step::Step::net_ready);
+    if (sb.egress.enabled) {
+        egress_proxy.wait_ready();
+        write_go(l.link_write.get());
+    }
     setup_step::enter(setup_step::Step::monitor_close_fds);
     std::vector<int> keep = {pidfd.get(),
                              l.event_fd.get(),

@@ -40,6 +40,7 @@ namespace burrow::setup_step {
     X(json_status, "json-status-start")                                                            \
     X(userns_block, "userns-block-fd")                                                             \
     X(go, "go")                                                                                    \
+    X(net_ready, "net-ready")                                                                      \
     X(monitor_close_fds, "monitor-close-fds")                                                      \
     X(child_start, "child-start")                                                                  \
     X(wait_go, "wait-go")                                                                          \
@@ -59,6 +60,7 @@ namespace burrow::setup_step {
     X(setsid, "setsid")                                                                            \
     X(lock_files, "lock-files")                                                                    \
     X(landlock, "landlock")                                                                        \
+    X(wait_net, "wait-net")                                                                        \
     X(fork_pid1, "fork-pid1")                                                                      \
     X(pid1_seccomp, "pid1-seccomp")                                                                \
     X(rlimits, "rlimits")                                                                          \

@@ -89,6 +89,10 @@ void write_status_file(const std::string& path, const RunResult& r) {
     j["landlock_abi"] = r.landlock_abi;
     j["enforced"] = r.enforced;
     j["unavailable"] = r.unavailable;
+    // The egress allowlist's counts per destination (empty without one).
+    j["net"] = nlohmann::ordered_json::array();
+    for (const auto& t : r.net)
+        j["net"].push_back({{"dest", t.dest}, {"allowed", t.allowed}, {"refused", t.refused}});
     const std::string text = j.dump(2) + "\n";
     // A fresh name next to the target (mkstemp: O_EXCL, never through a
     // planted symlink), renamed over it.

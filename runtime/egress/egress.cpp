@@ -199,7 +199,7 @@ std::vector<RunResult::NetTally> Running::stop() {
     return out;
 }
 
-Running start(const Egress& egress, pid_t child, int json_status_fd) {
+Running launch(const Egress& egress, pid_t child, int json_status_fd) {
     Fd user_ns = open_ns(child, "user"), net_ns = open_ns(child, "net");
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) fail_errno("network: pipe2");
@@ -220,13 +220,16 @@ Running start(const Egress& egress, pid_t child, int json_status_fd) {
     stop_read.reset();
     r.report_ = std::move(report_read);
     r.stop_ = std::move(stop_write);
+    return r;
+}
 
+void Running::wait_ready() {
     std::string got;
-    const bool in_time =
-        read_until(r.report_.get(), got, kReadyTimeoutMs,
-                   [](const std::string& g) { return g.find('\n') != std::string::npos; });
-    if (got.rfind("R\n", 0) == 0) return r;
-    r.kill();
+    const bool in_time = read_until(report_.get(), got, kReadyTimeoutMs, [](const std::string& g) {
+        return g.find('\n') != std::string::npos;
+    });
+    if (got.rfind("R\n", 0) == 0) return;
+    kill();
     if (!got.empty() && got[0] == 'E') {
         std::string line = got.substr(1, got.find('\n') - 1);
         fail(line);

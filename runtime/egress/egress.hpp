@@ -36,6 +36,10 @@ class Running {
     }
     ~Running() { kill(); }
 
+    // Returns once the proxy's listeners and rules are in place. Throws
+    // SetupError with one line (the proxy's own reason); the proxy is gone
+    // then.
+    void wait_ready();
     // Asks the proxy to end, collects its counts (waiting a few seconds at
     // most), reaps it.
     std::vector<RunResult::NetTally> stop();
@@ -45,14 +49,14 @@ class Running {
     std::vector<int> fds() const;
 
   private:
-    friend Running start(const Egress& egress, pid_t child, int json_status_fd);
+    friend Running launch(const Egress& egress, pid_t child, int json_status_fd);
     Fd pidfd_, report_, stop_;
 };
 
-// Starts the proxy against the user and network namespaces of `child` and
-// returns once its listeners and rules are in place. Denials go to
-// json_status_fd as JSON when it is >= 0, else to stderr. Throws SetupError
-// with one line; nothing is left running then.
-Running start(const Egress& egress, pid_t child, int json_status_fd);
+// Starts the proxy against the user and network namespaces of `child`
+// (its id maps written) and returns at once: Running::wait_ready() says when
+// it is ready. Denials go to json_status_fd as JSON when it is >= 0, else to
+// stderr. Throws SetupError with one line; nothing is left running then.
+Running launch(const Egress& egress, pid_t child, int json_status_fd);
 
 } // namespace burrow::egress

@@ -306,6 +306,20 @@ s = socket.create_connection(("10.77.0.3", 7001)); s.recv(100); time.sleep(60)' 
     kill -9 "$monitor" 2>/dev/null
     wait "$monitor" 2>/dev/null
     check_nothing_left "k: monitor killed"
+
+    # k. Setup dying around the proxy (fault-injection builds only): the
+    #    monitor right after starting it (net-ready), the child waiting for
+    #    it (wait-net), and steps before and after: nothing left either way.
+    #    Needs BURROW_FAULT_INJECTION (the ci preset): without it the run
+    #    succeeds and there is nothing to check.
+    for step in user-net net-ready wait-net monitor-drop-caps pivot-root; do
+        BURROW_FAULT_STEP=$step "${run_as[@]}" "$B" run --policy "$T/allow.toml" -- true 2>"$T/err"
+        if [ "$?" = 0 ]; then
+            echo "net_allow: fault injection not built, $step not checked" >&2
+            continue
+        fi
+        check_nothing_left "k: setup killed at $step"
+    done
 fi
 
 # l. Malformed rules: one line naming file:line:column, non-zero exit.
