@@ -97,46 +97,8 @@ if ! grep -q ready "$T/ready"; then
 fi
 chmod -R go+rX "$T"
 
-# burrow without the test's capabilities: as the user, an ordinary
-# unprivileged caller (root stays root). A prefix, not a function: "&" and
-# "$!" must see burrow itself.
-run_as=()
-[ "$(id -u)" = 0 ] || run_as=(setpriv --inh-caps=-all --ambient-caps=-all --)
-
-# Every process of this pid namespace but the test itself and its server.
-# No subshell: it would count itself.
-leftovers() {
-    left=""
-    local p
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        # A zombie is dead already (waiting for pid 1, this script).
-        local stat=""
-        read -r stat <"/proc/$p/stat" 2>/dev/null || continue
-        stat=${stat##*) }
-        [ "${stat%% *}" = Z ] && continue
-        [ "$p" = 1 ] || [ "$p" = "$server" ] || [ "$p" = "$$" ] || left="$left $p"
-    done
-}
-check_nothing_left() { # what
-    for _ in $(seq 30); do
-        leftovers
-        [ -z "$left" ] && break
-        sleep 0.1
-    done
-    local p
-    for p in $left; do
-        fail "$1: process $p ($(cat /proc/"$p"/comm 2>/dev/null)) left behind: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
-        kill -9 "$p" 2>/dev/null
-    done
-    # The rules live in the sandbox's network namespace: none may appear in
-    # the caller's (here the test's).
-    if command -v nft >/dev/null; then
-        local rules
-        rules=$(nft list tables 2>&1)
-        [ -z "$rules" ] || fail "$1: nftables state in the caller's namespace: $rules"
-    fi
-}
+# run_as, leftovers, check_nothing_left
+. "$(dirname "$0")/net_test_lib.sh"
 
 # log_has PATTERN: the servers' log has a line matching PATTERN (grep -E).
 log_has() { grep -qE "$1" "$T/server.log"; }

@@ -97,40 +97,8 @@ extends = "minimal"
 network = "private"
 EOF
 
-# burrow without the test's capabilities: as the user, an ordinary
-# unprivileged caller (root stays root). A prefix, not a function: "&" and
-# "$!" must see burrow itself.
-run_as=()
-[ "$(id -u)" = 0 ] || run_as=(setpriv --inh-caps=-all --ambient-caps=-all --)
-
-# Every process of this pid namespace but the test itself and its server.
-# No subshell: it would count itself.
-leftovers() {
-    left=""
-    local p
-    for p in /proc/[0-9]*; do
-        p=${p#/proc/}
-        # A zombie is dead already (waiting for pid 1, this script).
-        local stat=""
-        read -r stat <"/proc/$p/stat" 2>/dev/null || continue
-        stat=${stat##*) }
-        [ "${stat%% *}" = Z ] && continue
-        [ "$p" = 1 ] || [ "$p" = "$server" ] || [ "$p" = "$$" ] || left="$left $p"
-    done
-}
-check_nothing_left() { # what
-    local i
-    for i in $(seq 30); do
-        leftovers
-        [ -z "$left" ] && return 0
-        sleep 0.1
-    done
-    local p
-    for p in $left; do
-        fail "$1: process $p left behind: $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)"
-        kill -9 "$p" 2>/dev/null
-    done
-}
+# run_as, leftovers, check_nothing_left
+. "$(dirname "$0")/net_test_lib.sh"
 
 # Probes from inside the sandbox; each prints one verdict line.
 probe='
