@@ -55,6 +55,7 @@ constexpr std::size_t kMaxNames = 4096;
 constexpr std::size_t kMaxAddrsPerName = 64;
 constexpr std::size_t kMaxDnsTcpMessage = 65535;
 constexpr std::size_t kMaxCulpritLookups = 64;
+constexpr std::size_t kMaxPendingQueries = 256;
 
 class Proxy;
 
@@ -258,6 +259,7 @@ class Proxy {
         return find_culprit(cfg_.sandbox_pid, udp, local_port, remote_port);
     }
     std::size_t lookups_ = 0;
+    std::size_t pending_ = 0; // queries sent upstream, not answered yet
 
     void remember(const std::string& name, const std::vector<Addr>& addrs) {
         if (addrs.empty()) return;
@@ -294,9 +296,17 @@ class Proxy {
         const uint16_t id = static_cast<uint16_t>((static_cast<uint8_t>(msg[0]) << 8) |
                                                   static_cast<uint8_t>(msg[1]));
         std::string query_copy(msg);
+        // A sandbox flooding allowed names must not grow c-ares' queue
+        // without bound: past the cap, SERVFAIL at once.
+        if (pending_ >= kMaxPendingQueries) {
+            reply(dns::answer_with_rcode(msg, 2));
+            return;
+        }
+        ++pending_;
         upstream_.send(msg, [this, id, name = q->name, query_copy,
                              reply = std::move(reply)](int status, std::string_view answer) {
             if (status == ARES_EDESTRUCTION) return;
+            --pending_;
             if (status != ARES_SUCCESS || answer.size() < 12) {
                 reply(dns::answer_with_rcode(query_copy, 2));
                 return;
