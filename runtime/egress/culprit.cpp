@@ -65,12 +65,12 @@ std::string socket_inode(pid_t pid, bool udp, uint16_t local_port, uint16_t remo
 
 } // namespace
 
-Culprit find_culprit(pid_t sandbox_pid, bool udp, uint16_t local_port, uint16_t remote_port) {
+Culprit find_culprit(pid_t sandbox_pid, const std::string& netns, bool udp, uint16_t local_port,
+                     uint16_t remote_port) {
     Culprit c;
     const std::string inode = socket_inode(sandbox_pid, udp, local_port, remote_port);
     if (inode.empty()) return c;
     const std::string want = "socket:[" + inode + "]";
-    const std::string netns = link_of("/proc/" + std::to_string(sandbox_pid) + "/ns/net");
     if (netns.empty()) return c;
     DIR* proc = ::opendir("/proc");
     if (!proc) return c;

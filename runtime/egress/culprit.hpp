@@ -19,9 +19,13 @@ struct Culprit {
     std::string comm;
 };
 
-// sandbox_pid: a process in the sandbox's network namespace (its first).
+// sandbox_pid: a process in the sandbox's network namespace (its first);
+// netns: that namespace as /proc/PID/ns/net names it ("net:[4026532174]",
+// known from the fd the proxy was given: the sandbox's first process is a
+// non-dumpable fork of the monitor, whose ns links the proxy may not read).
 // udp: the client's socket is UDP (a DNS query), else TCP. local_port: the
 // client's own port; remote_port: where it sent (0: any).
-Culprit find_culprit(pid_t sandbox_pid, bool udp, uint16_t local_port, uint16_t remote_port);
+Culprit find_culprit(pid_t sandbox_pid, const std::string& netns, bool udp, uint16_t local_port,
+                     uint16_t remote_port);
 
 } // namespace burrow::egress

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,10 @@ void say(int fd, const std::string& line) {
         if (pid < 0) fail_errno("network: cannot start the egress proxy's setup");
         if (pid == 0) setup_child(egress, user_ns, net_ns, theirs.get(), report);
         theirs.reset();
+        struct stat net_st {};
+        const std::string netns = ::fstat(net_ns, &net_st) == 0
+                                      ? "net:[" + std::to_string(net_st.st_ino) + "]"
+                                      : std::string();
         ::close(user_ns);
         ::close(net_ns);
         siginfo_t si{};
@@ -105,6 +110,7 @@ void say(int fd, const std::string& line) {
         cfg.json = json;
         cfg.stop_fd = stop;
         cfg.sandbox_pid = sandbox;
+        cfg.sandbox_netns = netns;
         const auto tallies = serve(cfg, std::move(l));
         std::string out;
         for (const auto& t : tallies)

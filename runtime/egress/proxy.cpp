@@ -256,7 +256,7 @@ class Proxy {
     Culprit culprit(bool udp, uint16_t local_port, uint16_t remote_port) {
         if (lookups_ >= kMaxCulpritLookups || cfg_.sandbox_pid <= 0) return {};
         ++lookups_;
-        return find_culprit(cfg_.sandbox_pid, udp, local_port, remote_port);
+        return find_culprit(cfg_.sandbox_pid, cfg_.sandbox_netns, udp, local_port, remote_port);
     }
     std::size_t lookups_ = 0;
     std::size_t pending_ = 0; // queries sent upstream, not answered yet

@@ -31,10 +31,11 @@ namespace burrow::egress {
 
 struct ProxyConfig {
     const Egress* egress = nullptr;
-    int log_fd = 2;        // where denials go
-    bool json = false;     // log_fd is the JSON status fd
-    int stop_fd = -1;      // readable (EOF) = the sandbox is over: return
-    pid_t sandbox_pid = 0; // the sandbox's first process: who made a refused connection
+    int log_fd = 2;            // where denials go
+    bool json = false;         // log_fd is the JSON status fd
+    int stop_fd = -1;          // readable (EOF) = the sandbox is over: return
+    pid_t sandbox_pid = 0;     // the sandbox's first process: who made a refused connection
+    std::string sandbox_netns; // "net:[INODE]" of the sandbox's network namespace
 };
 
 // Runs until stop_fd turns readable; returns the tallies.

@@ -215,8 +215,8 @@ else
 
     # j. One line for each refusal on stderr; the status file's tally.
     for line in \
-        'burrow: net: refused connect 10\.77\.0\.3:7000 \(address not allowed\)' \
-        'burrow: net: refused dns other\.test \(name not allowed\)' \
+        'burrow: net: refused connect 10\.77\.0\.3:7000 \(address not allowed\) pid=[0-9]+ comm=python3$' \
+        'burrow: net: refused dns other\.test \(name not allowed\) pid=[0-9]+ comm=python3$' \
         'burrow: net: refused dns wild\.test \(name not allowed\)' \
         'burrow: net: refused connect 10\.77\.0\.2:8443 \(sni other\.test not allowed\)' \
         'burrow: net: refused connect 10\.77\.0\.2:8080 \(.*other\.test.*\)' \
