@@ -155,6 +155,12 @@ void validate(const Sandbox& sb) {
     if (!sb.egress.forward.empty() && !sb.egress.enabled && sb.user_net.stack != NetStack::pasta)
         fail("network: forwarded ports need the egress allowlist or pasta");
     if (sb.egress.forward.size() > 32) fail("network: at most 32 forwarded ports");
+    if (sb.egress.connect_proxy_port != 0 && !sb.egress.enabled)
+        fail("network: the CONNECT endpoint needs the egress allowlist");
+    for (const auto& f : sb.egress.forward)
+        if (f.port == sb.egress.connect_proxy_port)
+            fail("network: port " + std::to_string(f.port) +
+                 " is both forwarded and the CONNECT endpoint");
     if (sb.limits.timeout_ms && *sb.limits.timeout_ms == 0) fail("timeout must be positive");
     if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
         fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));

@@ -311,6 +311,10 @@ struct Egress {
     bool enabled = false;
     std::vector<EgressRule> allow;
     std::vector<PortForward> forward;
+    // For programs that prefer a proxy (HTTPS_PROXY): an HTTP CONNECT
+    // endpoint on the sandbox's 127.0.0.1 and [::1] at this port (0: none),
+    // held to the same rules. The front end points the variables at it.
+    uint16_t connect_proxy_port = 0;
 };
 
 struct Sandbox {

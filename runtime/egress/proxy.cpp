@@ -50,6 +50,8 @@ constexpr int kIp6tSoOriginalDst = 80;
 // the wait at once. Generous for a loaded machine, short for a person.
 constexpr auto kSniffWait = 1s;
 constexpr auto kConnectTimeout = 15s;
+// A client of the CONNECT endpoint has this long to send its request head.
+constexpr auto kRequestWait = 10s;
 constexpr std::size_t kMaxTallies = 256;
 constexpr std::size_t kMaxNames = 4096;
 constexpr std::size_t kMaxAddrsPerName = 64;
@@ -151,7 +153,31 @@ class Upstream {
         rearm_timer();
     }
 
+    // The addresses of `name` (the caller's /etc/hosts, then its resolvers).
+    using Resolved = std::function<void(int status, std::vector<Addr> addrs)>;
+    void resolve(const std::string& name, Resolved done) {
+        ares_addrinfo_hints hints{};
+        hints.ai_family = AF_UNSPEC;
+        auto* arg = new Resolved(std::move(done));
+        ares_getaddrinfo(ch_, name.c_str(), nullptr, &hints, &Upstream::resolved, arg);
+        rearm_timer();
+    }
+
   private:
+    static void resolved(void* arg, int status, int, ares_addrinfo* res) {
+        std::unique_ptr<Resolved> done(static_cast<Resolved*>(arg));
+        std::vector<Addr> out;
+        if (status == ARES_SUCCESS && res)
+            for (const ares_addrinfo_node* n = res->nodes; n && out.size() < kMaxAddrsPerName;
+                 n = n->ai_next) {
+                sockaddr_storage ss{};
+                std::memcpy(&ss, n->ai_addr, std::min<std::size_t>(n->ai_addrlen, sizeof ss));
+                out.push_back(from_sockaddr(ss));
+            }
+        if (res) ares_freeaddrinfo(res);
+        (*done)(status, std::move(out));
+    }
+
     struct Watch {
         explicit Watch(asio::io_context& io, int fd) : desc(io, fd), fd(fd) {}
         asio::posix::stream_descriptor desc;
@@ -431,7 +457,149 @@ class Conn : public std::enable_shared_from_this<Conn> {
         connect_out(false);
     }
 
+    // The CONNECT endpoint (Egress::connect_proxy_port): "CONNECT host:port"
+    // held to the rules like a steered connection; the client's first bytes
+    // in the tunnel (its SNI) are checked the same way.
+    void start_connect_proxy() {
+        dest_ = label_ = "proxy request";
+        timer_.expires_after(kRequestWait);
+        timer_.async_wait([self = shared_from_this()](error_code ec) {
+            if (!ec && !self->decided_) self->finish();
+        });
+        read_request();
+    }
+
   private:
+    void read_request() {
+        auto self = shared_from_this();
+        const std::size_t have = head_.size();
+        head_.resize(std::min(kSniffLimit, have + 4096));
+        client_.async_read_some(asio::buffer(head_.data() + have, head_.size() - have),
+                                [self, have](error_code ec, std::size_t n) {
+                                    self->head_.resize(have + n);
+                                    if (ec) return self->finish();
+                                    const auto end = self->head_.find("\r\n\r\n");
+                                    if (end != std::string::npos) return self->request(end + 4);
+                                    if (self->head_.size() >= kSniffLimit)
+                                        return self->http_error(
+                                            "431 Request Header Fields Too Large");
+                                    self->read_request();
+                                });
+    }
+
+    void http_error(const std::string& status) {
+        decided_ = true;
+        timer_.cancel();
+        auto out = std::make_shared<std::string>(
+            "HTTP/1.1 " + status + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        asio::async_write(
+            client_, asio::buffer(*out),
+            [self = shared_from_this(), out](error_code, std::size_t) { self->finish(); });
+    }
+
+    void refuse_request(const std::string& reason) {
+        p_.record_.refused("connect", dest_, reason, label_, p_.culprit(false, peer_port(), 0));
+        http_error("403 Forbidden");
+    }
+
+    // head_[0, end) is the request head; what follows is the tunnel's.
+    void request(std::size_t end) {
+        timer_.cancel();
+        const std::string line = head_.substr(0, head_.find("\r\n"));
+        head_.erase(0, end);
+        const auto sp1 = line.find(' '), sp2 = line.rfind(' ');
+        if (sp1 == std::string::npos || sp2 <= sp1 || line.compare(sp2 + 1, 7, "HTTP/1.") != 0)
+            return http_error("400 Bad Request");
+        if (line.substr(0, sp1) != "CONNECT") return http_error("405 Method Not Allowed");
+        const std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+        std::string host;
+        std::string port_text;
+        if (!target.empty() && target[0] == '[') {
+            const auto close = target.find("]:");
+            if (close == std::string::npos) return http_error("400 Bad Request");
+            host = target.substr(1, close - 1);
+            port_text = target.substr(close + 2);
+        } else {
+            const auto colon = target.rfind(':');
+            if (colon == std::string::npos) return http_error("400 Bad Request");
+            host = target.substr(0, colon);
+            port_text = target.substr(colon + 1);
+        }
+        if (host.empty() || port_text.empty() || port_text.size() > 5 ||
+            port_text.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoul(port_text) == 0 || std::stoul(port_text) > 65535)
+            return http_error("400 Bad Request");
+        port_ = static_cast<uint16_t>(std::stoul(port_text));
+        if (is_ip_literal(host)) {
+            Addr a;
+            a.family = host.find(':') == std::string::npos ? AF_INET : AF_INET6;
+            ::inet_pton(a.family, host.c_str(), a.bytes.data());
+            dst_ = a;
+            dest_ = label_ = to_string(dst_, port_);
+            if (!address_allowed(p_.allow_, dst_, port_))
+                return refuse_request("address not allowed");
+            return connect_for_request(false);
+        }
+        const std::string name = normal_name(host);
+        dest_ = label_ = name + ":" + std::to_string(port_);
+        if (!name_allowed(p_.allow_, name, port_)) return refuse_request("name not allowed");
+        p_.upstream_.resolve(
+            name, [self = shared_from_this(), name](int status, std::vector<Addr> addrs) {
+                if (status == ARES_EDESTRUCTION) return;
+                self->p_.remember(name, addrs);
+                const Addr* use = nullptr;
+                for (const Addr& a : addrs)
+                    if (!is_special(a)) {
+                        use = &a;
+                        break;
+                    }
+                if (!use) {
+                    if (addrs.empty()) return self->http_error("502 Bad Gateway");
+                    return self->refuse_request("resolves to a loopback or special address");
+                }
+                self->dst_ = *use;
+                self->connect_for_request(true);
+            });
+    }
+
+    // Connects, answers 200, then (for a name) checks the tunnel's first
+    // bytes like a steered connection's.
+    void connect_for_request(bool check_name) {
+        socklen_t len = 0;
+        const sockaddr_storage ss = to_sockaddr(dst_, port_, &len);
+        tcp::endpoint ep;
+        std::memcpy(ep.data(), &ss, len);
+        ep.resize(len);
+        auto self = shared_from_this();
+        connect_timer_ = std::make_unique<asio::steady_timer>(p_.io_, kConnectTimeout);
+        connect_timer_->async_wait([self](error_code ec) {
+            if (!ec && !self->connected_) {
+                error_code ignored;
+                self->upstream_.close(ignored);
+            }
+        });
+        upstream_.async_connect(ep, [self, check_name](error_code ec) {
+            self->connect_timer_->cancel();
+            if (ec) return self->http_error("502 Bad Gateway");
+            self->connected_ = true;
+            auto ok = std::make_shared<std::string>("HTTP/1.1 200 Connection established\r\n\r\n");
+            asio::async_write(self->client_, asio::buffer(*ok),
+                              [self, ok, check_name](error_code ec2, std::size_t) {
+                                  if (ec2) return self->abort();
+                                  self->decided_ = false;
+                                  if (!check_name) {
+                                      self->decided_ = self->allowed_ = true;
+                                      return self->maybe_start();
+                                  }
+                                  // Bytes the client sent with its request first.
+                                  const Sniffed s = sniff_head(self->head_);
+                                  if (s.kind != Sniffed::Kind::need_more) return self->decide(s);
+                                  self->watch_server_first();
+                                  self->sniff();
+                              });
+        });
+    }
+
     uint16_t peer_port() {
         error_code ec;
         const auto ep = client_.remote_endpoint(ec);
@@ -726,7 +894,10 @@ std::vector<RunResult::NetTally> serve(const ProxyConfig& cfg, Listeners l) {
         const bool v6 = ss.ss_family == AF_INET6;
         auto a = std::make_shared<tcp::acceptor>(io, v6 ? tcp::v6() : tcp::v4(), f.fd.release());
         const uint16_t port = f.port;
-        accept_loop(p, a, [port, v6](std::shared_ptr<Conn> c) { c->start_forward(port, v6); });
+        if (f.connect_proxy)
+            accept_loop(p, a, [](std::shared_ptr<Conn> c) { c->start_connect_proxy(); });
+        else
+            accept_loop(p, a, [port, v6](std::shared_ptr<Conn> c) { c->start_forward(port, v6); });
         acceptors.push_back(a);
     }
     std::vector<std::shared_ptr<DnsUdp>> dns;

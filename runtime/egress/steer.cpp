@@ -189,6 +189,14 @@ Listeners steer(const Egress& egress) {
     l.dns4 = bound(AF_INET, SOCK_DGRAM, "resolver", 0, true);
     l.dns_port = port_of(l.dns4.get());
     if (l.ipv6) l.dns6 = bound(AF_INET6, SOCK_DGRAM, "resolver", l.dns_port, true);
+    if (egress.connect_proxy_port != 0) {
+        const uint16_t port = egress.connect_proxy_port;
+        l.forward.push_back(
+            {bound(AF_INET, SOCK_STREAM, "proxy endpoint", port, true), port, true});
+        if (l.ipv6)
+            l.forward.push_back(
+                {bound(AF_INET6, SOCK_STREAM, "proxy endpoint", port, true), port, true});
+    }
     for (const PortForward& f : egress.forward) {
         l.forward.push_back({bound(AF_INET, SOCK_STREAM, "forward", f.port, true), f.port});
         if (l.ipv6)
@@ -205,9 +213,10 @@ struct Header {
     uint8_t ipv6;
     uint8_t count;
     uint16_t tcp_port, dns_port;
-    uint16_t forward_ports[64];
+    uint16_t forward_ports[66];
+    uint8_t connect_proxy[66];
 };
-constexpr std::size_t kMaxFds = 3 + 64;
+constexpr std::size_t kMaxFds = 3 + 66;
 
 } // namespace
 
@@ -217,9 +226,10 @@ void send_listeners(int sock, const Listeners& l) {
     h.tcp_port = l.tcp_port;
     h.dns_port = l.dns_port;
     std::vector<int> fds{l.tcp.get(), l.dns4.get(), l.ipv6 ? l.dns6.get() : l.dns4.get()};
-    if (l.forward.size() > 64) fail("network: at most 32 forwarded ports");
+    if (l.forward.size() > 66) fail("network: at most 32 forwarded ports");
     for (std::size_t i = 0; i < l.forward.size(); ++i) {
         h.forward_ports[i] = l.forward[i].port;
+        h.connect_proxy[i] = l.forward[i].connect_proxy;
         fds.push_back(l.forward[i].fd.get());
     }
     h.count = static_cast<uint8_t>(l.forward.size());
@@ -261,7 +271,7 @@ Listeners receive_listeners(int sock) {
     std::vector<Fd> owned;
     for (int fd : fds) owned.emplace_back(fd);
     if (n != static_cast<ssize_t>(sizeof h) || (msg.msg_flags & MSG_CTRUNC) ||
-        owned.size() != 3u + h.count || h.count > 64)
+        owned.size() != 3u + h.count || h.count > 66)
         fail("network: the proxy's setup process sent no listeners");
     Listeners l;
     l.ipv6 = h.ipv6 != 0;
@@ -271,7 +281,7 @@ Listeners receive_listeners(int sock) {
     l.dns4 = std::move(owned[1]);
     if (l.ipv6) l.dns6 = std::move(owned[2]);
     for (std::size_t i = 0; i < h.count; ++i)
-        l.forward.push_back({std::move(owned[3 + i]), h.forward_ports[i]});
+        l.forward.push_back({std::move(owned[3 + i]), h.forward_ports[i], h.connect_proxy[i] != 0});
     return l;
 }
 

@@ -32,6 +32,7 @@ struct Listeners {
     struct Forward {
         Fd fd; // a listener on 127.0.0.1:port or [::1]:port
         uint16_t port = 0;
+        bool connect_proxy = false; // Egress::connect_proxy_port, not a forward
     };
     std::vector<Forward> forward;
     bool ipv6 = false;

@@ -14,7 +14,7 @@
 # 1. The probe runs once without burrow: every server answers and every
 #    refusal check sees the open world (so each check can fail).
 #    NET_ALLOW_FIXTURES_ONLY=1 stops there.
-# 2. One sandbox run does checks a-i (probe.py prints one line per check);
+# 2. One sandbox run does checks a-i and m (probe.py prints one line per check);
 #    the servers' logs must show that nothing refused reached them (j:
 #    burrow's stderr names each refusal, the status file counts them).
 # 3. k: after a normal end, a killed payload, a SIGKILLed burrow: no
@@ -121,7 +121,7 @@ expect_log() {
 }
 
 # probe_ok OUTPUT_FILE WHAT: every check printed ok, all of them ran.
-nchecks=17
+nchecks=20
 probe_ok() {
     local n_ok n_fail
     n_ok=$(grep -c '^CHECK [^ ]* ok: ' "$1")
@@ -181,7 +181,7 @@ type = "ro-bind"
 dest = "$T"
 EOF
 
-# 2. Checks a-i in one sandbox, then what the servers saw and what burrow
+# 2. Checks a-i and m in one sandbox, then what the servers saw and what burrow
 #    said (j).
 : >"$T/server.log"
 log_shown=no
@@ -199,7 +199,7 @@ else
         show "$T/err"
     fi
     probe_ok "$T/sandbox.out" "sandbox run" && {
-        echo "net_allow: a-i: $nchecks checks ok:"
+        echo "net_allow: a-i, m: $nchecks checks ok:"
         show "$T/sandbox.out"
     }
     expect_log yes '^dns allowed\.test ' "c: allowed names are resolved upstream"
@@ -220,7 +220,8 @@ else
         'burrow: net: refused dns wild\.test \(name not allowed\)' \
         'burrow: net: refused connect 10\.77\.0\.2:8443 \(sni other\.test not allowed\)' \
         'burrow: net: refused connect 10\.77\.0\.2:8080 \(.*other\.test.*\)' \
-        'burrow: net: refused connect 10\.77\.0\.1:8081 \(address not allowed\)'; do
+        'burrow: net: refused connect 10\.77\.0\.1:8081 \(address not allowed\)' \
+        'burrow: net: refused connect other\.test:8443 \(name not allowed\) pid=[0-9]+ comm=curl$'; do
         grep -qE "^$line" "$T/err" || missing="${missing:-}    ^$line"$'\n'
     done
     if [ -n "${missing:-}" ]; then

@@ -1,5 +1,5 @@
 # The client side of tests/integration/net_allow.sh: every check of checks
-# a-i, one line each:
+# a-i and m, one line each:
 #   CHECK <id> ok: <what it ran> -> <what it got>
 #   CHECK <id> FAIL: <what it ran>: expected <outcome>, got <outcome> (<detail>)
 # MODE "sandbox": run inside burrow under the test's allowlist policy;
@@ -199,5 +199,24 @@ except OSError as e:
     got, detail = "no answer", "%s: %s" % (type(e).__name__, e)
 report("i.udp", "udp 10.77.0.2:9999 send %r" % token.decode(), pick(("no answer", "works")), got,
        detail)
+
+# m. Programs that prefer a proxy: burrow sets HTTPS_PROXY to its CONNECT
+#    endpoint (none without burrow); through it the same rules hold.
+proxy = os.environ.get("HTTPS_PROXY", "")
+report("m.proxy-variable", "HTTPS_PROXY", pick(("set", "unset")),
+       "set" if proxy.startswith("http://127.0.0.1:") else "unset", proxy)
+cmd = ["curl", "-sS", "--max-time", str(TIMEOUT)]
+r = subprocess.run(cmd + ["--cacert", ca, "https://allowed.test:8443/"], capture_output=True,
+                   text=True)
+got = "works" if r.returncode == 0 and r.stdout.strip() == "host=allowed.test" else \
+    "exit %d" % r.returncode
+report("m.proxy-allowed", " ".join(cmd) + " https://allowed.test:8443/ (HTTPS_PROXY as set)",
+       "works", got, (r.stdout + r.stderr).strip())
+r = subprocess.run(cmd + ["--insecure", "https://other.test:8443/"], capture_output=True,
+                   text=True)
+got = "works" if r.returncode == 0 else ("refused" if "403" in r.stderr else
+                                         "exit %d" % r.returncode)
+report("m.proxy-other", " ".join(cmd) + " --insecure https://other.test:8443/ (HTTPS_PROXY as set)",
+       pick(REFUSED), got, (r.stdout + r.stderr).strip())
 
 print("CHECKS %d failed" % failures)
