@@ -14,7 +14,7 @@
 # 1. The probe runs once without burrow: every server answers and every
 #    refusal check sees the open world (so each check can fail).
 #    NET_ALLOW_FIXTURES_ONLY=1 stops there.
-# 2. One sandbox run does checks a-i and m (probe.py prints one line per check);
+# 2. One sandbox run does checks a-i, m and n (probe.py prints one line per check);
 #    the servers' logs must show that nothing refused reached them (j:
 #    burrow's stderr names each refusal, the status file counts them).
 # 3. k: after a normal end, a killed payload, a SIGKILLed burrow: no
@@ -66,6 +66,9 @@ ip link set lo up &&
     ip addr add 10.77.0.3/24 dev dummy0 &&
     ip link set dummy0 up && ip route add default via 10.77.0.254 dev dummy0 ||
     skip "cannot set up the test's veth pair (no veth support?)"
+# IPv6 servers too (n): fd77::2 allowed by an address rule, fd77::3 not.
+ip -6 addr add fd77::2/64 dev dummy0 nodad && ip -6 addr add fd77::3/64 dev dummy0 nodad ||
+    skip "cannot give the test's veth IPv6 addresses (IPv6 disabled?)"
 
 echo "nameserver 127.0.0.1" >"$T/resolv.conf"
 mount --bind "$T/resolv.conf" /etc/resolv.conf ||
@@ -121,7 +124,7 @@ expect_log() {
 }
 
 # probe_ok OUTPUT_FILE WHAT: every check printed ok, all of them ran.
-nchecks=20
+nchecks=22
 probe_ok() {
     local n_ok n_fail
     n_ok=$(grep -c '^CHECK [^ ]* ok: ' "$1")
@@ -169,7 +172,7 @@ extends = "minimal"
 [network]
 mode = "allowlist"
 allow = ["allowed.test:8080", "allowed.test:8443", "*.wild.test:8080", "loopy.test:8081",
-         "10.77.0.3/32:7001"]
+         "10.77.0.3/32:7001", "[fd77::2]:7002"]
 forward = ["tcp:8082"]
 
 [[fs]]
@@ -181,7 +184,7 @@ type = "ro-bind"
 dest = "$T"
 EOF
 
-# 2. Checks a-i and m in one sandbox, then what the servers saw and what burrow
+# 2. Checks a-i, m and n in one sandbox, then what the servers saw and what burrow
 #    said (j).
 : >"$T/server.log"
 log_shown=no
@@ -199,7 +202,7 @@ else
         show "$T/err"
     fi
     probe_ok "$T/sandbox.out" "sandbox run" && {
-        echo "net_allow: a-i, m: $nchecks checks ok:"
+        echo "net_allow: a-i, m, n: $nchecks checks ok:"
         show "$T/sandbox.out"
     }
     expect_log yes '^dns allowed\.test ' "c: allowed names are resolved upstream"
@@ -209,6 +212,8 @@ else
     expect_log no '^req 8080 host=other\.test$' "e: the refused Host reached the HTTP server"
     expect_log no '^conn 7000$' "f: the refused address reached its server"
     expect_log yes '^conn 7001$' "f: the address rule's server"
+    expect_log yes '^conn 7002$' "n: the IPv6 address rule's server"
+    expect_log no '^conn 7003$' "n: the refused IPv6 address reached its server"
     expect_log no '^conn 8081$' "g/h: the host's loopback service was reached"
     expect_log yes '^conn 8082$' "h: the forwarded port's server"
     expect_log no '^udp ' "i: a datagram reached the UDP echo server"
@@ -221,7 +226,8 @@ else
         'burrow: net: refused connect 10\.77\.0\.2:8443 \(sni other\.test not allowed\)' \
         'burrow: net: refused connect 10\.77\.0\.2:8080 \(.*other\.test.*\)' \
         'burrow: net: refused connect 10\.77\.0\.1:8081 \(address not allowed\)' \
-        'burrow: net: refused connect other\.test:8443 \(name not allowed\) pid=[0-9]+ comm=curl$'; do
+        'burrow: net: refused connect other\.test:8443 \(name not allowed\) pid=[0-9]+ comm=curl$' \
+        'burrow: net: refused connect \[fd77::3\]:7003 \(address not allowed\)'; do
         grep -qE "^$line" "$T/err" || missing="${missing:-}    ^$line"$'\n'
     done
     if [ -n "${missing:-}" ]; then

@@ -1,5 +1,5 @@
 # The client side of tests/integration/net_allow.sh: every check of checks
-# a-i and m, one line each:
+# a-i, m and n, one line each:
 #   CHECK <id> ok: <what it ran> -> <what it got>
 #   CHECK <id> FAIL: <what it ran>: expected <outcome>, got <outcome> (<detail>)
 # MODE "sandbox": run inside burrow under the test's allowlist policy;
@@ -218,5 +218,11 @@ got = "works" if r.returncode == 0 else ("refused" if "403" in r.stderr else
                                          "exit %d" % r.returncode)
 report("m.proxy-other", " ".join(cmd) + " --insecure https://other.test:8443/ (HTTPS_PROXY as set)",
        pick(REFUSED), got, (r.stdout + r.stderr).strip())
+
+# n. IPv6 is steered and held to the rules like IPv4: the address rule's
+#    server works, another address is reset.
+check_tcp("n.v6-address-rule", "fd77::2", 7002, "works", expect_data="tcp6-7002",
+          family=socket.AF_INET6)
+check_tcp("n.v6-not-allowed", "fd77::3", 7003, pick(REFUSED), family=socket.AF_INET6)
 
 print("CHECKS %d failed" % failures)

@@ -89,6 +89,8 @@ listeners = [
     (tcp_listener("10.77.0.2", 8443), lambda c, p: http(c, p, tls), 8443),
     (tcp_listener("10.77.0.3", 7000), greeter(b"tcp-7000"), 7000),
     (tcp_listener("10.77.0.3", 7001), greeter(b"tcp-7001"), 7001),
+    (tcp_listener("fd77::2", 7002, socket.AF_INET6), greeter(b"tcp6-7002"), 7002),
+    (tcp_listener("fd77::3", 7003, socket.AF_INET6), greeter(b"tcp6-7003"), 7003),
     (tcp_listener("127.0.0.1", 8081), greeter(b"host-loopback"), 8081),
     (tcp_listener("127.0.0.1", 8082), greeter(b"forwarded-8082"), 8082),
     (tcp_listener("\0burrow-net-allow-test", 0, socket.AF_UNIX), greeter(b"host-abstract"),
