@@ -272,6 +272,19 @@ s = socket.create_connection(("10.77.0.3", 7001)); s.recv(100); time.sleep(60)' 
         fail "k: monitor killed: the payload never connected to 10.77.0.3:7001; stderr:"
         show "$T/err"
     fi
+    # The proxy (the monitor's child in the caller's network namespace, the
+    # sandbox's first process being in its own) runs confined: a seccomp
+    # filter, no capability, no_new_privs.
+    proxies=0
+    for c in /proc/[0-9]*; do
+        [ "$(awk '/^PPid:/ {print $2}' "$c/status" 2>/dev/null)" = "$monitor" ] || continue
+        [ "$(readlink "$c/ns/net" 2>/dev/null)" = "$(readlink /proc/self/ns/net)" ] || continue
+        proxies=$((proxies + 1))
+        grep -q '^Seccomp:[[:space:]]*2$' "$c/status" && grep -q '^NoNewPrivs:[[:space:]]*1$' "$c/status" &&
+            grep -q '^CapEff:[[:space:]]*0*$' "$c/status" ||
+            fail "k: the egress proxy ${c#/proc/} is not confined: $(grep -E '^(Seccomp|NoNewPrivs|CapEff):' "$c/status" | tr '\n' ' ')"
+    done
+    [ "$proxies" = 1 ] || fail "k: found $proxies egress proxies (children of burrow in the caller's network namespace), expected 1"
     kill -9 "$monitor" 2>/dev/null
     wait "$monitor" 2>/dev/null
     check_nothing_left "k: monitor killed"
