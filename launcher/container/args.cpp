@@ -126,7 +126,10 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
                        "--no-new-privileges=yes", "--kill-signal=SIGRTMIN+3"});
     a.push_back(in.interactive ? "--console=interactive" : "--console=pipe");
     if (!ps.hostname.empty()) a.push_back("--hostname=" + ps.hostname);
-    if (ps.network == project::Network::none) a.push_back("--private-network");
+    // --allow-net: nspawn's private network (lo only), which burrow's
+    // egress proxy then steers from outside (launcher/container/launch.cpp).
+    if (ps.network == project::Network::none || ps.network == project::Network::allowlist)
+        a.push_back("--private-network");
 
     // The system: the host's /usr and /etc read-only, and /bin, /lib... as
     // the host has them (usr-merge symlinks, or read-only binds).
@@ -170,6 +173,8 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
     spec.argv = ps.command;
     if (spec.argv.empty()) throw std::runtime_error("no command");
     spec.status_path = std::string(kStatusInside) + "/status";
+    if (ps.network == project::Network::allowlist)
+        spec.net_ready_path = std::string(kStatusInside) + "/net";
     for (const auto& [k, v] : ps.env) spec.env.push_back(k + "=" + v);
     for (auto& e : env_extra) spec.env.push_back(std::move(e));
 

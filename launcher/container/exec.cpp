@@ -174,6 +174,24 @@ bool drop_bounding_set() {
     ::_exit(err == ENOENT ? 127 : 126);
 }
 
+// --allow-net: the host side writes "ready" (or "fail") into `path` once
+// the egress proxy steers the container's network; the command must not
+// run before. The file is in the status dir, which nothing in the container
+// but this helper writes before the command runs.
+bool wait_for_network(const std::string& path) {
+    for (int i = 0; i < 30 * 200; ++i) {
+        Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+        if (fd) {
+            char buf[16] = {};
+            const ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+            if (n > 0 && std::string(buf).rfind("ready", 0) == 0) return true;
+            if (n > 0 && std::string(buf).rfind("fail", 0) == 0) return false;
+        }
+        ::usleep(5000);
+    }
+    return false;
+}
+
 void write_status(const std::string& path, int code) {
     if (path.empty()) return;
     // O_NONBLOCK: a FIFO the command left there must not hang the helper.
@@ -212,6 +230,10 @@ int container_exec_main(int argc, char** argv) {
         return code;
     };
     fix_ownership(s);
+    if (!s.net_ready_path.empty() && !wait_for_network(s.net_ready_path)) {
+        say("network: the egress allowlist is not in place; the command was not run");
+        return finish(kExitFailure);
+    }
     // nspawn's stub pid 1 made us a session leader without a controlling
     // terminal; on an interactive console take it, so that ^C reaches the
     // command as SIGINT and shells get job control.

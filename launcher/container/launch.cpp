@@ -46,6 +46,8 @@
 #include <string>
 #include <vector>
 
+#include "policy/network/egress_rules.hpp"
+#include "runtime/egress/egress.hpp"
 #include "launcher/container/args.hpp"
 #include "launcher/container/root.hpp"
 #include "launcher/container/spec.hpp"
@@ -165,6 +167,32 @@ bool find_payload(pid_t nspawn, Payload& p) {
         }
     }
     return false;
+}
+
+// --allow-net: nspawn gave the container a network namespace with lo only
+// (--private-network); burrow's egress proxy (runtime/egress/) now enters
+// it through the container's pid 1, installs its steering and serves it
+// from the host's network namespace. Then "ready" in the status dir lets
+// the helper run the command; on failure "fail" (the helper exits 125
+// without running it) and one line here.
+void start_network(const project::ProjectSandbox& ps, pid_t leader, const std::string& status_dir,
+                   egress::Running& proxy) {
+    const std::string flag = status_dir + "/net";
+    try {
+        Egress eg;
+        eg.enabled = true;
+        for (const auto& r : ps.allow_net) eg.allow.push_back(policy::parse_egress_rule(r));
+        proxy = egress::launch(eg, leader, -1);
+        proxy.wait_ready();
+        container::write_new_file(flag, "ready\n", 0644);
+    } catch (const std::exception& e) {
+        say(e.what());
+        proxy.kill();
+        try {
+            container::write_new_file(flag, "fail\n", 0644);
+        } catch (const std::exception&) {
+        }
+    }
 }
 
 // Not root: one line, or the whole command line again through sudo.
@@ -386,6 +414,7 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         }
     } guard{child, inst.uuid()};
     SessionRecord record(ps);
+    egress::Running net_proxy; // --allow-net: ends with the container
     Payload payload;
     bool found = false;
     int signals = 0, first_signal = 0;
@@ -405,6 +434,8 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         if (!found && find_payload(child, payload)) {
             found = true;
             record.add(ps, payload);
+            if (ps.network == project::Network::allowlist)
+                start_network(ps, payload.leader, inst.status(), net_proxy);
             for (int p : pending) pidfd_signal(payload.helper_fd.get(), p);
             pending.clear();
         }
@@ -442,6 +473,7 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         if (r < 0 && errno != EINTR) throw std::runtime_error(errstr("waitpid"));
     }
 
+    (void)net_proxy.stop();
     reaper.done();
     if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
     int nspawn_code = WEXITSTATUS(st);

@@ -28,6 +28,7 @@ std::string encode_spec(const ExecSpec& s) {
     put(out, "cwd"), put(out, s.cwd);
     put(out, "interactive"), put(out, s.interactive ? "1" : "0");
     put(out, "status"), put(out, s.status_path);
+    if (!s.net_ready_path.empty()) put(out, "net-ready"), put(out, s.net_ready_path);
     for (const auto& e : s.env) put(out, "env"), put(out, e);
     for (const auto& c : s.chowns) put(out, "chown"), put(out, c.top), put(out, c.path);
     for (const auto& d : s.dirs)
@@ -65,6 +66,8 @@ ExecSpec decode_spec(const std::string& data) {
             s.interactive = next() == "1";
         else if (tag == "status")
             s.status_path = next();
+        else if (tag == "net-ready")
+            s.net_ready_path = next();
         else if (tag == "env")
             s.env.push_back(next());
         else if (tag == "chown") {

@@ -106,7 +106,14 @@ void say(int fd, const std::string& line) {
 // rules, hand the listeners over. Its reason for failing goes to `report`.
 [[noreturn]] void setup_child(const Egress& egress, int user_ns, int net_ns, int sock, int report) {
     try {
-        if (::setns(user_ns, CLONE_NEWUSER) != 0)
+        // A container without a user namespace of its own (nspawn as root)
+        // is in ours already: setns() would refuse to enter it again.
+        struct stat mine {
+        }, theirs{};
+        const bool same = ::stat("/proc/self/ns/user", &mine) == 0 &&
+                          ::fstat(user_ns, &theirs) == 0 && mine.st_ino == theirs.st_ino &&
+                          mine.st_dev == theirs.st_dev;
+        if (!same && ::setns(user_ns, CLONE_NEWUSER) != 0)
             fail_errno("network: cannot enter the sandbox's user namespace");
         if (::setns(net_ns, CLONE_NEWNET) != 0)
             fail_errno("network: cannot enter the sandbox's network namespace");

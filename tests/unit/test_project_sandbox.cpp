@@ -197,8 +197,6 @@ BOOST_FIXTURE_TEST_CASE(allow_net_rules, Fixture) {
     BOOST_TEST(error(bad) ==
                "--allow-net a.*.test: wildcard only as the first label: *.example.com");
     bad.allow_net = {"a.test"};
-    bad.backend = Backend::container;
-    BOOST_TEST(error(bad) == "--allow-net: not supported by the container backend yet");
     bad.backend = Backend::vm;
     BOOST_TEST(error(bad) == "--allow-net: not supported by the vm backend yet");
     bad.backend = Backend::ns;
