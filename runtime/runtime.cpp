@@ -150,6 +150,10 @@ void validate(const Sandbox& sb) {
     if (sb.egress.enabled && (!sb.ns.net || !sb.ns.user || sb.ns.join_user_fd >= 0))
         fail("network: the egress allowlist needs the sandbox's own user and network "
              "namespaces");
+    if (sb.egress.enabled && sb.egress.dns_only)
+        fail("network: the egress allowlist and the DNS-only resolver exclude each other");
+    if (sb.egress.dns_only && (!sb.ns.net || !sb.ns.user || sb.ns.join_user_fd >= 0))
+        fail("network: burrow's resolver needs the sandbox's own user and network namespaces");
     if (sb.egress.enabled && sb.user_net.stack != NetStack::none)
         fail("network: the egress allowlist replaces the user-mode network stack; not both");
     if (!sb.egress.forward.empty() && !sb.egress.enabled && sb.user_net.stack != NetStack::pasta)
@@ -329,7 +333,7 @@ void child_setup_and_exec(Launch& l) {
     // and listeners must be in place before anything of the payload runs.
     // A second byte on the link says so; EOF: the monitor failed or died.
     setup_step::enter(setup_step::Step::wait_net);
-    if (sb.egress.enabled) {
+    if (sb.egress.enabled || sb.egress.dns_only) {
         char ready;
         ssize_t n;
         do n = ::read(l.link_read.get(), &ready, 1);
@@ -664,10 +668,13 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     // tree; the child waits for it before anything of the payload runs
     // (net-ready below, wait-net there).
     egress::Running egress_proxy;
-    if (sb.egress.enabled) {
+    if (sb.egress.enabled || sb.egress.dns_only) {
         egress_proxy = egress::launch(sb.egress, pid, sb.status.json_status_fd);
-        r.enforced.push_back("network: allowlist of " + std::to_string(sb.egress.allow.size()) +
-                             " rules, through burrow's egress proxy");
+        r.enforced.push_back(
+            sb.egress.enabled ? "network: allowlist of " + std::to_string(sb.egress.allow.size()) +
+                                    " rules, through burrow's egress proxy"
+                              : std::string("network: DNS through burrow's resolver (the "
+                                            "caller's is on its loopback)"));
         if (sb.diag.verbose) report_info(sb.diag, "enforced: " + r.enforced.back());
     }
     if (sb.user_net.stack != NetStack::none) {
@@ -707,7 +714,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     setup_step::enter(setup_step::Step::go);
     write_go(l.link_write.get());
     setup_step::enter(setup_step::Step::net_ready);
-    if (sb.egress.enabled) {
+    if (sb.egress.enabled || sb.egress.dns_only) {
         egress_proxy.wait_ready();
         write_go(l.link_write.get());
     }

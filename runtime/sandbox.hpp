@@ -315,6 +315,13 @@ struct Egress {
     // endpoint on the sandbox's 127.0.0.1 and [::1] at this port (0: none),
     // held to the same rules. The front end points the variables at it.
     uint16_t connect_proxy_port = 0;
+    // With a user-mode stack (user_net) whose DNS cannot reach the caller's
+    // resolver (one on the caller's loopback, as systemd-resolved's
+    // 127.0.0.53): the same proxy, steering only DNS (UDP and TCP port 53,
+    // any address) to its resolver, which answers every name from the
+    // caller's side. No allowlist, nothing else steered or dropped.
+    // Excludes `enabled`.
+    bool dns_only = false;
 };
 
 struct Sandbox {

@@ -313,7 +313,7 @@ class Proxy {
                std::function<void(std::string_view)> reply) {
         const auto q = dns::parse_query(msg);
         if (!q) return; // not a standard query: dropped, like a resolver would
-        if (!name_allowed(allow_, q->name, 0)) {
+        if (!cfg_.egress->dns_only && !name_allowed(allow_, q->name, 0)) {
             record_.refused("dns", q->name, "name not allowed", "dns " + q->name,
                             culprit(udp, from_port, udp ? 0 : 53));
             reply(dns::answer_with_rcode(msg, 3));
@@ -337,7 +337,7 @@ class Proxy {
                 reply(dns::answer_with_rcode(query_copy, 2));
                 return;
             }
-            record_.count("dns " + name, true);
+            if (!cfg_.egress->dns_only) record_.count("dns " + name, true);
             remember(name, dns::answer_addresses(answer));
             std::string out(answer);
             out[0] = static_cast<char>(id >> 8); // the sandbox's id, not c-ares'
@@ -428,6 +428,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
             dns_read();
             return;
         }
+        if (p_.cfg_.egress->dns_only) return reset(client_); // only DNS is steered
         if (address_allowed(p_.allow_, dst_, port_)) {
             label_ = dest_;
             connect_out(false);

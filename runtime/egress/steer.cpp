@@ -154,8 +154,20 @@ void apply_ruleset(const std::string& rules) {
 
 } // namespace
 
-std::string ruleset(uint16_t tcp_port, uint16_t dns_port, bool ipv6) {
+std::string ruleset(uint16_t tcp_port, uint16_t dns_port, bool ipv6, bool dns_only) {
     const std::string tcp = std::to_string(tcp_port), dns = std::to_string(dns_port);
+    if (dns_only)
+        return "table inet burrow {\n"
+               " chain steer {\n"
+               "  type nat hook output priority -100; policy accept;\n"
+               "  udp dport 53 redirect to :" +
+               dns +
+               "\n"
+               "  tcp dport 53 redirect to :" +
+               tcp +
+               "\n"
+               " }\n"
+               "}\n";
     std::string r = "table inet burrow {\n"
                     " chain steer {\n"
                     "  type nat hook output priority -100; policy accept;\n"
@@ -182,14 +194,20 @@ std::string ruleset(uint16_t tcp_port, uint16_t dns_port, bool ipv6) {
 Listeners steer(const Egress& egress) {
     Listeners l;
     ns::bring_up_loopback();
-    route_via_lo_v4();
-    l.ipv6 = route_via_lo_v6();
+    if (egress.dns_only) {
+        // The user-mode stack routes everything else; forwards are its own.
+        Fd probe(::socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        l.ipv6 = probe.valid();
+    } else {
+        route_via_lo_v4();
+        l.ipv6 = route_via_lo_v6();
+    }
     l.tcp = bound(l.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, "proxy", 0, false);
     l.tcp_port = port_of(l.tcp.get());
     l.dns4 = bound(AF_INET, SOCK_DGRAM, "resolver", 0, true);
     l.dns_port = port_of(l.dns4.get());
     if (l.ipv6) l.dns6 = bound(AF_INET6, SOCK_DGRAM, "resolver", l.dns_port, true);
-    if (egress.connect_proxy_port != 0) {
+    if (egress.connect_proxy_port != 0 && !egress.dns_only) {
         const uint16_t port = egress.connect_proxy_port;
         l.forward.push_back(
             {bound(AF_INET, SOCK_STREAM, "proxy endpoint", port, true), port, true});
@@ -197,12 +215,12 @@ Listeners steer(const Egress& egress) {
             l.forward.push_back(
                 {bound(AF_INET6, SOCK_STREAM, "proxy endpoint", port, true), port, true});
     }
-    for (const PortForward& f : egress.forward) {
+    for (const PortForward& f : egress.dns_only ? std::vector<PortForward>{} : egress.forward) {
         l.forward.push_back({bound(AF_INET, SOCK_STREAM, "forward", f.port, true), f.port});
         if (l.ipv6)
             l.forward.push_back({bound(AF_INET6, SOCK_STREAM, "forward", f.port, true), f.port});
     }
-    apply_ruleset(ruleset(l.tcp_port, l.dns_port, l.ipv6));
+    apply_ruleset(ruleset(l.tcp_port, l.dns_port, l.ipv6, egress.dns_only));
     return l;
 }
 

@@ -38,8 +38,9 @@ struct Listeners {
     bool ipv6 = false;
 };
 
-// The nftables ruleset for these ports (a table "inet burrow").
-std::string ruleset(uint16_t tcp_port, uint16_t dns_port, bool ipv6);
+// The nftables ruleset for these ports (a table "inet burrow"); dns_only:
+// the DNS redirects alone (Egress::dns_only).
+std::string ruleset(uint16_t tcp_port, uint16_t dns_port, bool ipv6, bool dns_only = false);
 
 // Does all of the above in the current network namespace. Throws SetupError
 // (one line) when any step fails.

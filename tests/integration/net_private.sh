@@ -84,12 +84,36 @@ lo.bind(("127.0.0.1", 8081))
 ab = socket.socket(socket.AF_UNIX); ab.bind("\0burrow-net-private-test")
 for s, g in ((tcp, b"hello-from-outside"), (lo, b"host-loopback"), (ab, b"host-abstract")):
     threading.Thread(target=serve, args=(s, g), daemon=True).start()
+# The "host's" resolver, on its loopback as systemd-resolved's 127.0.0.53 is:
+# outside.test is 10.77.0.2, every other name NXDOMAIN.
+dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+dns.bind(("127.0.0.1", 53))
+def resolve():
+    while True:
+        q, peer = dns.recvfrom(512)
+        i, labels = 12, []
+        while i < len(q) and q[i]:
+            labels.append(q[i + 1:i + 1 + q[i]].decode(errors="replace")); i += 1 + q[i]
+        end = i + 5
+        name, qtype = ".".join(labels).lower(), q[i + 1:i + 3]
+        log.write("dns %s\n" % name)
+        if name == "outside.test" and qtype == b"\0\1":
+            dns.sendto(q[:2] + b"\x81\x80" + q[4:6] + b"\0\1\0\0\0\0" + q[12:end] +
+                       b"\xc0\x0c\0\1\0\1\0\0\0\x3c\0\4" + socket.inet_aton("10.77.0.2"), peer)
+        else:
+            rcode = b"\x81\x80" if name == "outside.test" else b"\x81\x83"
+            dns.sendto(q[:2] + rcode + q[4:6] + b"\0\0\0\0\0\0" + q[12:end], peer)
+threading.Thread(target=resolve, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
 PY
 server=$!
 for _ in $(seq 100); do grep -q ready "$T/ready" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$T/ready" || skip "test server did not start: $(cat "$T/ready")"
+# Its resolv.conf names that resolver, in the test's own mount namespace.
+echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+mount --bind "$T/resolv.conf" /etc/resolv.conf ||
+    skip "cannot bind the test's resolv.conf over /etc/resolv.conf"
 
 cat >"$T/private.toml" <<'EOF'
 description = "net_private test"
@@ -114,6 +138,10 @@ tcp "$2" 8081 # the sandbox'"'"'s own address
 tcp 10.77.0.2 8081
 python3 -c "
 import socket
+try:
+    print(\"resolved\", socket.gethostbyname(\"outside.test\"))
+except OSError as e:
+    print(\"not resolved:\", e)
 s = socket.socket(socket.AF_UNIX)
 try:
     s.connect(\"\\0burrow-net-private-test\"); print(\"abstract reachable\")
@@ -128,6 +156,9 @@ expect_isolated() { # what out
     n=$(grep -c 'unreachable$' <<<"$out")
     [ "$n" = 5 ] || fail "$1: host loopback or abstract socket reachable: $out"
     grep -q 'host-' <<<"$out" && fail "$1: a host service answered: $out"
+    # The host's resolver is on its loopback: burrow's resolver answers for
+    # it (a user-mode stack could not reach it).
+    grep -qx 'resolved 10.77.0.2' <<<"$out" || fail "$1: no DNS: $out"
 }
 
 # 1. pasta: reachability; the helper is gone after the run.

@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <sstream>
 
 #include "policy/file/keys.hpp"
+#include "runtime/io.hpp"
 #include "policy/network/egress_rules.hpp"
 #include "runtime/sandbox.hpp"
 
@@ -231,9 +233,31 @@ void offer_connect_proxy(Sandbox& sb) {
     set_default("no_proxy", "localhost,127.0.0.1,::1");
 }
 
+// Whether the caller's resolver is on its loopback (systemd-resolved's
+// 127.0.0.53, a local dnsmasq): a user-mode stack cannot reach it from the
+// sandbox (no host loopback, by design), so the sandbox would have no DNS.
+bool resolver_on_loopback() {
+    std::string text, why;
+    if (read_regular_file("/etc/resolv.conf", 1 << 16, text, why) != ReadFileError::none)
+        return false;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream f(line);
+        std::string key, addr;
+        if (!(f >> key >> addr) || key != "nameserver") continue;
+        if (addr.rfind("127.", 0) == 0 || addr == "::1") return true;
+    }
+    return false;
+}
+
 void resolve_network(const Policy& p, Sandbox& sb) {
     sb.ns.net_loopback = p.network != "none";
-    if (p.network == "private") sb.user_net = private_network_helper();
+    if (p.network == "private") {
+        sb.user_net = private_network_helper();
+        // burrow's resolver answers from the caller's side instead.
+        sb.egress.dns_only = resolver_on_loopback();
+    }
     if (p.network == "allowlist") {
         if (!sb.ns.net || !sb.ns.user)
             throw PolicyError("network = \"allowlist\": needs its own network and user "
