@@ -566,21 +566,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     // Connects, answers 200, then (for a name) checks the tunnel's first
     // bytes like a steered connection's.
     void connect_for_request(bool check_name) {
-        socklen_t len = 0;
-        const sockaddr_storage ss = to_sockaddr(dst_, port_, &len);
-        tcp::endpoint ep;
-        std::memcpy(ep.data(), &ss, len);
-        ep.resize(len);
-        auto self = shared_from_this();
-        connect_timer_ = std::make_unique<asio::steady_timer>(p_.io_, kConnectTimeout);
-        connect_timer_->async_wait([self](error_code ec) {
-            if (!ec && !self->connected_) {
-                error_code ignored;
-                self->upstream_.close(ignored);
-            }
-        });
-        upstream_.async_connect(ep, [self, check_name](error_code ec) {
-            self->connect_timer_->cancel();
+        connect_upstream([self = shared_from_this(), check_name](error_code ec) {
             if (ec) return self->http_error("502 Bad Gateway");
             self->connected_ = true;
             auto ok = std::make_shared<std::string>("HTTP/1.1 200 Connection established\r\n\r\n");
@@ -671,8 +657,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
     }
 
     // ---- connecting out
-    void connect_out(bool wait_for_decision) {
-        if (!wait_for_decision) decided_ = allowed_ = true;
+    // Connects upstream_ to dst_:port_, giving up after kConnectTimeout.
+    template <class Then> void connect_upstream(Then then) {
         socklen_t len = 0;
         const sockaddr_storage ss = to_sockaddr(dst_, port_, &len);
         tcp::endpoint ep;
@@ -686,8 +672,16 @@ class Conn : public std::enable_shared_from_this<Conn> {
                 self->upstream_.close(ignored);
             }
         });
-        upstream_.async_connect(ep, [self](error_code ec) {
+        upstream_.async_connect(ep, [self, then = std::move(then)](error_code ec) mutable {
             self->connect_timer_->cancel();
+            then(ec);
+        });
+    }
+
+    void connect_out(bool wait_for_decision) {
+        if (!wait_for_decision) decided_ = allowed_ = true;
+        auto self = shared_from_this();
+        connect_upstream([self](error_code ec) {
             if (ec) {
                 // Not a policy refusal: the destination itself did not answer.
                 if (self->allowed_ || !self->decided_) self->p_.record_.count(self->label_, true);

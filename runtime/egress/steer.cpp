@@ -156,18 +156,6 @@ void apply_ruleset(const std::string& rules) {
 
 std::string ruleset(uint16_t tcp_port, uint16_t dns_port, bool ipv6, bool dns_only) {
     const std::string tcp = std::to_string(tcp_port), dns = std::to_string(dns_port);
-    if (dns_only)
-        return "table inet burrow {\n"
-               " chain steer {\n"
-               "  type nat hook output priority -100; policy accept;\n"
-               "  udp dport 53 redirect to :" +
-               dns +
-               "\n"
-               "  tcp dport 53 redirect to :" +
-               tcp +
-               "\n"
-               " }\n"
-               "}\n";
     std::string r = "table inet burrow {\n"
                     " chain steer {\n"
                     "  type nat hook output priority -100; policy accept;\n"
@@ -175,9 +163,9 @@ std::string ruleset(uint16_t tcp_port, uint16_t dns_port, bool ipv6, bool dns_on
                     dns +
                     "\n"
                     "  tcp dport 53 redirect to :" +
-                    tcp +
-                    "\n"
-                    "  ip daddr 127.0.0.0/8 return\n";
+                    tcp + "\n";
+    if (dns_only) return r + " }\n}\n";
+    r += "  ip daddr 127.0.0.0/8 return\n";
     if (ipv6) r += "  ip6 daddr ::1 return\n";
     r += "  meta l4proto tcp redirect to :" + tcp +
          "\n"

@@ -284,4 +284,11 @@ BOOST_AUTO_TEST_CASE(ruleset_steers_dns_and_tcp_and_drops_the_rest) {
     // DNS is redirected before the loopback exemption: a resolv.conf naming
     // 127.0.0.53 reaches burrow's resolver too.
     BOOST_TEST(r.find("udp dport 53") < r.find("ip daddr 127.0.0.0/8 return"));
+    // DNS only (beside a user-mode stack): the two DNS redirects, nothing
+    // else steered or dropped.
+    const std::string d = ruleset(40001, 40002, true, true);
+    BOOST_TEST(d.find("udp dport 53 redirect to :40002") != std::string::npos);
+    BOOST_TEST(d.find("tcp dport 53 redirect to :40001") != std::string::npos);
+    BOOST_TEST(d.find("meta l4proto") == std::string::npos);
+    BOOST_TEST(d.find("drop") == std::string::npos);
 }
