@@ -620,9 +620,21 @@ class Conn : public std::enable_shared_from_this<Conn> {
                                     self->reading_ = false;
                                     self->head_.resize(have + n);
                                     if (self->decided_) return self->maybe_start();
-                                    if (ec)
-                                        return self->refuse("client went away before deciding",
-                                                            self->label_);
+                                    // The client half-closed: what it sent is all
+                                    // there is to judge (the address alone when it
+                                    // named nothing). Gone altogether (a port probe,
+                                    // the loser of a happy-eyeballs race): closed
+                                    // quietly, it was never refused.
+                                    if (ec == asio::error::eof)
+                                        return self->decide(sniff_head(self->head_).kind ==
+                                                                    Sniffed::Kind::need_more
+                                                                ? Sniffed{Sniffed::Kind::other, ""}
+                                                                : sniff_head(self->head_));
+                                    if (ec) {
+                                        self->decided_ = true;
+                                        self->timer_.cancel();
+                                        return self->abort();
+                                    }
                                     const Sniffed s = sniff_head(self->head_);
                                     if (s.kind == Sniffed::Kind::need_more)
                                         return self->read_head();

@@ -14,7 +14,7 @@
 # 1. The probe runs once without burrow: every server answers and every
 #    refusal check sees the open world (so each check can fail).
 #    NET_ALLOW_FIXTURES_ONLY=1 stops there.
-# 2. One sandbox run does checks a-i, m and n (probe.py prints one line per check);
+# 2. One sandbox run does checks a-i, m, n and o (probe.py prints one line per check);
 #    the servers' logs must show that nothing refused reached them (j:
 #    burrow's stderr names each refusal, the status file counts them).
 # 3. k: after a normal end, a killed payload, a SIGKILLed burrow: no
@@ -124,7 +124,7 @@ expect_log() {
 }
 
 # probe_ok OUTPUT_FILE WHAT: every check printed ok, all of them ran.
-nchecks=22
+nchecks=24
 probe_ok() {
     local n_ok n_fail
     n_ok=$(grep -c '^CHECK [^ ]* ok: ' "$1")
@@ -184,7 +184,7 @@ type = "ro-bind"
 dest = "$T"
 EOF
 
-# 2. Checks a-i, m and n in one sandbox, then what the servers saw and what burrow
+# 2. Checks a-i, m, n and o in one sandbox, then what the servers saw and what burrow
 #    said (j).
 : >"$T/server.log"
 log_shown=no
@@ -202,7 +202,7 @@ else
         show "$T/err"
     fi
     probe_ok "$T/sandbox.out" "sandbox run" && {
-        echo "net_allow: a-i, m, n: $nchecks checks ok:"
+        echo "net_allow: a-i, m-o: $nchecks checks ok:"
         show "$T/sandbox.out"
     }
     expect_log yes '^dns allowed\.test ' "c: allowed names are resolved upstream"
@@ -236,6 +236,13 @@ else
         echo "  its stderr was:"
         show "$T/err"
     fi
+    # o: the port probe and the half-close are no refusals: the one line for
+    #    allowed.test's address is e's (Host other.test).
+    n=$(grep -c '^burrow: net: refused connect 10\.77\.0\.2:8080 ' "$T/err")
+    [ "$n" = 1 ] || {
+        fail "o: $n denial lines for 10.77.0.2:8080, expected 1 (e's):"
+        show "$T/err"
+    }
     if grep -E '^burrow: net: refused (dns|connect) (allowed\.test|www\.wild\.test|10\.77\.0\.3:7001) ' \
         "$T/err" >"$T/wrong"; then
         fail "j: refusals of allowed destinations:"

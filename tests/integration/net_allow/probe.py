@@ -1,5 +1,5 @@
 # The client side of tests/integration/net_allow.sh: every check of checks
-# a-i, m and n, one line each:
+# a-i, m, n and o, one line each:
 #   CHECK <id> ok: <what it ran> -> <what it got>
 #   CHECK <id> FAIL: <what it ran>: expected <outcome>, got <outcome> (<detail>)
 # MODE "sandbox": run inside burrow under the test's allowlist policy;
@@ -224,5 +224,31 @@ report("m.proxy-other", " ".join(cmd) + " --insecure https://other.test:8443/ (H
 check_tcp("n.v6-address-rule", "fd77::2", 7002, "works", expect_data="tcp6-7002",
           family=socket.AF_INET6)
 check_tcp("n.v6-not-allowed", "fd77::3", 7003, pick(REFUSED), family=socket.AF_INET6)
+
+# o. Clients that close early: a port probe (connect, close at once) is no
+#    refusal (the test counts the denial lines); a request followed by a
+#    half-close is still answered.
+try:
+    addr = socket.gethostbyname("allowed.test")
+    p = socket.create_connection((addr, 8080), timeout=TIMEOUT)
+    p.close()
+    got, detail = "works", "connected and closed"
+except OSError as e:
+    got, detail = classify(e)
+report("o.port-probe", "tcp allowed.test:8080 connect, close", "works", got, detail)
+try:
+    h = socket.create_connection((addr, 8080), timeout=TIMEOUT)
+    h.sendall(b"GET / HTTP/1.0\r\nHost: allowed.test\r\n\r\n")
+    h.shutdown(socket.SHUT_WR)
+    data = recv_all(h)
+    h.close()
+    got, detail = ("works", data.decode(errors="replace").strip().splitlines()[-1]) if data \
+        else ("refused", "end of stream before any byte")
+    if got == "works" and detail != "host=allowed.test":
+        got = "wrong answer"
+except OSError as e:
+    got, detail = classify(e)
+report("o.half-close", "tcp allowed.test:8080 request, shutdown(SHUT_WR), read", "works", got,
+       detail)
 
 print("CHECKS %d failed" % failures)
