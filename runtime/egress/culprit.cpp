@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "runtime/fd.hpp"
+#include "runtime/io.hpp"
 
 namespace burrow::egress {
 
@@ -15,16 +16,11 @@ namespace {
 
 constexpr std::size_t kTableLimit = 4 << 20;
 
+// What of path fits in limit (a bigger table is judged on its start).
 std::string read_small(const std::string& path, std::size_t limit) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     std::string out;
-    if (!fd) return out;
-    char buf[8192];
-    while (out.size() < limit) {
-        const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-    }
+    if (fd) (void)read_fd_to_end(fd.get(), out, limit);
     return out;
 }
 

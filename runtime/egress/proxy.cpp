@@ -913,7 +913,10 @@ std::vector<RunResult::NetTally> serve(const ProxyConfig& cfg, Listeners l) {
         dns.push_back(std::make_shared<DnsUdp>(p, udp::socket(io, udp::v6(), l.dns6.release())));
     for (auto& d : dns) d->receive();
 
-    asio::posix::stream_descriptor stop(io, ::dup(cfg.stop_fd));
+    const int stop_fd = ::fcntl(cfg.stop_fd, F_DUPFD_CLOEXEC, 0);
+    if (stop_fd < 0)
+        throw std::runtime_error(std::string("dup of the stop pipe: ") + std::strerror(errno));
+    asio::posix::stream_descriptor stop(io, stop_fd);
     stop.async_wait(asio::posix::stream_descriptor::wait_read, [&io](error_code) { io.stop(); });
     io.run();
     return p.record_.take();
