@@ -322,6 +322,12 @@ struct Egress {
     // caller's side. No allowlist, nothing else steered or dropped.
     // Excludes `enabled`.
     bool dns_only = false;
+    // A user-mode network stack that itself runs inside the steered
+    // namespace (the vm backend's passt, whose own connections then go
+    // through the proxy) refuses to start without a non-loopback interface
+    // to take its template from: a persistent tap, burrow0, left down, with
+    // no address and no route. Nothing is ever routed through it.
+    bool stack_template = false;
 };
 
 struct Sandbox {

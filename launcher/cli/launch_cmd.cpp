@@ -596,7 +596,7 @@ void add_launch_subcommands(CLI::App& app) {
     l->add_option("--allow-net", opts.lo.allow_net,
                   "a network of its own whose only way out is burrow's egress proxy, to RULE: "
                   "NAME[:PORT], *.NAME[:PORT], IPv4[/PREFIX][:PORT] or [IPv6[/PREFIX]][:PORT] "
-                  "(repeatable; namespace backend)")
+                  "(repeatable; every backend)")
         ->allow_extra_args(false)
         ->type_name("RULE");
     l->add_flag("--gh-token", opts.lo.gh_token,

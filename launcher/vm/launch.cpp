@@ -45,6 +45,7 @@
 #include "launcher/vm/plan.hpp"
 #include "launcher/vm/protocol.hpp"
 #include "launcher/vm/vmlinux.hpp"
+#include "policy/network/egress_rules.hpp"
 #include "runtime/fd.hpp"
 #include "runtime/exit_status.hpp"
 
@@ -141,6 +142,7 @@ class VmLaunch {
     bool timing_ = std::getenv("BURROW_VM_TIMING") != nullptr;
     bool interactive_ = false;
     std::string qemu_, passt_, release_, moddir_, boot_kernel_;
+    Egress egress_; // --allow-net: the rules passt's namespace is held to
     AccelChoice accel_;
     LaunchDir dir_;
     std::string meta_, klog_, enter_sock_;
@@ -172,6 +174,11 @@ void VmLaunch::validate() {
         if (passt_.empty())
             throw VmError("the guest's network needs passt, not found in PATH (install the Debian "
                           "package passt), or launch with --no-network");
+    }
+    if (ps_.network == project::Network::allowlist) {
+        egress_.enabled = true;
+        for (const auto& r : ps_.allow_net) egress_.allow.push_back(policy::parse_egress_rule(r));
+        egress_.stack_template = true;
     }
     if (o_.kernel.empty())
         throw VmError("vm: no kernel: pass --kernel PATH (the Debian package linux-image-amd64 "
@@ -706,7 +713,8 @@ int VmLaunch::run() {
         // A fresh passt for each boot; killed when this attempt ends.
         std::optional<GuestNet> net;
         if (ps_.network != project::Network::none) {
-            net.emplace(passt_, dir_.path + "/passt.log");
+            net.emplace(passt_, dir_.path + "/passt.log",
+                        ps_.network == project::Network::allowlist ? &egress_ : nullptr);
             guest_fds.push_back(net->qemu_end());
         }
         ::unlink(klog_.c_str());

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -20,7 +21,47 @@
 
 namespace burrow::vm {
 
-GuestNet::GuestNet(const std::string& passt, const std::string& log) : log_(log) {
+namespace {
+
+// Async-signal-safe: one byte, retried on EINTR.
+bool put_byte(int fd, char c) {
+    ssize_t n;
+    do n = ::write(fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 1;
+}
+
+bool get_byte(int fd, char& c) {
+    ssize_t n;
+    do n = ::read(fd, &c, 1);
+    while (n < 0 && errno == EINTR);
+    return n == 1;
+}
+
+// The new user namespace maps the caller's ids to themselves. Root's passt
+// opens its log (in root's private launch dir) and then makes itself
+// nobody, as it does outside: nobody is mapped too.
+void write_id_maps(pid_t pid) {
+    const std::string base = "/proc/" + std::to_string(pid) + "/";
+    const bool root = ::geteuid() == 0;
+    auto map = [root](unsigned id) {
+        return root ? std::string("0 0 1\n65534 65534 1\n")
+                    : std::to_string(id) + " " + std::to_string(id) + " 1\n";
+    };
+    const std::pair<const char*, std::string> files[] = {
+        {"setgroups", "deny"}, {"uid_map", map(::geteuid())}, {"gid_map", map(::getegid())}};
+    for (const auto& [name, text] : files) {
+        const std::string path = base + name;
+        Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+        const int err = !fd ? errno : write_all(fd.get(), text);
+        if (err != 0) throw VmError("passt: " + path + ": " + std::strerror(err));
+    }
+}
+
+} // namespace
+
+GuestNet::GuestNet(const std::string& passt, const std::string& log, const Egress* egress)
+    : log_(log) {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
         throw VmError(std::string("passt: socketpair: ") + std::strerror(errno));
@@ -31,16 +72,33 @@ GuestNet::GuestNet(const std::string& passt, const std::string& log) : log_(log)
     if (!high) throw VmError(std::string("passt: fcntl F_DUPFD: ") + std::strerror(errno));
     Fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!devnull) throw VmError(std::string("/dev/null: ") + std::strerror(errno));
+    // An allowlist: passt runs in a network namespace of its own that
+    // burrow's egress proxy steers (runtime/egress/), so every connection
+    // passt makes for the guest, and every DNS query it forwards, is held
+    // to the allowlist there. `unshared` says the child has its namespaces,
+    // `go` that the proxy is ready (EOF: give up, do not run passt).
+    Fd unshared_read, unshared_write, go_read, go_write;
+    if (egress) {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0)
+            throw VmError(std::string("passt: pipe2: ") + std::strerror(errno));
+        unshared_read.reset(p[0]), unshared_write.reset(p[1]);
+        if (::pipe2(p, O_CLOEXEC) != 0)
+            throw VmError(std::string("passt: pipe2: ") + std::strerror(errno));
+        go_read.reset(p[0]), go_write.reset(p[1]);
+    }
     // -F 3: the pre-connected socket, no listening socket in the file
     // system. No port forwards into the guest, IPv4 only (the guest
     // configures no IPv6). Its messages go to a log file: on the terminal
     // they would mix with the command's stderr (as root it always says it
     // changes to nobody, and without a syslog that each message is lost).
-    const std::vector<std::string> args = {
+    std::vector<std::string> args = {
         passt,       "--foreground", "--quiet",       "--log-file", log,           "--fd",
         "3",         "--ipv4-only",  "--address",     "10.0.2.15",  "--netmask",   "24",
         "--gateway", "10.0.2.2",     "--dns-forward", "10.0.2.3",   "--no-map-gw", "--tcp-ports",
         "none",      "--udp-ports",  "none"};
+    // Steered, its namespace has lo and the proxy's template tap only.
+    if (egress) args.insert(args.end(), {"--interface", "burrow0"});
     std::vector<char*> av;
     for (const auto& s : args) av.push_back(const_cast<char*>(s.c_str()));
     av.push_back(nullptr);
@@ -52,6 +110,16 @@ GuestNet::GuestNet(const std::string& passt, const std::string& log) : log_(log)
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) _exit(kExitFailure);
         ::setpgid(0, 0); // a Ctrl-C on the terminal is burrow's to handle
+        if (egress) {
+            // Only the parent's ends of the two pipes may stay open: EOF
+            // on `go` must mean the parent gave up.
+            ::close(unshared_read.get());
+            ::close(go_write.get());
+            char c = 0;
+            if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0 ||
+                !put_byte(unshared_write.get(), 'u') || !get_byte(go_read.get(), c) || c != 'g')
+                _exit(kExitFailure);
+        }
         if (::dup2(high.get(), 3) < 0 || ::dup2(devnull.get(), 0) < 0 ||
             ::dup2(devnull.get(), 1) < 0 || ::dup2(devnull.get(), 2) < 0)
             _exit(kExitFailure);
@@ -64,6 +132,43 @@ GuestNet::GuestNet(const std::string& passt, const std::string& log) : log_(log)
         ::waitpid(pid_, nullptr, 0);
         throw VmError(std::string("passt: pidfd_open: ") + std::strerror(err));
     }
+    if (!egress) return;
+    // From here on a failure leaves nothing: the destructor kills passt
+    // (not yet run) and `proxy_` ends with this object.
+    struct Undo {
+        GuestNet& n;
+        bool armed = true;
+        ~Undo() {
+            if (armed) n.kill();
+        }
+    } undo{*this};
+    unshared_write.reset();
+    go_read.reset();
+    char c = 0;
+    if (!get_byte(unshared_read.get(), c))
+        throw VmError("passt: its network namespace could not be made (unshare)");
+    write_id_maps(pid_);
+    try {
+        proxy_ = egress::launch(*egress, pid_, -1);
+        proxy_.wait_ready();
+    } catch (const std::exception& e) {
+        throw VmError(e.what());
+    }
+    if (!put_byte(go_write.get(), 'g'))
+        throw VmError(std::string("passt: ") + std::strerror(errno));
+    undo.armed = false;
+}
+
+void GuestNet::kill() noexcept {
+    if (pid_ > 0) {
+        // Through the pidfd: the pid cannot have been reused, it is our
+        // unreaped child.
+        ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+        while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        pid_ = -1;
+    }
+    proxy_.kill();
 }
 
 std::string GuestNet::ended() {
@@ -86,12 +191,7 @@ std::string GuestNet::ended() {
 }
 
 GuestNet::~GuestNet() {
-    if (pid_ <= 0) return;
-    // Through the pidfd: the pid cannot have been reused, it is our
-    // unreaped child.
-    ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    kill();
 }
 
 } // namespace burrow::vm

@@ -5,22 +5,29 @@
 // loopback was one connect away from the guest; passt with --no-map-gw has
 // no way to the host's loopback at all. passt is given slirp's addresses, so
 // the guest agent's static configuration (10.0.2.15/24, gateway 10.0.2.2,
-// DNS 10.0.2.3 forwarded to the host's resolver) stays as it is.
+// DNS 10.0.2.3 forwarded to the host's resolver) stays as it is. With an
+// egress allowlist passt itself runs in a namespace burrow's proxy steers.
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
 
+#include "runtime/egress/egress.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/sandbox.hpp"
 
 namespace burrow::vm {
 
 class GuestNet {
   public:
     // Starts passt (an absolute path) on one end of a socket pair, logging
-    // to `log` (in the launch dir). Throws VmError.
-    GuestNet(const std::string& passt, const std::string& log);
+    // to `log` (in the launch dir). With `egress` (an allowlist), passt runs
+    // in a user and network namespace of its own that burrow's egress proxy
+    // steers: the guest then reaches exactly what the allowlist allows, and
+    // the proxy's denial lines go to stderr. Throws VmError; nothing is left
+    // running then.
+    GuestNet(const std::string& passt, const std::string& log, const Egress* egress = nullptr);
     GuestNet(const GuestNet&) = delete;
     GuestNet& operator=(const GuestNet&) = delete;
     // passt ends by itself only once QEMU has closed a connection that
@@ -38,7 +45,9 @@ class GuestNet {
     std::string ended();
 
   private:
+    void kill() noexcept;
     std::string log_;
+    egress::Running proxy_; // with an allowlist: dies with passt's namespace's use
     Fd qemu_end_;
     Fd pidfd_;
     pid_t pid_ = -1;

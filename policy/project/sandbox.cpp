@@ -65,9 +65,6 @@ Network network_for(const LaunchOptions& o) {
                 throw LaunchError("--allow-net " + r + ": " + e.what());
             }
         }
-        if (o.backend == Backend::vm)
-            throw LaunchError(std::string("--allow-net: not supported by the ") +
-                              backend_name(o.backend) + " backend yet");
         if (o.no_network) throw LaunchError("--allow-net and --no-network contradict each other");
         if (!o.network.empty())
             throw LaunchError("--allow-net and --network " + o.network +

@@ -5,6 +5,8 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
@@ -76,6 +78,20 @@ bool route_via_lo_v6() {
     rt.rtmsg_flags = RTF_UP;
     rt.rtmsg_metric = 1;
     return ::ioctl(sock.get(), SIOCADDRT, &rt) == 0;
+}
+
+// Egress::stack_template: the tap is persistent because this setup child
+// ends at once; it goes with the namespace.
+void add_template_link() {
+    Fd tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (!tun) fail_errno("network: open /dev/net/tun");
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, "burrow0", IFNAMSIZ - 1);
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (::ioctl(tun.get(), TUNSETIFF, &ifr) != 0)
+        fail_errno("network: cannot create the tap burrow0 (TUNSETIFF)");
+    if (::ioctl(tun.get(), TUNSETPERSIST, 1) != 0)
+        fail_errno("network: cannot keep the tap burrow0 (TUNSETPERSIST)");
 }
 
 Fd bound(int family, int type, const char* what, uint16_t port, bool loopback) {
@@ -189,6 +205,7 @@ Listeners steer(const Egress& egress) {
     } else {
         route_via_lo_v4();
         l.ipv6 = route_via_lo_v6();
+        if (egress.stack_template) add_template_link();
     }
     l.tcp = bound(l.ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, "proxy", 0, false);
     l.tcp_port = port_of(l.tcp.get());
