@@ -150,6 +150,8 @@ void validate(const Sandbox& sb) {
     if (sb.egress.enabled && (!sb.ns.net || !sb.ns.user || sb.ns.join_user_fd >= 0))
         fail("network: the egress allowlist needs the sandbox's own user and network "
              "namespaces");
+    if (sb.egress.open && !sb.egress.enabled)
+        fail("network: the open egress proxy is a mode of the egress allowlist (enabled)");
     if (sb.egress.enabled && sb.egress.dns_only)
         fail("network: the egress allowlist and the DNS-only resolver exclude each other");
     if (sb.egress.dns_only && (!sb.ns.net || !sb.ns.user || sb.ns.join_user_fd >= 0))

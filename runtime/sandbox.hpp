@@ -322,6 +322,15 @@ struct Egress {
     // caller's side. No allowlist, nothing else steered or dropped.
     // Excludes `enabled`.
     bool dns_only = false;
+    // With `enabled`: the same steering (TCP and DNS to the proxy, all other
+    // UDP and ICMP dropped), but every name resolves and every destination
+    // is allowed except the special ones (loopback, unspecified, link-local,
+    // multicast: egress/rules.hpp is_special), which still need an address
+    // rule in `allow` or a forward. A private network for a sandbox that has
+    // no user-mode stack (the container: nspawn's lo-only network): the
+    // caller's loopback services stay out of reach. Nothing to check in the
+    // client's first bytes, so no wait for them.
+    bool open = false;
     // A user-mode network stack that itself runs inside the steered
     // namespace (the vm backend's passt, whose own connections then go
     // through the proxy) refuses to start without a non-loopback interface

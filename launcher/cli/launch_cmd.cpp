@@ -93,10 +93,11 @@ bool load_layers(const std::string& project_dir, std::vector<policy::Policy>& ou
                                        " is not supported by burrow launch (burrow run takes it)");
                     return false;
                 }
-            // The other backends would drop the allowlist, and with it the
-            // only thing that keeps the sandbox in: refused, like --allow-net.
+            // The vm would drop the allowlist, and with it the only thing
+            // that keeps the sandbox in: refused, like --allow-net. (The
+            // container layers it: project::layer_network.)
             const auto& net = out.back();
-            if (opts.backend != "namespace" &&
+            if (opts.backend == "vm" &&
                 (net.network == "allowlist" || !net.network_forward.empty())) {
                 fail("launch", "--policy " + name + ": network " +
                                    (net.network == "allowlist" ? "allowlist" : "forward") +
@@ -399,11 +400,11 @@ int run_launch_backend() {
     if (!opts.tmux_pane.empty()) lo.tmux = false; // the pane: tmux is outside already
     project::ProjectSandbox ps;
     try {
+        lo.layers = std::move(layers);
         ps = project::build_project_sandbox(lo, project::host_from_process());
     } catch (const project::LaunchError& e) {
         return fail("launch", e.what());
     }
-    ps.layers = std::move(layers);
     if (!opts.tmux_pane.empty()) {
         // The run dir of the launch that started the tmux server (with
         // --new it carries that burrow's pid), and nothing else.
@@ -588,9 +589,10 @@ void add_launch_subcommands(CLI::App& app) {
                 "(attach from the host; the sandbox cannot reach it)");
     l->add_option("--tmux-pane", opts.tmux_pane, "internal: the pane of a --tmux launch")
         ->group("");
-    l->add_option("--network", opts.lo.network,
-                  "private (default; container: host), host (the host's network namespace, "
-                  "with a warning) or none")
+    l->add_option(
+         "--network", opts.lo.network,
+         "private (default; container: TCP and DNS only), host (the host's network namespace, "
+         "with a warning) or none")
         ->check(CLI::IsMember({"private", "host", "none"}));
     l->add_flag("--no-network", opts.lo.no_network, "no network at all (--network none)");
     l->add_option("--allow-net", opts.lo.allow_net,

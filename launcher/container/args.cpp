@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "policy/network/egress_rules.hpp"
+
 namespace burrow::container {
 
 namespace {
@@ -102,6 +104,20 @@ std::vector<Share> layer_shares(const project::ProjectSandbox& ps,
 
 } // namespace
 
+Egress container_egress(const project::ProjectSandbox& ps, std::vector<std::string>* env) {
+    Egress eg;
+    if (ps.network != project::Network::private_stack && ps.network != project::Network::allowlist)
+        return eg;
+    eg.enabled = true;
+    eg.open = ps.network == project::Network::private_stack;
+    for (const auto& r : ps.allow_net) eg.allow.push_back(policy::parse_egress_rule(r));
+    if (!eg.open) {
+        std::vector<std::string> ignored;
+        policy::offer_connect_proxy(eg, env ? *env : ignored);
+    }
+    return eg;
+}
+
 std::string escape_path(const std::string& path) {
     std::string out;
     for (char c : path) {
@@ -126,10 +142,9 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
                        "--no-new-privileges=yes", "--kill-signal=SIGRTMIN+3"});
     a.push_back(in.interactive ? "--console=interactive" : "--console=pipe");
     if (!ps.hostname.empty()) a.push_back("--hostname=" + ps.hostname);
-    // --allow-net: nspawn's private network (lo only), which burrow's
-    // egress proxy then steers from outside (launcher/container/launch.cpp).
-    if (ps.network == project::Network::none || ps.network == project::Network::allowlist)
-        a.push_back("--private-network");
+    // nspawn's private network (lo only); but for none, burrow's egress
+    // proxy then steers it from outside (launcher/container/launch.cpp).
+    if (ps.network != project::Network::host) a.push_back("--private-network");
 
     // The system: the host's /usr and /etc read-only, and /bin, /lib... as
     // the host has them (usr-merge symlinks, or read-only binds).
@@ -173,10 +188,10 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
     spec.argv = ps.command;
     if (spec.argv.empty()) throw std::runtime_error("no command");
     spec.status_path = std::string(kStatusInside) + "/status";
-    if (ps.network == project::Network::allowlist)
-        spec.net_ready_path = std::string(kStatusInside) + "/net";
     for (const auto& [k, v] : ps.env) spec.env.push_back(k + "=" + v);
     for (auto& e : env_extra) spec.env.push_back(std::move(e));
+    if (container_egress(ps, &spec.env).enabled)
+        spec.net_ready_path = std::string(kStatusInside) + "/net";
 
     std::vector<const Share*> mounts; // in the order given
     int copies = 0;

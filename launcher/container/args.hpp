@@ -10,6 +10,7 @@
 
 #include "launcher/container/spec.hpp"
 #include "policy/project/sandbox.hpp"
+#include "runtime/sandbox.hpp"
 
 namespace burrow::container {
 
@@ -40,6 +41,15 @@ struct Plan {
 // nspawn's --bind/--bind-ro/--tmpfs split SRC:DEST:OPTIONS at colons and
 // read backslash escapes, so both are escaped in paths.
 std::string escape_path(const std::string& path);
+
+// The egress proxy that steers the container's network, which nspawn's
+// --private-network leaves with lo only: for Network::private_stack the
+// proxy in open mode (every destination but the host's loopback and other
+// special addresses; TCP and DNS only), for Network::allowlist the rules
+// and a CONNECT endpoint whose variables (HTTPS_PROXY...) go into *env.
+// plan_container (the variables) and the launch (the proxy) both call it,
+// so both agree on the endpoint's port. enabled is false for the others.
+Egress container_egress(const project::ProjectSandbox& ps, std::vector<std::string>* env);
 
 // Throws std::runtime_error (message names the share) on what nspawn cannot express.
 Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in);

@@ -174,10 +174,10 @@ bool drop_bounding_set() {
     ::_exit(err == ENOENT ? 127 : 126);
 }
 
-// --allow-net: the host side writes "ready" (or "fail") into `path` once
-// the egress proxy steers the container's network; the command must not
-// run before. The file is in the status dir, which nothing in the container
-// but this helper writes before the command runs.
+// The private network and --allow-net: the host side writes "ready" (or
+// "fail") into `path` once the egress proxy steers the container's
+// network; the command must not run before. The file is in the status dir, which nothing in the
+// container but this helper writes before the command runs.
 bool wait_for_network(const std::string& path) {
     for (int i = 0; i < 30 * 200; ++i) {
         Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));

@@ -46,7 +46,6 @@
 #include <string>
 #include <vector>
 
-#include "policy/network/egress_rules.hpp"
 #include "runtime/egress/egress.hpp"
 #include "launcher/container/args.hpp"
 #include "launcher/container/root.hpp"
@@ -169,8 +168,9 @@ bool find_payload(pid_t nspawn, Payload& p) {
     return false;
 }
 
-// --allow-net: nspawn gave the container a network namespace with lo only
-// (--private-network); burrow's egress proxy (runtime/egress/) now enters
+// The private network (the proxy in open mode) and --allow-net: nspawn gave
+// the container a network namespace with lo only (--private-network);
+// burrow's egress proxy (runtime/egress/, args.hpp container_egress) enters
 // it through the container's pid 1, installs its steering and serves it
 // from the host's network namespace. Then "ready" in the status dir lets
 // the helper run the command; on failure "fail" (the helper exits 125
@@ -179,9 +179,8 @@ void start_network(const project::ProjectSandbox& ps, pid_t leader, const std::s
                    egress::Running& proxy) {
     const std::string flag = status_dir + "/net";
     try {
-        Egress eg;
-        eg.enabled = true;
-        for (const auto& r : ps.allow_net) eg.allow.push_back(policy::parse_egress_rule(r));
+        const Egress eg =
+            container::container_egress(ps, nullptr); // the proxy (a fork) has its copy
         proxy = egress::launch(eg, leader, -1);
         proxy.wait_ready();
         container::write_new_file(flag, "ready\n", 0644);
@@ -414,7 +413,7 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         }
     } guard{child, inst.uuid()};
     SessionRecord record(ps);
-    egress::Running net_proxy; // --allow-net: ends with the container
+    egress::Running net_proxy; // private network / --allow-net: ends with the container
     Payload payload;
     bool found = false;
     int signals = 0, first_signal = 0;
@@ -434,7 +433,8 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
         if (!found && find_payload(child, payload)) {
             found = true;
             record.add(ps, payload);
-            if (ps.network == project::Network::allowlist)
+            if (ps.network == project::Network::private_stack ||
+                ps.network == project::Network::allowlist)
                 start_network(ps, payload.leader, inst.status(), net_proxy);
             for (int p : pending) pidfd_signal(payload.helper_fd.get(), p);
             pending.clear();

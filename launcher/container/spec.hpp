@@ -47,8 +47,9 @@ struct ExecSpec {
     };
     std::vector<Copy> copies; // copied as the user, before the command runs
     std::string status_path;  // where the exit status is written (root side)
-    // --allow-net: the command waits until the host side says the egress
-    // proxy steers the container's network: "ready" in this file (written
+    // The private network and --allow-net: the command waits until the
+    // host side says the egress proxy steers the container's network:
+    // "ready" in this file (written
     // by burrow outside, in the status dir), "fail" or nothing within 30 s:
     // exit 125 without running it. Empty: no wait.
     std::string net_ready_path;

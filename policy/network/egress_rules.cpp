@@ -198,4 +198,29 @@ bool reaches_loopback(const EgressRule& rule) {
     return false;
 }
 
+// Programs steer through the allowlist without any setting; the variables
+// are for those that would otherwise try to go direct and wait. A variable
+// the policy sets itself is left alone. HTTP_PROXY stays unset: plain http
+// is steered, and a CONNECT endpoint is all the proxy speaks.
+void offer_connect_proxy(Egress& egress, std::vector<std::string>& env) {
+    uint16_t port = 3128;
+    auto taken = [&](uint16_t q) {
+        for (const auto& f : egress.forward)
+            if (f.port == q) return true;
+        return false;
+    };
+    while (taken(port)) ++port;
+    egress.connect_proxy_port = port;
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
+    auto set_default = [&](const std::string& name, const std::string& value) {
+        for (const auto& e : env)
+            if (e.compare(0, name.size() + 1, name + "=") == 0) return;
+        env.push_back(name + "=" + value);
+    };
+    set_default("HTTPS_PROXY", url);
+    set_default("https_proxy", url);
+    set_default("NO_PROXY", "localhost,127.0.0.1,::1");
+    set_default("no_proxy", "localhost,127.0.0.1,::1");
+}
+
 } // namespace burrow::policy

@@ -41,4 +41,12 @@ bool covered_by_any(const EgressRule& rule, const std::vector<EgressRule>& base)
 // since the proxy connects from the caller's network namespace.
 bool reaches_loopback(const EgressRule& rule);
 
+// For programs that prefer a proxy (git, pip, npm, Go's net/http with
+// HTTPS_PROXY): the egress proxy's CONNECT endpoint on the sandbox's own
+// loopback, held to the same rules. Sets egress.connect_proxy_port (3128, a
+// proxy's customary port, unless a forward takes it) and adds HTTPS_PROXY,
+// https_proxy, NO_PROXY and no_proxy to env ("NAME=value") unless env sets
+// them already. Policy files' allowlist and the container backend's.
+void offer_connect_proxy(Egress& egress, std::vector<std::string>& env);
+
 } // namespace burrow::policy

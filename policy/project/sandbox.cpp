@@ -52,9 +52,9 @@ const char* network_name(Network n) {
 
 namespace {
 
-// --network / --no-network for the backend. Defaults: private where the
-// backend has a user-mode stack (namespace, vm), the host's network for the
-// container (nspawn's own private network has no way out yet).
+// --network / --no-network for the backend. Default: private (namespace:
+// pasta or slirp4netns; vm: passt; container: nspawn's lo-only network
+// steered by burrow's egress proxy in open mode).
 Network network_for(const LaunchOptions& o) {
     if (!o.allow_net.empty()) {
         // The rule first: a typo is the more useful message.
@@ -74,8 +74,7 @@ Network network_for(const LaunchOptions& o) {
     if (o.no_network && !o.network.empty() && o.network != "none")
         throw LaunchError("--no-network and --network " + o.network + " contradict each other");
     std::string want = o.no_network ? "none" : o.network;
-    if (want.empty())
-        return o.backend == Backend::container ? Network::host : Network::private_stack;
+    if (want.empty()) return Network::private_stack;
     if (want == "none") return Network::none;
     if (want == "host") {
         if (o.backend == Backend::vm)
@@ -83,12 +82,7 @@ Network network_for(const LaunchOptions& o) {
                               "namespace (use private or none)");
         return Network::host;
     }
-    if (want == "private") {
-        if (o.backend == Backend::container)
-            throw LaunchError("--network private: not available for the container backend yet "
-                              "(host or none)");
-        return Network::private_stack;
-    }
+    if (want == "private") return Network::private_stack;
     throw LaunchError("--network " + want + ": expected private, host or none");
 }
 
@@ -586,6 +580,11 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     ps.tmux = o.tmux;
     ps.network = network_for(o);
     if (ps.network == Network::allowlist) ps.allow_net = o.allow_net;
+    ps.layers = o.layers;
+    // The namespace backend layers the whole policy (launcher/namespace);
+    // the container takes the layers' network here, before anything is
+    // created; the vm refuses a layer's allowlist (launch_cmd).
+    if (o.backend == Backend::container) layer_network(ps);
     ps.new_session = o.new_session;
     ps.interactive = o.shell || h.stdin_tty;
     ps.cwd = ps.project_dir;
@@ -638,6 +637,36 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     b.user_binds();
     ps.env = std::move(b.env);
     return ps;
+}
+
+void layer_network(ProjectSandbox& ps) {
+    policy::Policy base;
+    base.network = network_name(ps.network);
+    base.network_allow = ps.allow_net;
+    for (const policy::Policy& l : ps.layers) {
+        if (!l.wrote("network")) continue;
+        policy::Policy top; // the layer's network alone: its other keys are not ours here
+        top.network = l.network;
+        top.network_allow = l.network_allow;
+        top.network_allow_pos = l.network_allow_pos;
+        top.network_forward = l.network_forward;
+        top.network_forward_pos = l.network_forward_pos;
+        top.written = {"network"};
+        try {
+            policy::layer(base, top);
+        } catch (const policy::PolicyError& e) {
+            throw LaunchError(std::string("--policy ") + e.what());
+        }
+    }
+    // Layering never adds a forward (a layer may only forward what the base
+    // does, and launch forwards nothing): nothing else to carry over.
+    const std::string& n = base.network;
+    ps.network = n == "host"        ? Network::host
+                 : n == "private"   ? Network::private_stack
+                 : n == "allowlist" ? Network::allowlist
+                                    : Network::none; // loopback: nspawn's lo-only network
+    ps.allow_net =
+        ps.network == Network::allowlist ? base.network_allow : std::vector<std::string>{};
 }
 
 } // namespace burrow::project

@@ -36,8 +36,10 @@ const char* backend_name(Backend b); // "namespace", "container", "vm"
 // neither the host's loopback services nor its abstract unix sockets. host:
 // the host's network namespace, all of it (explicit, with a warning).
 // allowlist (--allow-net RULE): a network of its own whose only way out is
-// burrow's egress proxy, for the destinations the rules name (namespace
-// backend only, for now).
+// burrow's egress proxy, for the destinations the rules name (namespace and
+// container backends). The container's private network is nspawn's lo-only
+// one with that proxy in open mode (every destination but the host's
+// loopback; TCP and DNS only).
 enum class Network { none, private_stack, host, allowlist };
 const char* network_name(Network n); // "none", "private", "host", "allowlist"
 
@@ -145,6 +147,7 @@ struct LaunchOptions {
     // default ~/.claude.json. --no-seed: none.
     std::vector<std::string> seeds;
     bool no_seed = false;
+    std::vector<policy::Policy> layers; // --policy, loaded: ProjectSandbox::layers
 };
 
 // The host as the builder sees it; host_from_process() fills it for real,
@@ -178,6 +181,14 @@ struct LaunchError : std::runtime_error {
 // sandbox writes (tmp, local/*, agent/*) is not a real directory owned by
 // the caller (a symlink planted there is refused, never followed).
 ProjectSandbox build_project_sandbox(const LaunchOptions& opts, const HostInfo& host);
+
+// The container backend's network under its --policy layers (ps.layers),
+// by the policy files' layering rule (a layer only makes the network
+// stricter: host > private > allowlist > loopback > none; a layer's allow
+// rules must be allowed by what it narrows, its forwards forwarded by it).
+// Sets ps.network and ps.allow_net; loopback becomes none (nspawn's lo-only
+// network). Throws LaunchError ("--policy FILE:LINE:COL: ...").
+void layer_network(ProjectSandbox& ps);
 
 // "<basename>-<16 hex digits of a hash of the canonical path>"; the basename
 // is reduced to [A-Za-z0-9._-] so the id is always a plain file name.

@@ -313,7 +313,7 @@ class Proxy {
                std::function<void(std::string_view)> reply) {
         const auto q = dns::parse_query(msg);
         if (!q) return; // not a standard query: dropped, like a resolver would
-        if (!cfg_.egress->dns_only && !name_allowed(allow_, q->name, 0)) {
+        if (!dns_answered(*cfg_.egress, q->name)) {
             record_.refused("dns", q->name, "name not allowed", "dns " + q->name,
                             culprit(udp, from_port, udp ? 0 : 53));
             reply(dns::answer_with_rcode(msg, 3));
@@ -337,7 +337,9 @@ class Proxy {
                 reply(dns::answer_with_rcode(query_copy, 2));
                 return;
             }
-            if (!cfg_.egress->dns_only) record_.count("dns " + name, true);
+            // Open mode answers every name: a count for each would only
+            // crowd the refusals out of the summary.
+            if (!cfg_.egress->dns_only && !cfg_.egress->open) record_.count("dns " + name, true);
             remember(name, dns::answer_addresses(answer));
             std::string out(answer);
             out[0] = static_cast<char>(id >> 8); // the sandbox's id, not c-ares'
@@ -429,14 +431,17 @@ class Conn : public std::enable_shared_from_this<Conn> {
             return;
         }
         if (p_.cfg_.egress->dns_only) return reset(client_); // only DNS is steered
-        if (address_allowed(p_.allow_, dst_, port_)) {
+        const std::string* name = p_.cfg_.egress->open ? nullptr : p_.name_for(dst_, port_);
+        switch (steered_verdict(*p_.cfg_.egress, dst_, port_, name != nullptr)) {
+        case Verdict::allow:
             label_ = dest_;
             connect_out(false);
             return;
+        case Verdict::refuse:
+            return refuse("address not allowed", dest_);
+        case Verdict::sniff:
+            break;
         }
-        if (is_special(dst_)) return refuse("address not allowed", dest_);
-        const std::string* name = p_.name_for(dst_, port_);
-        if (!name) return refuse("address not allowed", dest_);
         // A candidate: connect while the client's first bytes come in.
         label_ = *name + ":" + std::to_string(port_);
         connect_out(true);
@@ -537,15 +542,17 @@ class Conn : public std::enable_shared_from_this<Conn> {
             ::inet_pton(a.family, host.c_str(), a.bytes.data());
             dst_ = a;
             dest_ = label_ = to_string(dst_, port_);
-            if (!address_allowed(p_.allow_, dst_, port_))
+            if (steered_verdict(*p_.cfg_.egress, dst_, port_, false) != Verdict::allow)
                 return refuse_request("address not allowed");
             return connect_for_request(false);
         }
         const std::string name = normal_name(host);
         dest_ = label_ = name + ":" + std::to_string(port_);
-        if (!name_allowed(p_.allow_, name, port_)) return refuse_request("name not allowed");
+        const bool open = p_.cfg_.egress->open;
+        if (!open && !name_allowed(p_.allow_, name, port_))
+            return refuse_request("name not allowed");
         p_.upstream_.resolve(
-            name, [self = shared_from_this(), name](int status, std::vector<Addr> addrs) {
+            name, [self = shared_from_this(), name, open](int status, std::vector<Addr> addrs) {
                 if (status == ARES_EDESTRUCTION) return;
                 self->p_.remember(name, addrs);
                 const Addr* use = nullptr;
@@ -559,7 +566,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
                     return self->refuse_request("resolves to a loopback or special address");
                 }
                 self->dst_ = *use;
-                self->connect_for_request(true);
+                self->connect_for_request(!open); // open: no name to check
             });
     }
 

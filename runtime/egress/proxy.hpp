@@ -13,6 +13,9 @@
 //    the bytes both ways (splice(2) through a pipe: no copy into user
 //    space). Refused: a reset, and a denial record.
 //  * forward listeners: spliced to the caller's loopback at the same port.
+//  * open mode (Egress::open): every name resolved, every destination but
+//    the special ones (loopback...) allowed and spliced at once.
+//    (rules.hpp steered_verdict / dns_answered hold each decision.)
 //
 // Denials: "burrow: net: refused ..." on stderr, or one JSON object a line
 // on the JSON status fd. Counts per destination are handed back at the end.

@@ -115,4 +115,17 @@ const EgressRule* address_allowed(const std::vector<EgressRule>& allow, const Ad
     return nullptr;
 }
 
+Verdict steered_verdict(const Egress& e, const Addr& a, uint16_t port, bool name_known) {
+    if (address_allowed(e.allow, a, port)) return Verdict::allow;
+    // Loopback and the like only by an address rule, never through a name
+    // (DNS rebinding) nor in open mode (the caller's loopback services).
+    if (is_special(a)) return Verdict::refuse;
+    if (e.open) return Verdict::allow;
+    return name_known ? Verdict::sniff : Verdict::refuse;
+}
+
+bool dns_answered(const Egress& e, std::string_view name) {
+    return e.dns_only || e.open || name_allowed(e.allow, name, 0) != nullptr;
+}
+
 } // namespace burrow::egress

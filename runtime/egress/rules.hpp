@@ -47,4 +47,14 @@ const EgressRule* name_allowed(const std::vector<EgressRule>& allow, std::string
 const EgressRule* address_allowed(const std::vector<EgressRule>& allow, const Addr& a,
                                   uint16_t port);
 
+// What the proxy does with a steered connection to a:port before the
+// client sends anything: connect and splice at once, refuse it, or connect
+// while it waits for the client's name claim (TLS SNI, HTTP Host).
+// name_known: the resolver handed `a` out for a name allowed at `port`.
+// Egress::open allows every destination that is not special.
+enum class Verdict { allow, refuse, sniff };
+Verdict steered_verdict(const Egress& e, const Addr& a, uint16_t port, bool name_known);
+// Whether the resolver answers `name` from the caller's side (else NXDOMAIN).
+bool dns_answered(const Egress& e, std::string_view name);
+
 } // namespace burrow::egress

@@ -4,7 +4,7 @@
 // binary, it is also the in-container helper (__container-exec).
 //
 //   container_driver [--project DIR] [--uid N] [--gid N] [--cwd DIR]
-//       [--hostname H] [--no-network] [--env NAME=VALUE]... [--sudo]
+//       [--hostname H] [--no-network | --host-network] [--env NAME=VALUE]... [--sudo]
 //       [--nspawn PATH] [--bind SRC:DEST] [--ro-bind SRC:DEST]
 //       [--dev-bind SRC:DEST] [--tmpfs DEST[:MODE]] [--dir DEST]
 //       [--copy SRC:DEST] ... -- COMMAND [ARG...]
@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
         }
         if (a == "--no-network") {
             ps.network = burrow::project::Network::none;
+            continue;
+        }
+        if (a == "--host-network") { // else the default: the container's private network
+            ps.network = burrow::project::Network::host;
             continue;
         }
         if (a == "--sudo") {

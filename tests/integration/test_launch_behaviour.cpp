@@ -140,24 +140,63 @@ std::string machine_address() {
 
 } // namespace
 
-// Issue 15: by default the namespace backend and a vm have a network of
-// their own (a user-mode stack: pasta, else slirp4netns; passt), with an
-// interface besides lo but no way to the host's loopback; the container's
-// default is still the host's network. --network host is the explicit
-// opt-in (with a warning), --no-network nothing at all.
+// Issue 15: by default every backend has a network of its own with no way
+// to the host's loopback: the namespace backend and a vm through a user-mode
+// stack (pasta, else slirp4netns; passt), with an interface besides lo; the
+// container through nspawn's lo-only network, which burrow's egress proxy
+// steers in open mode (this machine's own address is reached, a special
+// address is refused and named, 127.0.0.1 is the container's own, UDP
+// other than DNS is dropped).
+// --network host is the explicit opt-in (with a warning), --no-network
+// nothing at all.
 BOOST_AUTO_TEST_CASE(network_modes_and_the_hosts_loopback) {
     Host h;
     Listener l;
     const std::string connect = "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(l.port);
     const std::string b = ltest::backend();
-    // The default network has an interface besides lo (a route out), and
-    // (but for the container's) no way to the host's loopback. One launch:
-    // under TCG each vm boot costs CI seconds.
-    Result def = h.run(h.launch_args(
-        {},
-        {"bash", "-c", "grep : /proc/net/dev | grep -qv '^ *lo:' && echo has-nic; " + connect}));
-    BOOST_TEST(def.code() == (b == "container" ? 0 : 1), def.describe());
-    BOOST_TEST(def.out == "has-nic\n", def.describe());
+    const std::string has_nic = "grep : /proc/net/dev | grep -qv '^ *lo:' && echo has-nic; ";
+    // One launch: under TCG each vm boot costs CI seconds.
+    if (b == "container") {
+        const std::string addr = machine_address();
+        BOOST_TEST_REQUIRE(!addr.empty(), "no non-loopback IPv4 address on this machine");
+        Listener m(::inet_addr(addr.c_str()));
+        // A UDP datagram to this machine's address must not arrive.
+        const int u = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        BOOST_TEST_REQUIRE(u >= 0);
+        sockaddr_in ua{};
+        ua.sin_family = AF_INET;
+        ua.sin_addr.s_addr = ::inet_addr(addr.c_str());
+        BOOST_TEST_REQUIRE(::bind(u, reinterpret_cast<sockaddr*>(&ua), sizeof ua) == 0);
+        socklen_t ulen = sizeof ua;
+        ::getsockname(u, reinterpret_cast<sockaddr*>(&ua), &ulen);
+        // The proxy accepts every connection first: a live one makes the
+        // read time out (142), a refused one is reset (1) and named, as a
+        // special address (here link-local: a cloud's metadata service) is.
+        // 127.0.0.1 is the container's own loopback: the host's listener
+        // is not there (connection refused). A datagram is dropped (EPERM).
+        Result def = h.run(h.launch_args(
+            {},
+            {"bash", "-c",
+             has_nic + "echo x 2>/dev/null > /dev/udp/" + addr + "/" +
+                 std::to_string(ntohs(ua.sin_port)) + " || echo udp-dropped; exec 5<>/dev/tcp/" +
+                 addr + "/" + std::to_string(m.port) +
+                 "; read -t 1 x <&5; echo machine=$?; exec 4<>/dev/tcp/169.254.169.254/80; "
+                 "read -t 5 z <&4; echo link-local=$?; " +
+                 connect + " 2>/dev/null || echo loopback-refused"}));
+        BOOST_TEST(def.code() == 0, def.describe());
+        BOOST_TEST(def.out == "udp-dropped\nmachine=142\nlink-local=1\nloopback-refused\n",
+                   def.describe());
+        BOOST_TEST(def.err.find("burrow: net: refused connect 169.254.169.254:80 (address not "
+                                "allowed)") != std::string::npos,
+                   def.describe());
+        char buf[16];
+        BOOST_TEST(::recv(u, buf, sizeof buf, 0) < 0, "a UDP datagram got out");
+        ::close(u);
+    } else {
+        Result def = h.run(h.launch_args({}, {"bash", "-c", has_nic + connect}));
+        BOOST_TEST(def.code() == 1, def.describe());
+        BOOST_TEST(def.out == "has-nic\n", def.describe());
+    }
     if (b != "vm") {
         // (A vm without a network has no NIC at all: integration.vm.)
         Result off = h.run(h.launch_args({"--no-network"}, {"bash", "-c", connect}));
@@ -189,13 +228,12 @@ BOOST_AUTO_TEST_CASE(allow_net_bad_input_and_the_hosts_loopback) {
                bad.describe());
     BOOST_TEST(!fs::exists(h.state_root()));
     BOOST_TEST(!fs::exists(h.registry()));
-    if (b == "container" || b == "vm") {
-        // The container's allowlist: nspawn's private network steered by the
-        // egress proxy from outside; a vm's: passt runs in a network
-        // namespace the proxy steers, so its connections for the guest are
-        // held to the rules. A listener on this machine's own address at the
-        // rule's port is reached (its read times out: > 128); another port
-        // is reset at once (read fails: 1) and named.
+    if (b == "vm") {
+        // A vm's allowlist: passt runs in a network namespace the egress
+        // proxy steers, so its connections for the guest are held to the
+        // rules. A listener on this machine's own address at the rule's
+        // port is reached (its read times out: > 128); another port is
+        // reset at once (read fails: 1) and named.
         const std::string addr = machine_address();
         BOOST_TEST_REQUIRE(!addr.empty(), "no non-loopback IPv4 address on this machine");
         Listener ok(::inet_addr(addr.c_str())), no(::inet_addr(addr.c_str()));
@@ -212,13 +250,59 @@ BOOST_AUTO_TEST_CASE(allow_net_bad_input_and_the_hosts_loopback) {
                        std::string::npos,
                    r.describe());
         // Nor is passt left (its log is in the launch's run dir).
-        if (b == "vm") BOOST_TEST(btest::processes_with(h.run_dir + "/").empty());
-        // A --policy layer's allowlist is still refused there.
+        BOOST_TEST(btest::processes_with(h.run_dir + "/").empty());
+        // A --policy layer's allowlist is refused there: dropping it would
+        // let everything out.
         write_file(h.dir / "allow.toml", "[network]\nallow = [\"a.test:443\"]\n");
         r = h.run(h.launch_args({"--policy", h.dir / "allow.toml"}, {"true"}));
         BOOST_TEST(r.code() == 125, r.describe());
         BOOST_TEST(r.err == "burrow: launch: --policy " + h.dir / "allow.toml" +
-                                ": network allowlist: not supported by the " + b + " backend yet\n",
+                                ": network allowlist: not supported by the vm backend yet\n",
+                   r.describe());
+        BOOST_TEST(!fs::exists(h.state_root()));
+        return;
+    }
+    if (b == "container") {
+        // The container's allowlist: nspawn's private network steered by the
+        // egress proxy from outside. A listener on this machine's own
+        // address at an allowed port is reached (its read times out: > 128);
+        // another is reset at once (read fails: 1) and named. Both ports
+        // are --allow-net's, but a --policy layer narrows the list to the
+        // first. The CONNECT endpoint ($HTTPS_PROXY) holds to the same list.
+        const std::string addr = machine_address();
+        BOOST_TEST_REQUIRE(!addr.empty(), "no non-loopback IPv4 address on this machine");
+        Listener ok(::inet_addr(addr.c_str())), no(::inet_addr(addr.c_str()));
+        const std::string okp = addr + ":" + std::to_string(ok.port);
+        const std::string nop = addr + ":" + std::to_string(no.port);
+        write_file(h.dir / "narrow.toml", "[network]\nallow = [\"" + okp + "\"]\n");
+        const std::string tcp = "/dev/tcp/" + addr + "/";
+        auto connect_via_proxy = [](const std::string& fd, const std::string& dest) {
+            return "exec " + fd + "<>/dev/tcp/127.0.0.1/${HTTPS_PROXY##*:}; printf 'CONNECT " +
+                   dest + " HTTP/1.1\\r\\nHost: " + dest + "\\r\\n\\r\\n' >&" + fd +
+                   "; read -t 5 l <&" + fd + "; echo \"proxy ${l%?}\"; ";
+        };
+        Result r = h.run(h.launch_args(
+            {"--allow-net", okp, "--allow-net", nop, "--policy", h.dir / "narrow.toml"},
+            {"bash", "-c",
+             "echo $HTTPS_PROXY; exec 3<>" + tcp + std::to_string(ok.port) +
+                 "; read -t 1 x <&3; echo ok=$?; exec " + "4<>" + tcp + std::to_string(no.port) +
+                 "; read -t 5 y <&4; echo no=$?; " + connect_via_proxy("6", okp) +
+                 connect_via_proxy("7", nop)}));
+        BOOST_TEST(r.code() == 0, r.describe());
+        BOOST_TEST(r.out == "http://127.0.0.1:3128\nok=142\nno=1\n"
+                            "proxy HTTP/1.1 200 Connection established\n"
+                            "proxy HTTP/1.1 403 Forbidden\n",
+                   r.describe());
+        BOOST_TEST(r.err.find("burrow: net: refused connect " + nop + " (address not allowed)") !=
+                       std::string::npos,
+                   r.describe());
+        // A layer cannot widen the network: the default private one does
+        // not reach the host's loopback, so neither may a layer's rule.
+        write_file(h.dir / "wide.toml", "[network]\nallow = [\"127.0.0.1:5432\"]\n");
+        r = h.run(h.launch_args({"--policy", h.dir / "wide.toml"}, {"true"}));
+        BOOST_TEST(r.code() == 125, r.describe());
+        BOOST_TEST(r.err.find("127.0.0.1:5432\" reaches the caller's loopback") !=
+                       std::string::npos,
                    r.describe());
         return;
     }

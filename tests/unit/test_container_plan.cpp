@@ -79,7 +79,8 @@ BOOST_AUTO_TEST_CASE(argv_for_a_project_sandbox) {
           "--bind-ro=/home/u/.config/git:/home/u/.config/git",
           "--bind-ro=/home/u/.claude.json:/run/.burrow-container/copy/0"})
         BOOST_TEST(has(a, f), f);
-    BOOST_TEST(!has(a, "--private-network"));
+    // The default network: nspawn's lo-only one, which the egress proxy steers.
+    BOOST_TEST(has(a, "--private-network"));
     // The builder's system share of /usr is the root's own bind, once.
     BOOST_TEST(std::count(a.begin(), a.end(), "--bind-ro=/usr:/usr") == 1);
     // The command follows "--" as the helper's, never nspawn's own argv.
@@ -103,6 +104,46 @@ BOOST_AUTO_TEST_CASE(flags_follow_the_sandbox) {
     BOOST_TEST(has(plan.argv, "--console=interactive"));
     BOOST_TEST(has(plan.argv, "--register=yes"));
     BOOST_TEST(!has(plan.argv, "--keep-unit"));
+}
+
+// Every network but none and host is nspawn's lo-only one steered by the
+// egress proxy: the command waits for it ("ready"). Only the allowlist has
+// the CONNECT endpoint, at the port the proxy is started with.
+BOOST_AUTO_TEST_CASE(network_modes_in_the_plan) {
+    auto env_has = [](const container::Plan& p, const std::string& e) {
+        return std::find(p.spec.env.begin(), p.spec.env.end(), e) != p.spec.env.end();
+    };
+    auto ps = sandbox();
+    auto plan = container::plan_container(ps, input());
+    BOOST_TEST(plan.spec.net_ready_path == "/run/.burrow-container-status/net");
+    BOOST_TEST(!env_has(plan, "HTTPS_PROXY=http://127.0.0.1:3128"));
+    Egress eg = container::container_egress(ps, nullptr);
+    BOOST_TEST(eg.enabled);
+    BOOST_TEST(eg.open);
+    BOOST_TEST(eg.connect_proxy_port == 0);
+
+    ps.network = project::Network::allowlist;
+    ps.allow_net = {"API.example.com:443"};
+    plan = container::plan_container(ps, input());
+    BOOST_TEST(has(plan.argv, "--private-network"));
+    BOOST_TEST(plan.spec.net_ready_path == "/run/.burrow-container-status/net");
+    BOOST_TEST(env_has(plan, "HTTPS_PROXY=http://127.0.0.1:3128"));
+    BOOST_TEST(env_has(plan, "https_proxy=http://127.0.0.1:3128"));
+    BOOST_TEST(env_has(plan, "NO_PROXY=localhost,127.0.0.1,::1"));
+    eg = container::container_egress(ps, nullptr);
+    BOOST_TEST(eg.enabled);
+    BOOST_TEST(!eg.open);
+    BOOST_TEST(eg.connect_proxy_port == 3128);
+    BOOST_REQUIRE(eg.allow.size() == 1u);
+    BOOST_TEST(eg.allow[0].name == "api.example.com");
+
+    for (auto n : {project::Network::host, project::Network::none}) {
+        ps.network = n;
+        plan = container::plan_container(ps, input());
+        BOOST_TEST(has(plan.argv, "--private-network") == (n == project::Network::none));
+        BOOST_TEST(plan.spec.net_ready_path.empty());
+        BOOST_TEST(!container::container_egress(ps, nullptr).enabled);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(spec_for_the_helper) {

@@ -148,6 +148,40 @@ BOOST_AUTO_TEST_CASE(special_addresses_are_reached_only_by_address_rules) {
     BOOST_TEST(to_string(addr("2001:db8::1"), 443) == "[2001:db8::1]:443");
 }
 
+// The allowlist: an address rule lets through at once; an address the
+// resolver handed out for an allowed name waits for the client's name
+// claim; anything else, and a special address without an address rule, is
+// refused. Open mode (the container's private network): every ordinary
+// destination at once, special ones still only by an address rule, every
+// name resolved.
+BOOST_AUTO_TEST_CASE(steered_verdicts_allowlist_and_open) {
+    Egress e;
+    e.enabled = true;
+    e.allow = {name_rule("api.example.com", 443), addr_rule("10.1.2.0", 24, 5432),
+               addr_rule("127.0.0.1", 32, 8080)};
+    BOOST_TEST((steered_verdict(e, addr("10.1.2.9"), 5432, false) == Verdict::allow));
+    BOOST_TEST((steered_verdict(e, addr("10.1.2.9"), 5433, false) == Verdict::refuse));
+    BOOST_TEST((steered_verdict(e, addr("192.0.2.1"), 443, true) == Verdict::sniff));
+    BOOST_TEST((steered_verdict(e, addr("192.0.2.1"), 443, false) == Verdict::refuse));
+    BOOST_TEST((steered_verdict(e, addr("127.0.0.1"), 443, true) == Verdict::refuse));
+    BOOST_TEST((steered_verdict(e, addr("127.0.0.1"), 8080, false) == Verdict::allow));
+    BOOST_TEST(dns_answered(e, "api.example.com"));
+    BOOST_TEST(!dns_answered(e, "other.test"));
+
+    e.open = true;
+    BOOST_TEST((steered_verdict(e, addr("192.0.2.1"), 443, false) == Verdict::allow));
+    BOOST_TEST((steered_verdict(e, addr("2001:db8::1"), 22, false) == Verdict::allow));
+    BOOST_TEST((steered_verdict(e, addr("10.1.2.9"), 5433, false) == Verdict::allow));
+    for (const char* s : {"127.0.0.1", "127.0.0.53", "::1", "0.0.0.0", "169.254.169.254",
+                          "224.0.0.251", "fe80::1", "::ffff:127.0.0.1"})
+        BOOST_TEST((steered_verdict(e, addr(s), 80, true) == Verdict::refuse), s);
+    BOOST_TEST((steered_verdict(e, addr("127.0.0.1"), 8080, false) == Verdict::allow));
+    BOOST_TEST(dns_answered(e, "other.test"));
+    e.allow.clear();
+    BOOST_TEST((steered_verdict(e, addr("198.51.100.7"), 443, false) == Verdict::allow));
+    BOOST_TEST((steered_verdict(e, addr("127.0.0.1"), 8080, false) == Verdict::refuse));
+}
+
 BOOST_AUTO_TEST_CASE(sni_of_a_client_hello) {
     const std::string hello = client_hello("API.example.com");
     Sniffed s = sniff(hello);

@@ -145,7 +145,10 @@ BOOST_FIXTURE_TEST_CASE(network_modes_per_backend, Fixture) {
     };
     BOOST_TEST((net(Backend::ns, "") == Network::private_stack));
     BOOST_TEST((net(Backend::vm, "") == Network::private_stack));
-    BOOST_TEST((net(Backend::container, "") == Network::host));
+    // The container's: nspawn's lo-only network steered by burrow's proxy.
+    BOOST_TEST((net(Backend::container, "") == Network::private_stack));
+    BOOST_TEST((net(Backend::container, "private") == Network::private_stack));
+    BOOST_TEST((net(Backend::container, "host") == Network::host));
     BOOST_TEST((net(Backend::ns, "host") == Network::host));
     BOOST_TEST((net(Backend::ns, "none") == Network::none));
     BOOST_TEST((net(Backend::ns, "", true) == Network::none));
@@ -162,8 +165,6 @@ BOOST_FIXTURE_TEST_CASE(network_modes_per_backend, Fixture) {
     };
     BOOST_TEST(error(Backend::vm, "host") == "--network host: a vm's network is passt's, never "
                                              "the host's namespace (use private or none)");
-    BOOST_TEST(error(Backend::container, "private") ==
-               "--network private: not available for the container backend yet (host or none)");
     BOOST_TEST(error(Backend::ns, "wifi") == "--network wifi: expected private, host or none");
     BOOST_TEST(error(Backend::ns, "host", true) ==
                "--no-network and --network host contradict each other");
@@ -213,6 +214,68 @@ BOOST_FIXTURE_TEST_CASE(allow_net_rules, Fixture) {
                "network)");
     // Nothing was created for the refused launches.
     BOOST_TEST(!fs::exists(root / "state"));
+}
+
+// The container takes its --policy layers' network by the policy files'
+// layering rule: a layer only narrows it (host > private > allowlist >
+// loopback > none), its rules must be allowed by what it narrows, and it
+// cannot forward what launch does not. The namespace backend layers the
+// whole policy later (launcher/namespace), so its ps.network stays.
+BOOST_FIXTURE_TEST_CASE(container_layers_narrow_the_network, Fixture) {
+    auto layer = [](std::string mode, std::vector<std::string> allow,
+                    std::vector<std::string> forward = {}) {
+        burrow::policy::Policy l;
+        l.network = std::move(mode);
+        l.network_allow = std::move(allow);
+        l.network_forward = std::move(forward);
+        l.written = {"network"};
+        return l;
+    };
+    auto build = [&](Backend b, std::vector<burrow::policy::Policy> layers,
+                     std::vector<std::string> allow_net = {}, std::string network = "") {
+        LaunchOptions o = opts();
+        o.backend = b;
+        o.layers = std::move(layers);
+        o.allow_net = std::move(allow_net);
+        o.network = std::move(network);
+        return build_project_sandbox(o, host);
+    };
+    auto error = [&](auto&&... a) -> std::string {
+        try {
+            build(a...);
+        } catch (const LaunchError& e) {
+            return e.what();
+        }
+        return "";
+    };
+    ProjectSandbox ps = build(Backend::container, {layer("allowlist", {"a.test:443"})});
+    BOOST_TEST((ps.network == Network::allowlist));
+    BOOST_TEST(ps.allow_net == std::vector<std::string>{"a.test:443"});
+    ps = build(Backend::container, {layer("allowlist", {"a.test:443", "b.test"})},
+               {"*.test", "c.test"});
+    BOOST_TEST((ps.network == Network::allowlist));
+    BOOST_TEST(ps.allow_net == (std::vector<std::string>{"a.test:443", "b.test"}));
+    ps = build(Backend::container, {layer("host", {})});
+    BOOST_TEST((ps.network == Network::private_stack)); // looser: the base stays
+    ps = build(Backend::container, {layer("private", {})}, {}, "host");
+    BOOST_TEST((ps.network == Network::private_stack));
+    ps = build(Backend::container, {layer("loopback", {})});
+    BOOST_TEST((ps.network == Network::none));
+    BOOST_TEST(ps.allow_net.empty());
+    ps = build(Backend::ns, {layer("allowlist", {"a.test:443"})});
+    BOOST_TEST((ps.network == Network::private_stack));
+    BOOST_TEST(error(Backend::container, std::vector{layer("allowlist", {"b.test:443"})},
+                     std::vector<std::string>{"a.test"}, "") ==
+               "--policy network.allow: \"b.test:443\" is not in the base policy's allowlist (a "
+               "layer may only narrow it)");
+    BOOST_TEST(error(Backend::container, std::vector{layer("allowlist", {"127.0.0.1:5432"})},
+                     std::vector<std::string>{}, "") ==
+               "--policy network.allow: \"127.0.0.1:5432\" reaches the caller's loopback, which "
+               "the base policy's network (\"private\") does not");
+    BOOST_TEST(error(Backend::container, std::vector{layer("allowlist", {"a.test"}, {"tcp:5432"})},
+                     std::vector<std::string>{}, "") ==
+               "--policy network.forward: \"tcp:5432\" is not forwarded by the base policy (a "
+               "layer may only narrow the network)");
 }
 
 // The namespace backend turns --allow-net into the runtime's egress

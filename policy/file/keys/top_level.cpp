@@ -206,32 +206,8 @@ UserNet private_network_helper() {
 // "allowlist": no user-mode stack; the runtime's egress proxy (runtime/egress/)
 // is the only way out, for what the rules name. "private" with forward: the
 // stack's own way out, plus the forwarded ports (egress stays disabled).
-// Programs steer through the allowlist without any setting; those that
-// prefer a proxy (git, pip, npm, Go's net/http with HTTPS_PROXY) get the
-// proxy's CONNECT endpoint on the sandbox's own loopback, held to the same
-// rules. Port 3128 (a proxy's customary one) unless a forward takes it; a
-// variable the policy sets itself is left alone. HTTP_PROXY stays unset:
-// plain http is steered, and a CONNECT endpoint is all the proxy speaks.
-void offer_connect_proxy(Sandbox& sb) {
-    uint16_t port = 3128;
-    auto taken = [&](uint16_t q) {
-        for (const auto& f : sb.egress.forward)
-            if (f.port == q) return true;
-        return false;
-    };
-    while (taken(port)) ++port;
-    sb.egress.connect_proxy_port = port;
-    const std::string url = "http://127.0.0.1:" + std::to_string(port);
-    auto set_default = [&](const std::string& name, const std::string& value) {
-        for (const auto& e : sb.proc.env)
-            if (e.compare(0, name.size() + 1, name + "=") == 0) return;
-        sb.proc.env.push_back(name + "=" + value);
-    };
-    set_default("HTTPS_PROXY", url);
-    set_default("https_proxy", url);
-    set_default("NO_PROXY", "localhost,127.0.0.1,::1");
-    set_default("no_proxy", "localhost,127.0.0.1,::1");
-}
+// The CONNECT endpoint and its variables: offer_connect_proxy
+// (policy/network/egress_rules.hpp), shared with the container backend.
 
 // Whether the caller's resolver is on its loopback (systemd-resolved's
 // 127.0.0.53, a local dnsmasq): a user-mode stack cannot reach it from the
@@ -266,7 +242,7 @@ void resolve_network(const Policy& p, Sandbox& sb) {
         for (const auto& r : p.network_allow) sb.egress.allow.push_back(parse_egress_rule(r));
     }
     for (const auto& f : p.network_forward) sb.egress.forward.push_back(parse_forward(f));
-    if (sb.egress.enabled) offer_connect_proxy(sb);
+    if (sb.egress.enabled) offer_connect_proxy(sb.egress, sb.proc.env);
 }
 
 template <auto M> void id(const Decode&, const Node& n, Policy& p, std::string_view k) {
