@@ -259,7 +259,6 @@ BOOST_AUTO_TEST_CASE(allow_net_bad_input_and_the_hosts_loopback) {
         BOOST_TEST(r.err == "burrow: launch: --policy " + h.dir / "allow.toml" +
                                 ": network allowlist: not supported by the vm backend yet\n",
                    r.describe());
-        BOOST_TEST(!fs::exists(h.state_root()));
         return;
     }
     if (b == "container") {
