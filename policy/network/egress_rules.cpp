@@ -219,6 +219,10 @@ void offer_connect_proxy(Egress& egress, std::vector<std::string>& env) {
     };
     set_default("HTTPS_PROXY", url);
     set_default("https_proxy", url);
+    // Plain http through the same endpoint (absolute-form requests), for
+    // programs that send http:// URLs to a proxy when they have one.
+    set_default("HTTP_PROXY", url);
+    set_default("http_proxy", url);
     set_default("NO_PROXY", "localhost,127.0.0.1,::1");
     set_default("no_proxy", "localhost,127.0.0.1,::1");
 }

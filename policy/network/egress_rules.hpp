@@ -45,8 +45,8 @@ bool reaches_loopback(const EgressRule& rule);
 // HTTPS_PROXY): the egress proxy's CONNECT endpoint on the sandbox's own
 // loopback, held to the same rules. Sets egress.connect_proxy_port (3128, a
 // proxy's customary port, unless a forward takes it) and adds HTTPS_PROXY,
-// https_proxy, NO_PROXY and no_proxy to env ("NAME=value") unless env sets
-// them already. Policy files' allowlist and the container backend's.
+// https_proxy, HTTP_PROXY, http_proxy, NO_PROXY and no_proxy to env
+// ("NAME=value") unless env sets them already. Policy files' allowlist and the container backend's.
 void offer_connect_proxy(Egress& egress, std::vector<std::string>& env);
 
 } // namespace burrow::policy

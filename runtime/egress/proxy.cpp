@@ -14,6 +14,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -508,34 +509,73 @@ class Conn : public std::enable_shared_from_this<Conn> {
         http_error("403 Forbidden");
     }
 
+    // host[:port] or [v6][:port]; without a port `default_port` (0: one is
+    // required). false: malformed.
+    static bool split_authority(const std::string& authority, uint16_t default_port,
+                                std::string& host, uint16_t& port) {
+        std::string port_text;
+        if (!authority.empty() && authority[0] == '[') {
+            const auto close = authority.find(']');
+            if (close == std::string::npos) return false;
+            host = authority.substr(1, close - 1);
+            if (close + 1 < authority.size()) {
+                if (authority[close + 1] != ':') return false;
+                port_text = authority.substr(close + 2);
+            } else if (default_port == 0) {
+                return false;
+            }
+        } else {
+            const auto colon = authority.rfind(':');
+            if (colon == std::string::npos && default_port == 0) return false;
+            host = authority.substr(0, colon);
+            if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+        }
+        if (host.empty() || host.find_first_of("@/ ") != std::string::npos) return false;
+        if (port_text.empty() && default_port != 0) {
+            port = default_port;
+            return authority.back() != ':';
+        }
+        if (port_text.empty() || port_text.size() > 5 ||
+            port_text.find_first_not_of("0123456789") != std::string::npos)
+            return false;
+        const unsigned long n = std::stoul(port_text);
+        if (n == 0 || n > 65535) return false;
+        port = static_cast<uint16_t>(n);
+        return true;
+    }
+
     // head_[0, end) is the request head; what follows is the tunnel's.
+    // "CONNECT host:port" opens a tunnel (HTTPS_PROXY); an absolute-form
+    // request for plain http ("GET http://host[:port]/path", HTTP_PROXY) is
+    // passed on as it is, whole, to that host, which must accept the
+    // absolute form (RFC 9112 3.2.2). Later requests on the same connection
+    // go to the same host whatever they name: they reach nothing else.
     void request(std::size_t end) {
         timer_.cancel();
+        const std::string whole_head = head_.substr(0, end);
         const std::string line = head_.substr(0, head_.find("\r\n"));
         head_.erase(0, end);
         const auto sp1 = line.find(' '), sp2 = line.rfind(' ');
         if (sp1 == std::string::npos || sp2 <= sp1 || line.compare(sp2 + 1, 7, "HTTP/1.") != 0)
             return http_error("400 Bad Request");
-        if (line.substr(0, sp1) != "CONNECT") return http_error("405 Method Not Allowed");
+        const std::string method = line.substr(0, sp1);
         const std::string target = line.substr(sp1 + 1, sp2 - sp1 - 1);
         std::string host;
-        std::string port_text;
-        if (!target.empty() && target[0] == '[') {
-            const auto close = target.find("]:");
-            if (close == std::string::npos) return http_error("400 Bad Request");
-            host = target.substr(1, close - 1);
-            port_text = target.substr(close + 2);
+        if (method == "CONNECT") {
+            if (!split_authority(target, 0, host, port_)) return http_error("400 Bad Request");
         } else {
-            const auto colon = target.rfind(':');
-            if (colon == std::string::npos) return http_error("400 Bad Request");
-            host = target.substr(0, colon);
-            port_text = target.substr(colon + 1);
+            constexpr std::string_view scheme = "http://";
+            std::string lower = target.substr(0, scheme.size());
+            for (char& c : lower)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (lower != scheme) return http_error("405 Method Not Allowed");
+            const std::string rest = target.substr(scheme.size());
+            if (!split_authority(rest.substr(0, rest.find_first_of("/?#")), 80, host, port_))
+                return http_error("400 Bad Request");
+            // Sent upstream first, before what followed it from the client.
+            head_.insert(0, whole_head);
+            forwarding_ = true;
         }
-        if (host.empty() || port_text.empty() || port_text.size() > 5 ||
-            port_text.find_first_not_of("0123456789") != std::string::npos ||
-            std::stoul(port_text) == 0 || std::stoul(port_text) > 65535)
-            return http_error("400 Bad Request");
-        port_ = static_cast<uint16_t>(std::stoul(port_text));
         if (is_ip_literal(host)) {
             Addr a;
             a.family = host.find(':') == std::string::npos ? AF_INET : AF_INET6;
@@ -576,6 +616,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
         connect_upstream([self = shared_from_this(), check_name](error_code ec) {
             if (ec) return self->http_error("502 Bad Gateway");
             self->connected_ = true;
+            if (self->forwarding_) { // the request itself goes first, no tunnel
+                self->decided_ = self->allowed_ = true;
+                return self->maybe_start();
+            }
             auto ok = std::make_shared<std::string>("HTTP/1.1 200 Connection established\r\n\r\n");
             asio::async_write(self->client_, asio::buffer(*ok),
                               [self, ok, check_name](error_code ec2, std::size_t) {
@@ -857,6 +901,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
     uint16_t port_ = 0;
     std::string dest_, label_, head_;
     bool decided_ = false, allowed_ = false, connected_ = false, started_ = false, reading_ = false;
+    bool forwarding_ = false; // an absolute-form http request, passed on whole
     std::shared_ptr<std::size_t> live_;
     Pipe pipes_[2];
     std::array<uint8_t, 2> len_{};

@@ -124,7 +124,7 @@ expect_log() {
 }
 
 # probe_ok OUTPUT_FILE WHAT: every check printed ok, all of them ran.
-nchecks=24
+nchecks=27
 probe_ok() {
     local n_ok n_fail
     n_ok=$(grep -c '^CHECK [^ ]* ok: ' "$1")
@@ -227,6 +227,7 @@ else
         'burrow: net: refused connect 10\.77\.0\.2:8080 \(.*other\.test.*\)' \
         'burrow: net: refused connect 10\.77\.0\.1:8081 \(address not allowed\)' \
         'burrow: net: refused connect other\.test:8443 \(name not allowed\) pid=[0-9]+ comm=curl$' \
+        'burrow: net: refused connect other\.test:8080 \(name not allowed\) pid=[0-9]+ comm=curl$' \
         'burrow: net: refused connect \[fd77::3\]:7003 \(address not allowed\)'; do
         grep -qE "^$line" "$T/err" || missing="${missing:-}    ^$line"$'\n'
     done

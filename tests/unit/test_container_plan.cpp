@@ -129,6 +129,7 @@ BOOST_AUTO_TEST_CASE(network_modes_in_the_plan) {
     BOOST_TEST(plan.spec.net_ready_path == "/run/.burrow-container-status/net");
     BOOST_TEST(env_has(plan, "HTTPS_PROXY=http://127.0.0.1:3128"));
     BOOST_TEST(env_has(plan, "https_proxy=http://127.0.0.1:3128"));
+    BOOST_TEST(env_has(plan, "http_proxy=http://127.0.0.1:3128"));
     BOOST_TEST(env_has(plan, "NO_PROXY=localhost,127.0.0.1,::1"));
     eg = container::container_egress(ps, nullptr);
     BOOST_TEST(eg.enabled);

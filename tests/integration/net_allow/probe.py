@@ -219,6 +219,25 @@ got = "works" if r.returncode == 0 else ("refused" if "403" in r.stderr else
 report("m.proxy-other", " ".join(cmd) + " --insecure https://other.test:8443/ (HTTPS_PROXY as set)",
        pick(REFUSED), got, (r.stdout + r.stderr).strip())
 
+# m. Plain http through the same endpoint (HTTP_PROXY): curl sends the
+#    absolute-form request there; an allowed name's server answers it, any
+#    other name is a 403. The server sees the request (log "req 8080
+#    host=allowed.test"), the refused one never reaches it (net_allow.sh).
+hproxy = os.environ.get("HTTP_PROXY", "")
+report("m.http-proxy-variable", "HTTP_PROXY", pick(("set", "unset")),
+       "set" if hproxy == proxy and proxy else "unset", hproxy)
+r = subprocess.run(cmd + ["-v", "http://allowed.test:8080/"], capture_output=True, text=True)
+via = "GET http://allowed.test:8080/" in r.stderr
+got = "works" if r.returncode == 0 and r.stdout.strip() == "host=allowed.test" and \
+    via == sandbox else "exit %d" % r.returncode
+report("m.http-proxy-allowed", " ".join(cmd) + " http://allowed.test:8080/ (HTTP_PROXY as set)",
+       "works", got, "through the proxy" if via else "direct")
+r = subprocess.run(cmd + ["-f", "http://other.test:8080/"], capture_output=True, text=True)
+got = "works" if r.returncode == 0 else ("refused" if "403" in r.stdout + r.stderr else
+                                         "exit %d" % r.returncode)
+report("m.http-proxy-other", " ".join(cmd) + " -f http://other.test:8080/ (HTTP_PROXY as set)",
+       pick(REFUSED), got, (r.stdout + r.stderr).strip())
+
 # n. IPv6 is steered and held to the rules like IPv4: the address rule's
 #    server works, another address is reset.
 check_tcp("n.v6-address-rule", "fd77::2", 7002, "works", expect_data="tcp6-7002",
