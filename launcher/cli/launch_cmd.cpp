@@ -93,17 +93,6 @@ bool load_layers(const std::string& project_dir, std::vector<policy::Policy>& ou
                                        " is not supported by burrow launch (burrow run takes it)");
                     return false;
                 }
-            // The vm would drop the allowlist, and with it the only thing
-            // that keeps the sandbox in: refused, like --allow-net. (The
-            // container layers it: project::layer_network.)
-            const auto& net = out.back();
-            if (opts.backend == "vm" &&
-                (net.network == "allowlist" || !net.network_forward.empty())) {
-                fail("launch", "--policy " + name + ": network " +
-                                   (net.network == "allowlist" ? "allowlist" : "forward") +
-                                   ": not supported by the " + opts.backend + " backend yet");
-                return false;
-            }
         } catch (const policy::PolicyError& e) {
             fail("launch", std::string("--policy ") + e.what());
             return false;

@@ -10,15 +10,14 @@ rec {
   # network = true (a private network), false (none) or { allow = [ RULE ]; }
   # (an egress allowlist: `burrow launch --allow-net RULE` for each rule,
   # NAME[:PORT], *.NAME[:PORT], IPv4[/PREFIX][:PORT] or [IPv6[/PREFIX]][:PORT];
-  # see burrow-network(7)). As { on, allow }; a wrong value, or an allowlist
-  # for a backend that has none yet, fails the evaluation with its reason.
-  networkOf = backend: network:
+  # see burrow-network(7)); every backend has it. As { on, allow }; a wrong
+  # value fails the evaluation with its reason.
+  networkOf = _backend: network:
     if builtins.isBool network then { on = network; allow = [ ]; }
     else if builtins.isAttrs network && builtins.attrNames network == [ "allow" ]
       && builtins.isList network.allow && network.allow != [ ]
       && builtins.all builtins.isString network.allow then
-      if backend == "namespace" then { on = true; inherit (network) allow; }
-      else throw "burrow: the ${backend} backend: network.allow is not supported yet (only the namespace backend has the egress allowlist)"
+      { on = true; inherit (network) allow; }
     else throw "burrow: network: expected true, false or { allow = [ \"host:port\" ... ]; } (a non-empty list of rules)";
 
   # name: the launcher's command name ("burrow-sandbox", ...)

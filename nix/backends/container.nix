@@ -1,8 +1,9 @@
 # The container sandbox: `burrow launch --backend container` (systemd-nspawn)
 # running a NixOS system built from `nixos`, the base module below and
-# extraModules. network = false gives the container a private network
-# (loopback only: nspawn's --private-network); network = { allow = [ ... ]; }
-# (an egress allowlist) fails the evaluation: not for containers yet.
+# extraModules. network = true: a private network (nspawn's, steered by
+# burrow's egress proxy: TCP and DNS out, not the host's loopback);
+# false: loopback only (nspawn's --private-network); { allow = [ ... ]; }:
+# the egress allowlist (--allow-net per rule).
 #
 #   pkgs.callPackage "${burrow}/nix/backends/container.nix" {
 #     nixos = args: nixpkgs.lib.nixosSystem {
@@ -20,8 +21,6 @@
 
 let
   common = import ./common.nix { inherit lib writeText writeShellApplication closureInfo burrow; };
-  # true or false: { allow = [ ... ]; } fails here (no allowlist for this
-  # backend yet).
   net = common.networkOf "container" network;
   name = "burrow-container" + lib.optionalString (!net.on) "-no-network";
 
@@ -47,8 +46,9 @@ common.mkLauncher {
   policy = {
     description = "burrow container sandbox: a NixOS system"
       + lib.optionalString (!net.on) ", private network";
-    # A private network namespace with only lo: what --private-network gives.
-    network = if net.on then "host" else "loopback";
+    # Off: a private network namespace with only lo (what --private-network
+    # gives). With an allowlist, --allow-net narrows "private" further.
+    network = if net.on then "private" else "loopback";
     env.set = {
       PATH = "${toplevel}/sw/bin";
       NIXOS_SYSTEM = "${toplevel}";

@@ -3,8 +3,8 @@
 # the base module below and extraModules. Any NixOS option works in
 # extraModules; virtualisation.memorySize (MiB) and virtualisation.cores
 # become --memory and --cores. network = false: the VM gets no NIC at all;
-# network = { allow = [ ... ]; } (an egress allowlist) fails the evaluation:
-# not for VMs yet.
+# network = { allow = [ ... ]; }: the egress allowlist (--allow-net per rule:
+# passt runs in a network namespace burrow's proxy steers).
 #
 #   pkgs.callPackage "${burrow}/nix/backends/vm.nix" {
 #     nixos = args: nixpkgs.lib.nixosSystem {
@@ -22,8 +22,6 @@
 
 let
   common = import ./common.nix { inherit lib writeText writeShellApplication closureInfo burrow; };
-  # true or false: { allow = [ ... ]; } fails here (no allowlist for this
-  # backend yet).
   net = common.networkOf "vm" network;
   name = "burrow-vm" + lib.optionalString (!net.on) "-no-network";
 

@@ -582,9 +582,9 @@ ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) 
     if (ps.network == Network::allowlist) ps.allow_net = o.allow_net;
     ps.layers = o.layers;
     // The namespace backend layers the whole policy (launcher/namespace);
-    // the container takes the layers' network here, before anything is
-    // created; the vm refuses a layer's allowlist (launch_cmd).
-    if (o.backend == Backend::container) layer_network(ps);
+    // the container and the vm take the layers' network here, before
+    // anything is created.
+    if (o.backend == Backend::container || o.backend == Backend::vm) layer_network(ps);
     ps.new_session = o.new_session;
     ps.interactive = o.shell || h.stdin_tty;
     ps.cwd = ps.project_dir;

@@ -182,12 +182,12 @@ struct LaunchError : std::runtime_error {
 // the caller (a symlink planted there is refused, never followed).
 ProjectSandbox build_project_sandbox(const LaunchOptions& opts, const HostInfo& host);
 
-// The container backend's network under its --policy layers (ps.layers),
+// The container and vm backends' network under their --policy layers (ps.layers),
 // by the policy files' layering rule (a layer only makes the network
 // stricter: host > private > allowlist > loopback > none; a layer's allow
 // rules must be allowed by what it narrows, its forwards forwarded by it).
 // Sets ps.network and ps.allow_net; loopback becomes none (nspawn's lo-only
-// network). Throws LaunchError ("--policy FILE:LINE:COL: ...").
+// network; a vm without a NIC). Throws LaunchError ("--policy FILE:LINE:COL: ...").
 void layer_network(ProjectSandbox& ps);
 
 // "<basename>-<16 hex digits of a hash of the canonical path>"; the basename

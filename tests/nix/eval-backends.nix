@@ -17,7 +17,7 @@ let
   sandbox = call "backends/bubblewrap.nix" { };
   noNet = call "backends/bubblewrap.nix" { network = false; };
   extra = call "backends/bubblewrap.nix" { extraPackages = [ pkgs.python3 pkgs.hello ]; };
-  # network = { allow = [ ... ]; }: the egress allowlist (namespace only).
+  # network = { allow = [ ... ]; }: the egress allowlist (every backend).
   rules = [ "api.example.com:443" "*.github.com:443" ];
   allowNet = call "backends/bubblewrap.nix" { network = { allow = rules; }; };
   # The evaluation fails (a throw, with its reason) when the launcher is used.
@@ -89,13 +89,13 @@ a.report [
   (a.ok "allow: unknown key refused" (throws (launchArgsOf "backends/bubblewrap.nix" { network = { allow = rules; deny = [ ]; }; })))
   (a.ok "network: a string refused" (throws (launchArgsOf "backends/bubblewrap.nix" { network = "private"; })))
   (a.ok "allow: true and false still work" (!(throws [ sandbox.launchArgs noNet.launchArgs ])))
-  (a.ok "container: allow refused" (throws (launchArgsOf "backends/container.nix" { inherit nixos; network = { allow = rules; }; })))
-  (a.ok "vm: allow refused" (throws (launchArgsOf "backends/vm.nix" { inherit nixos; network = { allow = rules; }; })))
+  (a.eq "container: allow, --allow-net per rule" (argAfter "--allow-net" (launchArgsOf "backends/container.nix" { inherit nixos; network = { allow = rules; }; })) "api.example.com:443")
+  (a.eq "vm: allow, --allow-net per rule" (argAfter "--allow-net" (launchArgsOf "backends/vm.nix" { inherit nixos; network = { allow = rules; }; })) "api.example.com:443")
 
   # --- container.nix
   (a.eq "container backend" (builtins.elemAt ctr.launchArgs 2) "container")
   (a.eq "container name" ctrNoNet.meta.mainProgram "burrow-container-no-network")
-  (a.eq "container policy network" ctr.policy.network "host")
+  (a.eq "container policy network" ctr.policy.network "private")
   (a.eq "container network=false: private network" ctrNoNet.policy.network "loopback")
   (a.has "container network=false: --no-network" "--no-network" ctrNoNet.launchArgs)
   (a.eq "container network=false: no DHCP" ctrNoNet.system.config.networking.useDHCP false)

@@ -221,7 +221,7 @@ BOOST_FIXTURE_TEST_CASE(allow_net_rules, Fixture) {
 // loopback > none), its rules must be allowed by what it narrows, and it
 // cannot forward what launch does not. The namespace backend layers the
 // whole policy later (launcher/namespace), so its ps.network stays.
-BOOST_FIXTURE_TEST_CASE(container_layers_narrow_the_network, Fixture) {
+BOOST_FIXTURE_TEST_CASE(container_and_vm_layers_narrow_the_network, Fixture) {
     auto layer = [](std::string mode, std::vector<std::string> allow,
                     std::vector<std::string> forward = {}) {
         burrow::policy::Policy l;
@@ -262,6 +262,12 @@ BOOST_FIXTURE_TEST_CASE(container_layers_narrow_the_network, Fixture) {
     ps = build(Backend::container, {layer("loopback", {})});
     BOOST_TEST((ps.network == Network::none));
     BOOST_TEST(ps.allow_net.empty());
+    // The vm the same way (a layer's none: no NIC at all).
+    ps = build(Backend::vm, {layer("allowlist", {"a.test:443"})}, {"*.test", "a.test"});
+    BOOST_TEST((ps.network == Network::allowlist));
+    BOOST_TEST(ps.allow_net == std::vector<std::string>{"a.test:443"});
+    ps = build(Backend::vm, {layer("none", {})});
+    BOOST_TEST((ps.network == Network::none));
     ps = build(Backend::ns, {layer("allowlist", {"a.test:443"})});
     BOOST_TEST((ps.network == Network::private_stack));
     BOOST_TEST(error(Backend::container, std::vector{layer("allowlist", {"b.test:443"})},
