@@ -133,8 +133,8 @@ GuestNet::GuestNet(const std::string& passt, const std::string& log, const Egres
         throw VmError(std::string("passt: pidfd_open: ") + std::strerror(err));
     }
     if (!egress) return;
-    // From here on a failure leaves nothing: the destructor kills passt
-    // (not yet run) and `proxy_` ends with this object.
+    // A constructor that throws runs no destructor: from here on `undo`
+    // kills passt (not yet exec'd) and the proxy if anything fails.
     struct Undo {
         GuestNet& n;
         bool armed = true;
