@@ -256,7 +256,8 @@ BOOST_AUTO_TEST_CASE(allow_net_bad_input_and_the_hosts_loopback) {
              "echo \"proxy=${HTTPS_PROXY:-none}\"; exec 3<>" + tcp + std::to_string(ok.port) +
                  "; read -t 1 x <&3; echo ok=$?; exec " + "4<>" + tcp + std::to_string(no.port) +
                  "; read -t 5 y <&4; echo no=$?; " +
-                 (vm ? std::string() : connect_via_proxy("6", okp) + connect_via_proxy("7", nop))}));
+                 (vm ? std::string()
+                     : connect_via_proxy("6", okp) + connect_via_proxy("7", nop))}));
         BOOST_TEST(r.code() == 0, r.describe());
         BOOST_TEST(r.out == (vm ? "proxy=none\nok=142\nno=1\n"
                                 : "proxy=http://127.0.0.1:3128\nok=142\nno=1\n"
