@@ -23,14 +23,8 @@ namespace burrow::vm {
 
 namespace {
 
-// Async-signal-safe: one byte, retried on EINTR.
-bool put_byte(int fd, char c) {
-    ssize_t n;
-    do n = ::write(fd, &c, 1);
-    while (n < 0 && errno == EINTR);
-    return n == 1;
-}
-
+// Async-signal-safe: one byte, retried on EINTR (writes: runtime/io's
+// write_all, which is too).
 bool get_byte(int fd, char& c) {
     ssize_t n;
     do n = ::read(fd, &c, 1);
@@ -117,7 +111,8 @@ GuestNet::GuestNet(const std::string& passt, const std::string& log, const Egres
             ::close(go_write.get());
             char c = 0;
             if (::unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0 ||
-                !put_byte(unshared_write.get(), 'u') || !get_byte(go_read.get(), c) || c != 'g')
+                write_all(unshared_write.get(), "u") != 0 || !get_byte(go_read.get(), c) ||
+                c != 'g')
                 _exit(kExitFailure);
         }
         if (::dup2(high.get(), 3) < 0 || ::dup2(devnull.get(), 0) < 0 ||
@@ -154,8 +149,8 @@ GuestNet::GuestNet(const std::string& passt, const std::string& log, const Egres
     } catch (const std::exception& e) {
         throw VmError(e.what());
     }
-    if (!put_byte(go_write.get(), 'g'))
-        throw VmError(std::string("passt: ") + std::strerror(errno));
+    if (const int err = write_all(go_write.get(), "g"); err != 0)
+        throw VmError(std::string("passt: cannot let it start: ") + std::strerror(err));
     undo.armed = false;
 }
 
