@@ -200,8 +200,7 @@ bool reaches_loopback(const EgressRule& rule) {
 
 // Programs steer through the allowlist without any setting; the variables
 // are for those that would otherwise try to go direct and wait. A variable
-// the policy sets itself is left alone. HTTP_PROXY stays unset: plain http
-// is steered, and a CONNECT endpoint is all the proxy speaks.
+// the policy sets itself is left alone.
 void offer_connect_proxy(Egress& egress, std::vector<std::string>& env) {
     uint16_t port = 3128;
     auto taken = [&](uint16_t q) {

@@ -46,7 +46,8 @@ bool reaches_loopback(const EgressRule& rule);
 // loopback, held to the same rules. Sets egress.connect_proxy_port (3128, a
 // proxy's customary port, unless a forward takes it) and adds HTTPS_PROXY,
 // https_proxy, HTTP_PROXY, http_proxy, NO_PROXY and no_proxy to env
-// ("NAME=value") unless env sets them already. Policy files' allowlist and the container backend's.
+// ("NAME=value") unless env sets them already. Used for policy files'
+// allowlist and the container backend's.
 void offer_connect_proxy(Egress& egress, std::vector<std::string>& env);
 
 } // namespace burrow::policy

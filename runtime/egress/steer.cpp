@@ -2,11 +2,11 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
-#include <fcntl.h>
-#include <linux/if_tun.h>
 #include <net/route.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
