@@ -42,6 +42,9 @@ packages=(
     # messages and queries the host's resolvers. openssl and curl: the
     # allowlist test's CA, TLS server and client.
     libnftables-dev libc-ares-dev openssl curl
+    # burrow manager: screenshots of a sandbox's display (Xvfb with a cookie,
+    # zlib for the PNG); xsetroot paints the display in the test
+    xvfb zlib1g-dev x11-xserver-utils
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -17,6 +17,7 @@
 
 #include "launcher/manager/assets.hpp"
 #include "launcher/manager/metrics.hpp"
+#include "launcher/manager/screenshot.hpp"
 #include "launcher/manager/supervise.hpp"
 #include "policy/project/sandbox.hpp"
 #include "runtime/io.hpp"
@@ -328,6 +329,7 @@ void Service::rebuild() {
             j["allow_net"] = r.allow_net;
             j["policy"] = r.policy;
             j["command"] = r.command;
+            j["display"] = r.display;
             j["status"] = v.status;
             j["exit_status"] = r.exit_status ? ojson(*r.exit_status) : ojson(nullptr);
             j["signal"] = r.signal ? ojson(*r.signal) : ojson(nullptr);
@@ -352,6 +354,7 @@ void Service::rebuild() {
             j["allow_net"] = ojson::array();
             j["policy"] = ojson::array();
             j["command"] = ojson::array();
+            j["display"] = false;
             j["status"] = v.status;
             j["exit_status"] = nullptr;
             j["signal"] = nullptr;
@@ -524,8 +527,10 @@ HttpResponse Service::handle(const HttpRequest& req) {
             if (!read_only) return method_not_allowed();
             return metrics(*v);
         }
-        if (s.size() == 3 && s[2] == "screenshot")
-            return json_error(404, "no display: screenshots are not implemented yet");
+        if (s.size() == 3 && s[2] == "screenshot") {
+            if (!read_only) return method_not_allowed();
+            return screenshot(*v);
+        }
         return json_error(404, "no such endpoint: " + path);
     } catch (const BadRequest& e) {
         return json_error(e.status, e.what());
@@ -583,6 +588,9 @@ HttpResponse Service::create(const HttpRequest& req) {
                                      : string_list(v, "policy", 16);
         } else if (k == "command") {
             r.command = string_list(v, "command", 256);
+        } else if (k == "display") {
+            if (!v.is_boolean()) throw BadRequest(400, "\"display\": not a boolean");
+            r.display = v.get<bool>();
         } else {
             throw BadRequest(400, "unknown field \"" + k + "\"");
         }
@@ -644,7 +652,10 @@ HttpResponse Service::create(const HttpRequest& req) {
     r.id = new_id();
     r.created = static_cast<int64_t>(::time(nullptr));
     store_.save(r);
-    std::vector<std::string> argv = {opt_.self_exe, kSuperviseVerb, store_.dir(), r.id};
+    if (r.display && !on_path("Xvfb"))
+        throw BadRequest(400, "\"display\": Xvfb is not installed on this machine");
+    std::vector<std::string> argv = {opt_.self_exe, kSuperviseVerb, store_.dir(), r.id,
+                                     r.display ? "display" : "-"};
     argv.insert(argv.end(), be->command.begin(), be->command.end());
     if (!r.network.empty()) {
         argv.push_back("--network");
@@ -782,6 +793,18 @@ HttpResponse Service::logs(View& v, const std::string& query, const HttpRequest&
                                  std::to_string(offset + r.body.size() - (r.body.empty() ? 0 : 1)) +
                                  "/" + std::to_string(size));
     }
+    return r;
+}
+
+HttpResponse Service::screenshot(View& v) {
+    if (!v.record || !v.record->display)
+        return json_error(404, "no display: " + v.id + " was not created with \"display\": true");
+    if (v.status == kStatusExited) return json_error(404, "no display: " + v.id + " has exited");
+    const std::string xwd = store_.read_screen(v.id);
+    if (xwd.empty()) return json_error(404, "no display yet: " + v.id + " is starting");
+    HttpResponse r;
+    r.content_type = "image/png";
+    r.body = xwd_to_png(xwd);
     return r;
 }
 
