@@ -219,6 +219,19 @@ HttpResponse json_error(unsigned status, const std::string& message) {
     return json_ok(status, ojson{{"error", message}});
 }
 
+namespace {
+
+HttpResponse serve_asset(const std::string& path) {
+    const Asset* a = find_asset(path);
+    if (!a) return json_error(404, "no such page: " + path);
+    HttpResponse r;
+    r.content_type = std::string(a->content_type);
+    r.body = std::string(a->data);
+    return r;
+}
+
+} // namespace
+
 Service::Service(Options o) : opt_(std::move(o)), store_(opt_.state_dir) {
     registry_dir_ = session::registry_dir();
     token_ = load_token(store_.dir());
@@ -448,6 +461,9 @@ HttpResponse Service::handle(const HttpRequest& req) {
                          "type=password><button>Log in</button></form>";
             return r;
         }
+        // The dashboard's scripts and styles are public code, served without
+        // a token: the login page needs them before there is one.
+        if (read_only && path.rfind("/static/", 0) == 0) return serve_asset(path.substr(7));
         auto segs = api_segments(path);
         bool by_cookie = false;
         if (auto refused = authenticate(req, by_cookie)) {
@@ -465,14 +481,8 @@ HttpResponse Service::handle(const HttpRequest& req) {
             return json_error(403, "missing or wrong X-Burrow-CSRF header");
         if (!segs) {
             if (!read_only) return json_error(405, "pages are read-only");
-            std::string asset = path == "/" ? "/index.html" : "";
-            if (path.rfind("/static/", 0) == 0) asset = path.substr(7);
-            const Asset* a = asset.empty() ? nullptr : find_asset(asset);
-            if (!a) return json_error(404, "no such page: " + path);
-            HttpResponse r;
-            r.content_type = std::string(a->content_type);
-            r.body = std::string(a->data);
-            return r;
+            if (path != "/") return json_error(404, "no such page: " + path);
+            return serve_asset("/index.html");
         }
         const auto& s = *segs;
         auto method_not_allowed = [&] {
