@@ -12,7 +12,9 @@
 
 #include "launcher/cli/bwrap_mode.hpp"
 #include "launcher/container/exec.hpp"
+#include "launcher/manager/supervise.hpp"
 #include "launcher/cli/launch_cmd.hpp"
+#include "launcher/cli/manager_cmd.hpp"
 #include "launcher/cli/nix_cmd.hpp"
 #include "launcher/cli/policy_cmd.hpp"
 #include "launcher/cli/run_cmd.hpp"
@@ -61,6 +63,9 @@ int main(int argc, char** argv) {
     // Inside a --backend container sandbox: the payload-side helper.
     if (argc > 1 && std::strcmp(argv[1], burrow::container::kExecVerb) == 0)
         return burrow::container::container_exec_main(argc, argv);
+    // The manager's supervisor of one sandbox (launcher/manager/supervise.hpp).
+    if (argc > 1 && std::strcmp(argv[1], burrow::manager::kSuperviseVerb) == 0)
+        return burrow::manager::supervise_main(argc, argv);
     // "burrow bwrap ARGS...": everything after "bwrap" is a bwrap command line,
     // passed through untouched (order is meaning there).
     if (argc > 1 && std::strcmp(argv[1], "bwrap") == 0) return burrow::bwrap_main(argc, argv, 2);
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
     burrow::add_run_subcommand(app);
     burrow::add_policy_subcommand(app);
     burrow::add_launch_subcommands(app);
+    burrow::add_manager_subcommand(app);
     // "burrow run ... -- COMMAND": everything after the first "--" is the
     // payload's, untouched by CLI11 (which would treat it as stray arguments).
     if (argc > 1 && std::strcmp(argv[1], "run") == 0) {
@@ -110,5 +116,6 @@ int main(int argc, char** argv) {
     if (int rc = burrow::dispatch_run_subcommand(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_policy_subcommand(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_launch_subcommands(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_manager_subcommand(); rc >= 0) return rc;
     return 0;
 }
