@@ -2,8 +2,9 @@
 // manager` on a free loopback port with a fresh state dir, drives Debian's
 // headless Chromium through the DevTools protocol, logs in with the token
 // (/login#token=...), creates a namespace sandbox through the form, waits
-// for its card to show "running", opens its page, types into its terminal
-// and reads the output back, stops it through the confirmation dialog and
+// for its card to show "running", opens its page, follows its live log
+// (markup in it stays text), types into its terminal and reads the output
+// back, stops it through the confirmation dialog and
 // sees "exited", deletes it; Chromium's console must stay free of errors.
 // PNG screenshots of each page go to --screens DIR/{root,user} (test
 // artifacts).
@@ -223,6 +224,10 @@ async function main() {
     const state = path.join(tmp, 'state');
     const project = path.join(tmp, 'project');
     fs.mkdirSync(project, { mode: 0o755 });
+    // The sandbox's command follows this file: its lines are the log.
+    const greeting = path.join(project, 'greeting.txt');
+    // Markup in the sandbox's output must show as text, never as elements.
+    fs.writeFileSync(greeting, 'log line 1: hello from the project <b>not bold</b>\n');
     let screens = null;
     const screensArg = process.argv.indexOf('--screens');
     if (screensArg > 0 && process.argv[screensArg + 1]) {
@@ -244,13 +249,21 @@ async function main() {
     let token = null;
     let port = 0;
     let sandboxId = null;
+    let page = null;
+    const errors = [];
     try {
         // The manager, on a port picked here (bind, read, close: the only
         // window for a clash is between that close and the manager's bind).
         port = await freePort();
         const mlog = fs.openSync(path.join(tmp, 'manager.stderr'), 'w');
+        // Its own session registry and project state (XDG dirs in tmp):
+        // other burrow processes of this user, another build's included,
+        // neither see nor prune the test's sandbox, nor it theirs.
+        const xdg = { XDG_RUNTIME_DIR: path.join(tmp, 'xdg-run'), XDG_STATE_HOME: path.join(tmp, 'xdg-state') };
+        for (const d of Object.values(xdg)) fs.mkdirSync(d, { mode: 0o700 });
         manager = spawn(burrow, ['manager', '--listen', `127.0.0.1:${port}`, '--state-dir', state], {
             stdio: ['ignore', mlog, mlog],
+            env: { ...process.env, ...xdg },
         });
         children.push(manager);
         let managerExit = null;
@@ -291,12 +304,11 @@ async function main() {
         const cdp = new Cdp(browser.stdio[3], browser.stdio[4]);
         const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank' });
         const { sessionId } = await cdp.send('Target.attachToTarget', { targetId, flatten: true });
-        const page = new Page(cdp, sessionId);
+        page = new Page(cdp, sessionId);
         log(`chromium pid ${browser.pid}: ${(await cdp.send('Browser.getVersion')).product}`);
 
         // Everything the console says at level error, but for the one 404
         // the contract announces (no screenshots yet: "no display").
-        const errors = [];
         cdp.on((method, p, sid) => {
             if (sid !== sessionId) return;
             if (method === 'Runtime.consoleAPICalled' && (p.type === 'error' || p.type === 'assert')) {
@@ -306,7 +318,7 @@ async function main() {
                 errors.push(`exception: ${(d.exception && d.exception.description) || d.text}`);
             } else if (method === 'Log.entryAdded' && p.entry.level === 'error') {
                 const e = p.entry;
-                if (e.source === 'network' && /\/api\/v1\/sandboxes\/[^/]+\/screenshot$/.test(e.url || '') && / 404 /.test(e.text)) return;
+                if (e.source === 'network' && /\/api\/v1\/sandboxes\/[^/]+\/screenshot\?t=\d+$/.test(e.url || '') && / 404 /.test(e.text)) return;
                 errors.push(`${e.source}: ${e.text}${e.url ? ' (' + e.url + ')' : ''}`);
             }
         });
@@ -334,7 +346,8 @@ async function main() {
             b.dispatchEvent(new Event('change')); })()`);
         await page.type('#f-name', 'browser-test');
         await page.type('#f-project', project);
-        await page.type('#f-command', 'sleep 60');
+        const command = ['tail', '-n', '+1', '-f', greeting];
+        await page.type('#f-command', command.join(' '));
         await page.screenshot(shot('02-create-form.png'));
         await page.click('#f-submit');
         const cardSel = `article.sandbox`;
@@ -349,7 +362,7 @@ async function main() {
         await until('the card to show running', async () => (await page.eval(cardStatus)) === 'running', 10000);
         const truth = JSON.parse((await apiRequest(port, token, 'GET', `/api/v1/sandboxes/${sandboxId}`)).body);
         if (truth.status !== 'running' || truth.backend !== 'namespace' || truth.project_dir !== project ||
-            JSON.stringify(truth.command) !== '["sleep","60"]') {
+            JSON.stringify(truth.command) !== JSON.stringify(command)) {
             throw fail(`the API disagrees with the form: ${JSON.stringify(truth)}`);
         }
         await page.screenshot(shot('03-dashboard-running.png'));
@@ -366,6 +379,14 @@ async function main() {
             ? `(() => { const t = document.querySelector('#terminal').burrowTerminal; const b = t.buffer.active; const out = [];
                 for (let i = 0; i < b.length; i++) out.push(b.getLine(i).translateToString(true)); return out.join('\\n'); })()`
             : `document.querySelector('#line-out').textContent`;
+        // The live log: what is there, then what is appended while we look.
+        const logText = `document.querySelector('#log').textContent`;
+        await until('the log\'s first line', async () => (await page.eval(logText)).includes('log line 1: hello from the project'));
+        if (await page.eval(`document.querySelector('#log').childElementCount`)) throw fail('the log\'s markup became elements');
+        if (!(await page.eval(logText)).includes('<b>not bold</b>')) throw fail('the log\'s markup is not shown as text');
+        fs.appendFileSync(greeting, 'log line 2: appended while the page is open\n');
+        await until('the appended log line', async () => (await page.eval(logText)).includes('log line 2: appended while the page is open'));
+        log('the live log shows the lines, including one appended after the page opened');
         // A shell prompt (anything on screen) means the pty is up.
         await until('the shell in the terminal', async () => (await page.eval(screenText)).trim().length > 0, 10000);
         if (xterm === 'xterm') {
@@ -413,6 +434,12 @@ async function main() {
         return 0;
     } catch (e) {
         console.error(`manager_browser: FAIL: ${e.testFailure ? e.message : e.stack}`);
+        if (page) {
+            // Where the browser was, what it showed and said.
+            const where = await page.eval(`location.href + '\\n' + document.body.innerText.slice(0, 600)`).catch((x) => x.message);
+            console.error(`--- the page: ${where}`);
+        }
+        if (errors.length) console.error(`--- Chromium's console:\n  ${errors.join('\n  ')}`);
         for (const f of ['manager.stderr', 'chromium.stderr']) {
             try {
                 const t = fs.readFileSync(path.join(tmp, f), 'utf8').trim();

@@ -498,35 +498,31 @@ function detailView(root, id) {
 }
 
 // The screen: GET .../screenshot is a PNG for a sandbox with a display, 404
-// for one without (or while screenshots are not implemented).
+// for one without (or while screenshots are not implemented). Loaded as a
+// plain same-origin <img> (the daemon's CSP allows img-src 'self', not
+// blob:), refreshed every 5 s while it loads.
 function screenshot(base, box) {
-    let url = null;
     let timer = null;
     let gone = false;
-    const take = async () => {
-        let r;
-        try {
-            r = await fetch(base + '/screenshot', { credentials: 'same-origin', cache: 'no-store' });
-        } catch (e) {
-            r = null;
-        }
+    const img = el('img', { alt: 'the sandbox’s screen', id: 'screen-img' });
+    img.addEventListener('load', () => {
         if (gone) return;
-        if (!r || !r.ok || !(r.headers.get('Content-Type') || '').startsWith('image/')) {
-            box.replaceChildren(el('p', { class: 'muted', id: 'no-display' }, 'no display'));
-            return; // not retried: a sandbox does not grow a display
-        }
-        const blob = await r.blob();
-        if (gone) return;
-        if (url) URL.revokeObjectURL(url);
-        url = URL.createObjectURL(blob);
-        box.replaceChildren(el('img', { src: url, alt: 'the sandbox’s screen' }));
+        if (img.parentNode !== box) box.replaceChildren(img);
         timer = setTimeout(take, 5000);
+    });
+    img.addEventListener('error', () => {
+        if (gone) return;
+        // Not retried: a sandbox does not grow a display.
+        box.replaceChildren(el('p', { class: 'muted', id: 'no-display' }, 'no display'));
+    });
+    const take = () => {
+        img.src = base + '/screenshot?t=' + Date.now();
     };
     take();
     return () => {
         gone = true;
         if (timer) clearTimeout(timer);
-        if (url) URL.revokeObjectURL(url);
+        img.removeAttribute('src');
     };
 }
 
@@ -608,7 +604,7 @@ function xtermTerminal(ws, box, send) {
         probe.remove();
         if (!cw || !ch) return;
         const cols = Math.max(20, Math.floor((box.clientWidth - 16) / cw));
-        const rows = 24;
+        const rows = 18;
         if (cols !== term.cols || rows !== term.rows) term.resize(cols, rows);
     };
     fit();
@@ -676,7 +672,7 @@ function systemLine(node) {
             const s = await api('GET', API + '/system');
             const load = (s.load || []).map((x) => x.toFixed(2)).join(' ');
             setText(node, 'load ' + load + ' · ' + s.cpus + ' CPUs · ' + fmtBytes(s.memory_available) + ' of ' +
-                fmtBytes(s.memory_total) + ' free · ' + s.sandboxes + ' sandboxes');
+                fmtBytes(s.memory_total) + ' free · ' + s.sandboxes + (s.sandboxes === 1 ? ' sandbox' : ' sandboxes'));
         } catch (e) {
             setText(node, '');
         }
@@ -684,9 +680,11 @@ function systemLine(node) {
 }
 
 let current = null;
+let systemPoll = null;
 
 function route() {
     if (current) current.dispose();
+    if (systemPoll) systemPoll.now();
     const root = document.getElementById('view');
     root.replaceChildren();
     const m = /^#\/sandbox\/([^/]+)$/.exec(location.hash);
@@ -711,7 +709,7 @@ async function start() {
         return;
     }
     setText(document.getElementById('version'), session.version);
-    systemLine(document.getElementById('system'));
+    systemPoll = systemLine(document.getElementById('system'));
     window.addEventListener('hashchange', route);
     route();
 }

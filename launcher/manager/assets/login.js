@@ -2,12 +2,13 @@
 // the HttpOnly cookie and answers 303 to /). A URL ending in #token=T (as
 // `burrow remote HOST ui` opens) is submitted by itself; the fragment never
 // reaches a server, and it is removed from the address bar and history first.
+// A wrong token comes back as /login?failed=1.
 'use strict';
 (function () {
     const form = document.getElementById('login');
     const field = document.getElementById('token');
     const params = new URLSearchParams(location.search);
-    if (params.has('error')) {
+    if (params.has('failed')) {
         const e = document.getElementById('login-error');
         e.textContent = 'That token was not accepted.';
         e.hidden = false;
