@@ -26,6 +26,7 @@
 
 #include <utility> // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -118,10 +119,15 @@ http::response<http::string_body> to_response(const HttpResponse& r, unsigned ve
     return res;
 }
 
+// One protocol type for both transports (TCP and unix sockets): every
+// template below is instantiated once.
+using Protocol = net::generic::stream_protocol;
+using Stream = beast::basic_stream<Protocol, net::any_io_executor, beast::unlimited_rate_policy>;
+using Acceptor = net::basic_socket_acceptor<Protocol>;
+
 // ---------------------------------------------------------------- logs
 
-template <class Stream>
-class LogFollower : public std::enable_shared_from_this<LogFollower<Stream>> {
+class LogFollower : public std::enable_shared_from_this<LogFollower> {
   public:
     LogFollower(Server& srv, websocket::stream<Stream> ws, WsTarget t, std::shared_ptr<Counted> c)
         : srv_(srv), ws_(std::move(ws)), t_(std::move(t)), timer_(srv.ioc), count_(std::move(c)) {}
@@ -130,7 +136,7 @@ class LogFollower : public std::enable_shared_from_this<LogFollower<Stream>> {
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
         ws_.read_message_max(kWsMessageMax);
         ws_.binary(true);
-        ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
+        ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
             if (ec) return;
             self->fd_ = self->srv_.service->store().open_log(self->t_.id);
             self->pump();
@@ -141,7 +147,7 @@ class LogFollower : public std::enable_shared_from_this<LogFollower<Stream>> {
   private:
     // Reads (and drops) what the client sends, so a close is seen.
     void drain_reads() {
-        ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+        ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) {
                 self->closed_ = true;
                 self->timer_.cancel();
@@ -160,7 +166,7 @@ class LogFollower : public std::enable_shared_from_this<LogFollower<Stream>> {
         if (n > 0) {
             t_.offset += static_cast<uint64_t>(n);
             ws_.async_write(net::buffer(buf_.data(), static_cast<std::size_t>(n)),
-                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                 if (ec) {
                                     self->closed_ = true;
                                     return;
@@ -173,7 +179,7 @@ class LogFollower : public std::enable_shared_from_this<LogFollower<Stream>> {
         // the last byte before the exit record), else look again shortly.
         if (finishing_) {
             ws_.async_close(websocket::close_code::normal,
-                            [self = this->shared_from_this()](beast::error_code) {});
+                            [self = shared_from_this()](beast::error_code) {});
             return;
         }
         if (srv_.service->finished(t_.id)) {
@@ -182,7 +188,7 @@ class LogFollower : public std::enable_shared_from_this<LogFollower<Stream>> {
             return;
         }
         timer_.expires_after(100ms);
-        timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
             if (!ec) self->pump();
         });
     }
@@ -250,7 +256,7 @@ pid_t spawn_on_pty(const std::string& self, const std::string& project_dir, int&
     return pid;
 }
 
-template <class Stream> class Terminal : public std::enable_shared_from_this<Terminal<Stream>> {
+class Terminal : public std::enable_shared_from_this<Terminal> {
   public:
     Terminal(Server& srv, websocket::stream<Stream> ws, WsTarget t, std::shared_ptr<Counted> c)
         : srv_(srv), ws_(std::move(ws)), t_(std::move(t)), pty_(srv.ioc), count_(std::move(c)) {}
@@ -271,7 +277,7 @@ template <class Stream> class Terminal : public std::enable_shared_from_this<Ter
             return;
         }
         pty_.assign(master);
-        ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
+        ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
             if (ec) return;
             self->read_pty();
             self->read_ws();
@@ -280,8 +286,8 @@ template <class Stream> class Terminal : public std::enable_shared_from_this<Ter
 
   private:
     void read_pty() {
-        pty_.async_read_some(net::buffer(out_), [self = this->shared_from_this()](
-                                                    beast::error_code ec, std::size_t n) {
+        pty_.async_read_some(net::buffer(out_), [self = shared_from_this()](beast::error_code ec,
+                                                                            std::size_t n) {
             if (ec) { // EIO: the last process on the pty is gone
                 self->ws_.async_close(websocket::close_code::normal, [self](beast::error_code) {});
                 return;
@@ -294,7 +300,7 @@ template <class Stream> class Terminal : public std::enable_shared_from_this<Ter
     }
 
     void read_ws() {
-        ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+        ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
             if (ec) {
                 beast::error_code ignored;
                 self->pty_.close(ignored);
@@ -337,13 +343,9 @@ template <class Stream> class Terminal : public std::enable_shared_from_this<Ter
 
 // ---------------------------------------------------------------- http
 
-template <class Protocol>
-class HttpSession : public std::enable_shared_from_this<HttpSession<Protocol>> {
-    using Stream =
-        beast::basic_stream<Protocol, net::any_io_executor, beast::unlimited_rate_policy>;
-
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
   public:
-    HttpSession(Server& srv, typename Protocol::socket s)
+    HttpSession(Server& srv, Protocol::socket s)
         : srv_(srv), stream_(std::move(s)), count_(std::make_shared<Counted>(srv)) {}
 
     void start() { read(); }
@@ -354,10 +356,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Protocol>> {
         parser_->body_limit(kBodyLimit);
         parser_->header_limit(kHeaderLimit);
         stream_.expires_after(kReadTimeout);
-        http::async_read(stream_, buffer_, *parser_,
-                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->on_read(ec);
-                         });
+        http::async_read(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void fail(unsigned status, const std::string& why) {
@@ -390,26 +391,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Protocol>> {
         websocket::stream<Stream> ws(std::move(stream_));
         auto& t = std::get<WsTarget>(target);
         if (t.kind == WsTarget::Kind::logs)
-            std::make_shared<LogFollower<Stream>>(srv_, std::move(ws), t, count_)->start(req);
+            std::make_shared<LogFollower>(srv_, std::move(ws), t, count_)->start(req);
         else
-            std::make_shared<Terminal<Stream>>(srv_, std::move(ws), t, count_)->start(req);
+            std::make_shared<Terminal>(srv_, std::move(ws), t, count_)->start(req);
     }
 
     void send(const HttpResponse& r, unsigned version, bool keep_alive, bool head) {
         auto res = std::make_shared<http::response<http::string_body>>(
             to_response(r, version, keep_alive, head));
         stream_.expires_after(kWriteTimeout);
-        http::async_write(
-            stream_, *res,
-            [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
-                if (ec || !res->keep_alive()) return self->close();
-                self->read();
-            });
+        http::async_write(stream_, *res,
+                          [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                              if (ec || !res->keep_alive()) return self->close();
+                              self->read();
+                          });
     }
 
     void close() {
         beast::error_code ec;
-        stream_.socket().shutdown(Protocol::socket::shutdown_send, ec);
+        stream_.socket().shutdown(net::socket_base::shutdown_send, ec);
         stream_.close();
     }
 
@@ -420,18 +420,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Protocol>> {
     std::shared_ptr<Counted> count_;
 };
 
-template <class Protocol>
-void accept_loop(Server& srv, std::shared_ptr<typename Protocol::acceptor> acc) {
-    acc->async_accept([&srv, acc](beast::error_code ec, typename Protocol::socket s) {
+void accept_loop(Server& srv, std::shared_ptr<Acceptor> acc) {
+    acc->async_accept([&srv, acc](beast::error_code ec, Protocol::socket s) {
         if (!ec) {
             if (srv.connections >= kMaxConnections) {
                 beast::error_code ignored;
                 s.close(ignored); // over the limit: closed at once
             } else {
-                std::make_shared<HttpSession<Protocol>>(srv, std::move(s))->start();
+                std::make_shared<HttpSession>(srv, std::move(s))->start();
             }
         }
-        accept_loop<Protocol>(srv, acc);
+        accept_loop(srv, acc);
     });
 }
 
@@ -537,19 +536,22 @@ int run_manager(ManagerOptions o) {
             } catch (const std::exception&) {
                 return die("--listen " + o.listen + ": bad port");
             }
-            auto acc = std::make_shared<net::ip::tcp::acceptor>(srv.ioc);
-            const net::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+            const net::ip::tcp::endpoint tcp_ep(addr, static_cast<unsigned short>(port));
+            const Protocol::endpoint ep(tcp_ep);
+            auto acc = std::make_shared<Acceptor>(srv.ioc);
             acc->open(ep.protocol());
             acc->set_option(net::socket_base::reuse_address(true));
             acc->bind(ep, ec);
             if (ec) return die("--listen " + o.listen + ": " + ec.message());
             acc->listen(net::socket_base::max_listen_connections);
-            const auto bound = acc->local_endpoint();
-            where = "http://" +
-                    (addr.is_v6() ? "[" + bound.address().to_string() + "]"
-                                  : bound.address().to_string()) +
+            // The port the kernel chose (--listen ADDR:0).
+            net::ip::tcp::endpoint bound;
+            const auto gen = acc->local_endpoint();
+            std::memcpy(bound.data(), gen.data(),
+                        std::min<std::size_t>(gen.size(), bound.capacity()));
+            where = "http://" + (addr.is_v6() ? "[" + addr.to_string() + "]" : addr.to_string()) +
                     ":" + std::to_string(bound.port());
-            accept_loop<net::ip::tcp>(srv, acc);
+            accept_loop(srv, acc);
         } else {
             std::string path = o.socket.empty() ? state + "/manager.sock" : o.socket;
             if (path.size() >= sizeof(sockaddr_un{}.sun_path))
@@ -564,17 +566,18 @@ int run_manager(ManagerOptions o) {
                 if (!ec) return die(path + ": a manager already listens there");
                 ::unlink(path.c_str());
             }
-            auto acc = std::make_shared<net::local::stream_protocol::acceptor>(srv.ioc);
-            acc->open(net::local::stream_protocol());
+            const Protocol::endpoint ep(net::local::stream_protocol::endpoint{path});
+            auto acc = std::make_shared<Acceptor>(srv.ioc);
+            acc->open(ep.protocol());
             // 0600 from its creation: no moment in which others may connect.
             const mode_t old = ::umask(0177);
             beast::error_code ec;
-            acc->bind(net::local::stream_protocol::endpoint(path), ec);
+            acc->bind(ep, ec);
             ::umask(old);
             if (ec) return die(path + ": " + ec.message());
             acc->listen(net::socket_base::max_listen_connections);
             where = "unix:" + path;
-            accept_loop<net::local::stream_protocol>(srv, acc);
+            accept_loop(srv, acc);
         }
     } catch (const std::exception& e) {
         return die(e.what());
