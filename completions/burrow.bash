@@ -97,7 +97,7 @@ _burrow() {
         if [[ $cur == -* ]]; then
             _burrow_reply --help --version
         else
-            _burrow_reply bwrap seccomp nix run policy launch enter stop ps
+            _burrow_reply bwrap seccomp nix run policy launch enter stop ps manager
         fi
         ;;
     bwrap)
@@ -136,6 +136,14 @@ _burrow() {
         ;;
     ps)
         _burrow_reply --help --json
+        ;;
+    manager)
+        case $prev in
+        --state-dir) _burrow_dirs ;;
+        --socket | --config) _burrow_files ;;
+        --listen) ;;
+        *) _burrow_reply --help --socket --listen --state-dir --config ;;
+        esac
         ;;
     policy)
         case $sub2 in

@@ -1,7 +1,7 @@
 # fish completion for burrow(1): subcommands, their options and option
 # values. Installed as share/fish/vendor_completions.d/burrow.fish.
 
-set -l burrow_subcommands bwrap seccomp nix run policy launch enter stop ps
+set -l burrow_subcommands bwrap seccomp nix run policy launch enter stop ps manager
 
 complete -c burrow -f
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -s h -l help -d 'Print help'
@@ -15,6 +15,7 @@ complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a l
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a enter -d 'Open a shell in a running project sandbox'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a stop -d 'Stop a running project sandbox'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a ps -d 'List running sandboxes'
+complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a manager -d 'Run the sandbox manager (REST API, dashboard)'
 
 # run
 complete -c burrow -n '__fish_seen_subcommand_from run' -l policy -r -F -a 'minimal agent ci' -d 'Built-in policy or file'
@@ -50,6 +51,10 @@ complete -c burrow -n '__fish_seen_subcommand_from launch' -l memory -x -d 'VM m
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l cores -x -d 'VM cores'
 complete -c burrow -n '__fish_seen_subcommand_from launch enter stop' -a '(__fish_complete_directories)' -d 'Project directory'
 complete -c burrow -n '__fish_seen_subcommand_from ps' -l json -d 'Print JSON'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l socket -r -F -d 'Unix socket to listen on'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l listen -x -d 'Loopback ADDR:PORT to listen on'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l config -r -F -d 'Backends file (JSON)'
 
 # policy
 set -l policy_cmds check show to-bwrap schema

@@ -49,7 +49,7 @@ bash)
     expect "complete -p" "complete -F _burrow burrow" \
         "$(bash -c 'source "$1" && complete -p burrow' bash "$src/completions/burrow.bash")"
     all=$(complete_words burrow "")
-    expect "subcommands" "bwrap enter launch nix policy ps run seccomp stop " "$all"
+    expect "subcommands" "bwrap enter launch manager nix policy ps run seccomp stop " "$all"
     for s in $listed; do
         checks=$((checks + 1))
         case " $all " in *" $s "*) ;; *) fail "burrow --help lists $s, the completion does not offer it" ;; esac
@@ -59,6 +59,8 @@ bash)
     expect "policy subcommands" "check schema show to-bwrap " "$(complete_words burrow policy "")"
     expect "seccomp subcommands" "check explain export groups " "$(complete_words burrow seccomp "")"
     expect "nix subcommands" "closure " "$(complete_words burrow nix "")"
+    expect "manager options" "--config --help --listen --socket --state-dir " \
+        "$(complete_words burrow manager --)"
     expect "launch --backend" "container namespace vm " "$(complete_words burrow launch --backend "")"
     expect "launch options" "--network --new --no-network " "$(complete_words burrow launch --n)"
     expect "launch --network" "host none private " "$(complete_words burrow launch --network "")"
@@ -106,7 +108,7 @@ fish)
     checks=$((checks + 1))
     fish --no-execute "$src/completions/burrow.fish" || fail "fish --no-execute burrow.fish"
     all=$(fcomplete "burrow ")
-    expect "subcommands" "bwrap enter launch nix policy ps run seccomp stop " "$all"
+    expect "subcommands" "bwrap enter launch manager nix policy ps run seccomp stop " "$all"
     for s in $listed; do
         checks=$((checks + 1))
         case " $all " in *" $s "*) ;; *) fail "burrow --help lists $s, burrow.fish does not" ;; esac
