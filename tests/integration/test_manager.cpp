@@ -71,6 +71,8 @@ struct Manager {
         ::kill(proc->pid(), SIGTERM);
         const auto r = proc->finish();
         BOOST_TEST(!r.timed_out);
+        // 0 after SIGTERM (under ASan: also no leak report).
+        BOOST_TEST(r.code() == 0, r.describe());
         proc.reset();
     }
     std::vector<std::string> auth() const { return {"Authorization: Bearer " + token}; }
