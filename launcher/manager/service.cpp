@@ -398,8 +398,26 @@ bool Service::finished(const std::string& id) {
     return !v || v->status == kStatusExited;
 }
 
+// Host names the manager answers to: it listens on loopback or a unix
+// socket only, so any other name is a page that rebound its own name to
+// 127.0.0.1 (DNS rebinding) and must not pass for this origin.
+static bool loopback_host(const std::string& host) {
+    std::string h = host;
+    if (h.rfind("[::1]", 0) == 0) return h.size() == 5 || h[5] == ':';
+    if (const size_t colon = h.find(':'); colon != std::string::npos) h.resize(colon);
+    if (h == "localhost") return true;
+    int a, b, c, d;
+    char tail;
+    return std::sscanf(h.c_str(), "%d.%d.%d.%d%c", &a, &b, &c, &d, &tail) == 4 && a == 127 &&
+           b >= 0 && b < 256 && c >= 0 && c < 256 && d >= 0 && d < 256;
+}
+
 std::optional<HttpResponse> Service::authenticate(const HttpRequest& req, bool& by_cookie) {
     by_cookie = false;
+    const std::string host = header(req, "host");
+    if (!loopback_host(host))
+        return json_error(403, "Host \"" + host +
+                                   "\": not a loopback name (localhost, 127.0.0.0/8, [::1])");
     // A cross-site page may not drive the API: a request saying where it
     // comes from must come from this very origin.
     const std::string origin = header(req, "origin");
@@ -420,6 +438,8 @@ std::optional<HttpResponse> Service::authenticate(const HttpRequest& req, bool& 
 }
 
 HttpResponse Service::login(const HttpRequest& req) {
+    if (!loopback_host(header(req, "host")))
+        return json_error(403, "Host: not a loopback name (localhost, 127.0.0.0/8, [::1])");
     const std::string origin = header(req, "origin");
     if (!origin.empty() && origin != "http://" + header(req, "host"))
         return json_error(403, "Origin " + origin + " is not this manager's");

@@ -494,6 +494,16 @@ BOOST_AUTO_TEST_CASE(bad_requests_get_their_4xx) {
     h.push_back("Origin: http://evil.example");
     r = btest::http(m.ep, "POST", url, h, json{{"project_dir", p.path}}.dump());
     BOOST_TEST(r.status == 403);
+    // Another host name (a page that rebound its name to 127.0.0.1): refused
+    // even with the token and a matching Origin.
+    r = btest::http(m.ep, "GET", url,
+                    {"Host: rebound.example:8700", "Origin: http://rebound.example:8700",
+                     "Authorization: Bearer " + m.token});
+    BOOST_TEST(r.status == 403);
+    BOOST_TEST(contains(error_of(r), "not a loopback name"));
+    BOOST_TEST(
+        btest::http(m.ep, "GET", url, {"Host: localhost:1", "Authorization: Bearer " + m.token})
+            .status == 200);
     // The dashboard's cookie: reads work, writes need the CSRF header.
     r = btest::http(m.ep, "POST", "/login", {"Content-Type: application/x-www-form-urlencoded"},
                     "token=" + m.token);
