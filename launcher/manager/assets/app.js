@@ -424,11 +424,15 @@ function detailView(root, id) {
         cpu: el('span', { class: 'value', id: 'm-cpu' }, '–'),
         mem: el('span', { class: 'value', id: 'm-mem' }, '–'),
         pids: el('span', { class: 'value', id: 'm-pids' }, '–'),
+        tokens: el('span', { class: 'value', id: 'm-tokens' }, '–'),
+        tools: el('span', { class: 'value', id: 'm-tools' }, '–'),
     };
     const metricsBox = el('div', { class: 'metrics' },
         el('div', {}, el('span', { class: 'label' }, 'CPU'), metrics.cpu),
         el('div', {}, el('span', { class: 'label' }, 'memory'), metrics.mem),
-        el('div', {}, el('span', { class: 'label' }, 'processes'), metrics.pids));
+        el('div', {}, el('span', { class: 'label' }, 'processes'), metrics.pids),
+        el('div', {}, el('span', { class: 'label' }, 'agent tokens in / out'), metrics.tokens),
+        el('div', {}, el('span', { class: 'label' }, 'tool calls'), metrics.tools));
     const shot = el('div', { class: 'screenshot', id: 'screenshot' }, el('p', { class: 'muted' }, '…'));
     const logPre = el('pre', { class: 'log', id: 'log' });
     const logState = el('p', { class: 'muted', id: 'log-state' });
@@ -481,6 +485,10 @@ function detailView(root, id) {
                 setText(metrics.cpu, typeof m.cpu_seconds === 'number' ? m.cpu_seconds.toFixed(2) + ' s' : '–');
                 setText(metrics.mem, fmtBytes(m.memory_bytes));
                 setText(metrics.pids, m.pids ?? '–');
+                const a = m.agent || {};
+                setText(metrics.tokens, typeof a.input_tokens === 'number'
+                    ? a.input_tokens.toLocaleString() + ' / ' + a.output_tokens.toLocaleString() : '–');
+                setText(metrics.tools, a.tool_calls ?? '–');
             } catch (e) {
                 /* a sandbox exiting between the two requests: keep the last */
             }
