@@ -42,6 +42,9 @@ packages=(
     # messages and queries the host's resolvers. openssl and curl: the
     # allowlist test's CA, TLS server and client.
     libnftables-dev libc-ares-dev openssl curl
+    # `burrow remote` runs the real ssh client; its test starts its own
+    # sshd (a private config, key pair and port) on 127.0.0.1
+    openssh-client openssh-server
 )
 
 if [ "$(id -u)" != 0 ]; then
@@ -59,6 +62,16 @@ done
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#packages[@]} packages already installed"
     exit 0
+fi
+
+# openssh-server's postinst starts the system's sshd (port 22, host keys
+# generated) where init scripts may run. burrow's tests start their own
+# sshd and want no system one listening: Debian's ssh init script and
+# systemd unit do nothing while this file exists. Made only before the
+# package's first installation, so an administrator's sshd is never touched.
+if [[ " ${missing[*]} " == *" openssh-server "* ]] && [ ! -e /usr/sbin/sshd ]; then
+    mkdir -p /etc/ssh
+    touch /etc/ssh/sshd_not_to_be_run
 fi
 
 log=$(mktemp /tmp/burrow-install-deps.XXXXXX.log)
