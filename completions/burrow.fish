@@ -1,7 +1,7 @@
 # fish completion for burrow(1): subcommands, their options and option
 # values. Installed as share/fish/vendor_completions.d/burrow.fish.
 
-set -l burrow_subcommands bwrap seccomp nix run policy launch enter stop ps
+set -l burrow_subcommands bwrap seccomp nix run policy launch enter stop ps manager remote
 
 complete -c burrow -f
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -s h -l help -d 'Print help'
@@ -15,6 +15,8 @@ complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a l
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a enter -d 'Open a shell in a running project sandbox'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a stop -d 'Stop a running project sandbox'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a ps -d 'List running sandboxes'
+complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a manager -d 'The sandbox manager daemon and its client'
+complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a remote -d 'Drive the sandbox manager of another machine over ssh'
 
 # run
 complete -c burrow -n '__fish_seen_subcommand_from run' -l policy -r -F -a 'minimal agent ci' -d 'Built-in policy or file'
