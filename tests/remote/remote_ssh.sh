@@ -178,17 +178,22 @@ remote list >"$tmp/table" 2>&1 && grep -q "^$id  *demo  *namespace  *running" "$
 grep -qF "$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1])[1:-1])' "$proj")" "$tmp/ps" &&
     ok "burrow ps shows the sandbox" || bad "burrow ps lacks it: $(cat "$tmp/ps")"
 
-want=$(printf '%s\n%s\nstarted\n' "$proj" "$arg")
+# The log holds the payload's output (and whatever else the launch says):
+# the dir as pwd printed it and the argument, each one whole line.
 got=
 for _ in $(seq 100); do
     got=$(remote logs "$id" 2>"$tmp/err")
-    [ "$got" = "$want" ] && break
+    printf '%s\n' "$got" | grep -qx started && break
     sleep 0.1
 done
-[ "$got" = "$want" ] && ok "logs: the dir and the argument arrived intact" ||
-    bad "logs: got '$got', want '$want' ($(cat "$tmp/err"))"
+if printf '%s\n' "$got" | grep -qxF -- "$proj" && printf '%s\n' "$got" | grep -qxF -- "$arg"; then
+    ok "logs: the dir and the argument arrived intact"
+else
+    bad "logs: want lines '$proj' and '$arg', got '$got' ($(cat "$tmp/err"))"
+fi
 got=$(remote logs --offset 2 --length 3 demo 2>"$tmp/err")
-[ "$got" = "${want:2:3}" ] && ok "logs by name, with a range" || bad "logs range: got '$got' ($(cat "$tmp/err"))"
+full=$(remote logs demo 2>/dev/null)
+[ "$got" = "${full:2:3}" ] && ok "logs by name, with a range" || bad "logs range: got '$got' of '$full' ($(cat "$tmp/err"))"
 
 # attach: no terminal here, so ssh runs the remote side without one and
 # `burrow enter` runs the shell's commands from stdin.
