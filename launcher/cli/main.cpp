@@ -12,8 +12,10 @@
 
 #include "launcher/cli/bwrap_mode.hpp"
 #include "launcher/container/exec.hpp"
+#include "launcher/manager/supervise.hpp"
 #include "launcher/cli/launch_cmd.hpp"
 #include "launcher/cli/manager_client_cmd.hpp"
+#include "launcher/cli/manager_cmd.hpp"
 #include "launcher/cli/nix_cmd.hpp"
 #include "launcher/cli/policy_cmd.hpp"
 #include "launcher/cli/remote_cmd.hpp"
@@ -63,6 +65,9 @@ int main(int argc, char** argv) {
     // Inside a --backend container sandbox: the payload-side helper.
     if (argc > 1 && std::strcmp(argv[1], burrow::container::kExecVerb) == 0)
         return burrow::container::container_exec_main(argc, argv);
+    // The manager's supervisor of one sandbox (launcher/manager/supervise.hpp).
+    if (argc > 1 && std::strcmp(argv[1], burrow::manager::kSuperviseVerb) == 0)
+        return burrow::manager::supervise_main(argc, argv);
     // "burrow bwrap ARGS...": everything after "bwrap" is a bwrap command line,
     // passed through untouched (order is meaning there).
     if (argc > 1 && std::strcmp(argv[1], "bwrap") == 0) return burrow::bwrap_main(argc, argv, 2);
@@ -77,12 +82,11 @@ int main(int argc, char** argv) {
     burrow::add_run_subcommand(app);
     burrow::add_policy_subcommand(app);
     burrow::add_launch_subcommands(app);
-    // TEMPORARY (mnix): `burrow manager` with only its client subcommands
-    // (request, token, attach) until launcher/cli/manager_cmd.cpp registers
-    // the daemon's subcommand and calls add_manager_client_subcommands.
-    auto* manager = app.add_subcommand("manager", "The sandbox manager (see burrow-manager(1))");
-    manager->require_subcommand(1);
-    burrow::add_manager_client_subcommands(manager);
+    burrow::add_manager_subcommand(app);
+    // The client subcommands (request, token, attach) under the lead's
+    // `burrow manager`; dispatched before the daemon, whose subcommand is
+    // "parsed" for them too.
+    burrow::add_manager_client_subcommands(app.get_subcommand("manager"));
     burrow::add_remote_subcommand(app);
     // "burrow run ... -- COMMAND": everything after the first "--" is the
     // payload's, untouched by CLI11 (which would treat it as stray arguments).
@@ -130,5 +134,6 @@ int main(int argc, char** argv) {
     if (int rc = burrow::dispatch_launch_subcommands(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_manager_client_subcommands(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_remote_subcommand(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_manager_subcommand(); rc >= 0) return rc;
     return 0;
 }

@@ -535,42 +535,48 @@ HostInfo host_from_process() {
     return h;
 }
 
-ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) {
-    ProjectSandbox ps;
-    ps.backend = o.backend;
-    if (o.project.empty()) throw LaunchError("project directory: empty path");
-    ps.project_dir = canonical(o.project, "project directory");
-    if (!is_dir(ps.project_dir))
-        throw LaunchError("project directory " + o.project + ": Not a directory");
-    ps.project_id = project_id_for(ps.project_dir);
-    ps.uid = h.uid;
-    ps.gid = h.gid;
-    ps.user = h.user;
+std::string checked_project_dir(const std::string& dir, const HostInfo& h) {
+    if (dir.empty()) throw LaunchError("project directory: empty path");
+    const std::string canon = canonical(dir, "project directory");
+    if (!is_dir(canon)) throw LaunchError("project directory " + dir + ": Not a directory");
     if (h.home.empty() || h.home[0] != '/') throw LaunchError("HOME: not an absolute path");
-    ps.home = h.home;
-    while (ps.home.size() > 1 && ps.home.back() == '/') ps.home.pop_back();
+    std::string home = h.home;
+    while (home.size() > 1 && home.back() == '/') home.pop_back();
     // The project is bound after the fresh home: a project that is the home
     // or holds it would bring all of the real home back, read-write, over
     // the read-only ~/.ssh. The home itself must not be / either.
-    if (ps.home == "/") throw LaunchError("HOME is /: no home to replace");
+    if (home == "/") throw LaunchError("HOME is /: no home to replace");
     // Compared by real path (a symlink to any of these, planted in a parent
     // an earlier sandbox could write, resolves to the same): the project may
     // lie below the home, but not be it or hold it; and it may not be, hold
     // or lie inside burrow's state, run or registry dirs, which a sandbox
     // must never write (it could plant symlinks in per-project state or
     // forge the registry entries enter and stop trust).
-    for (const std::string& hm : {ps.home, resolved(ps.home)})
-        if (within(hm, ps.project_dir))
-            throw LaunchError("project directory " + ps.project_dir + ": it holds your home (" +
-                              ps.home + "), which would be shared whole; use a directory below it");
+    for (const std::string& hm : {home, resolved(home)})
+        if (within(hm, canon))
+            throw LaunchError("project directory " + canon + ": it holds your home (" + home +
+                              "), which would be shared whole; use a directory below it");
     for (const std::string& own : {state_root(h), run_root(h)})
         for (const std::string& o2 : {own, resolved(own)})
-            if (within(o2, ps.project_dir) || within(ps.project_dir, o2))
-                throw LaunchError("project directory " + ps.project_dir +
+            if (within(o2, canon) || within(canon, o2))
+                throw LaunchError("project directory " + canon +
                                   ": it is, holds or lies "
                                   "in burrow's own " +
                                   own +
                                   " (state, run or registry dir), which a sandbox must not write");
+    return canon;
+}
+
+ProjectSandbox build_project_sandbox(const LaunchOptions& o, const HostInfo& h) {
+    ProjectSandbox ps;
+    ps.backend = o.backend;
+    ps.project_dir = checked_project_dir(o.project, h);
+    ps.project_id = project_id_for(ps.project_dir);
+    ps.uid = h.uid;
+    ps.gid = h.gid;
+    ps.user = h.user;
+    ps.home = h.home;
+    while (ps.home.size() > 1 && ps.home.back() == '/') ps.home.pop_back();
     ps.shell = env_or(h, "SHELL", h.passwd_shell.empty() ? "/bin/sh" : h.passwd_shell);
     ps.state_dir = state_root(h) + "/projects/" + ps.project_id;
     ps.run_dir = run_root(h) + "/" + ps.project_id;

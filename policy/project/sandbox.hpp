@@ -182,6 +182,13 @@ struct LaunchError : std::runtime_error {
 // the caller (a symlink planted there is refused, never followed).
 ProjectSandbox build_project_sandbox(const LaunchOptions& opts, const HostInfo& host);
 
+// The project directory rules of build_project_sandbox alone, with no side
+// effect (the manager checks a request with them before it launches):
+// dir's canonical path, which must be a directory that is not and does not
+// hold the home, and is not, holds or lies in burrow's state, run or
+// registry dir. Throws LaunchError.
+std::string checked_project_dir(const std::string& dir, const HostInfo& host);
+
 // The container and vm backends' network under their --policy layers (ps.layers),
 // by the policy files' layering rule (a layer only makes the network
 // stricter: host > private > allowlist > loopback > none; a layer's allow

@@ -1,0 +1,22 @@
+// The supervisor: one small process per sandbox the manager creates,
+// between the manager and `burrow launch`. It runs in a session of its own
+// and so outlives a manager that stops or restarts; it copies the launch's
+// output into the log (capped: a payload printing forever cannot fill the
+// disk) and records the launch's pid and finally its wait status in the
+// store (store.hpp), which is all a restarted manager needs.
+#pragma once
+
+#include <cstddef>
+
+namespace burrow::manager {
+
+inline constexpr const char* kSuperviseVerb = "__manager-supervise";
+// A log stops growing here; one line in it says so.
+inline constexpr std::size_t kLogCap = 64u << 20;
+
+// argv: burrow __manager-supervise STATE_DIR ID LAUNCHER [ARGS...].
+// Returns the exit code of the supervisor itself (0 once it recorded the
+// launch's end; 125 when it could not start it).
+int supervise_main(int argc, char** argv);
+
+} // namespace burrow::manager

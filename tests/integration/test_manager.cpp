@@ -1,0 +1,510 @@
+// `burrow manager` against the real daemon and real sandboxes (namespace
+// backend): the API's lifecycle and registry view, logs and terminal over
+// WebSocket, a restart that loses nothing, and every bad input of issue 16
+// (malformed or oversized requests, missing tokens, foreign origins,
+// refused project directories, slow clients, a flood of WebSockets), after
+// which the daemon must still serve everyone else.
+#define BOOST_TEST_MODULE manager
+#include <boost/test/unit_test.hpp>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/run_command.hpp"
+
+using namespace std::chrono_literals;
+using btest::contains;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The daemon on a loopback port with a state dir of its own.
+struct Manager {
+    btest::TempDir dir;
+    std::string state = dir / "state";
+    std::unique_ptr<btest::Running> proc;
+    btest::Endpoint ep;
+    std::string token;
+
+    Manager() { start(); }
+    ~Manager() { stop(); }
+
+    void start(const std::vector<std::string>& extra = {}) {
+        btest::Command c;
+        c.argv = {btest::burrow_bin(), "manager", "--listen", "127.0.0.1:0", "--state-dir", state};
+        c.argv.insert(c.argv.end(), extra.begin(), extra.end());
+        c.timeout = 300s;
+        ::unlink((state + "/listening").c_str());
+        proc = std::make_unique<btest::Running>(c);
+        const auto deadline = Clock::now() + 10s;
+        while (Clock::now() < deadline) {
+            std::ifstream f(state + "/listening");
+            std::string url;
+            if (f >> url) {
+                ep.url = url;
+                std::ifstream t(state + "/token");
+                t >> token;
+                return;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+        BOOST_FAIL("the manager did not start: " + proc->finish().describe());
+    }
+    void stop() {
+        if (!proc) return;
+        ::kill(proc->pid(), SIGTERM);
+        const auto r = proc->finish();
+        BOOST_TEST(!r.timed_out);
+        proc.reset();
+    }
+    std::vector<std::string> auth() const { return {"Authorization: Bearer " + token}; }
+    btest::HttpReply get(const std::string& t) const { return btest::http(ep, "GET", t, auth()); }
+    btest::HttpReply post(const std::string& t, const std::string& body) const {
+        auto h = auth();
+        h.push_back("Content-Type: application/json");
+        return btest::http(ep, "POST", t, h, body);
+    }
+    btest::HttpReply del(const std::string& t) const {
+        return btest::http(ep, "DELETE", t, auth());
+    }
+
+    json sandbox(const std::string& id) const {
+        const auto r = get("/api/v1/sandboxes/" + id);
+        BOOST_REQUIRE_MESSAGE(r.status == 200,
+                              "GET " + id + ": " + std::to_string(r.status) + " " + r.body);
+        return json::parse(r.body);
+    }
+    // Polls until the sandbox's status is `want` (false after the deadline).
+    bool wait_status(const std::string& id, const std::string& want,
+                     std::chrono::milliseconds limit = 20s) const {
+        const auto deadline = Clock::now() + limit;
+        while (Clock::now() < deadline) {
+            const auto r = get("/api/v1/sandboxes/" + id);
+            if (r.status == 200 && json::parse(r.body)["status"] == want) return true;
+            std::this_thread::sleep_for(20ms);
+        }
+        return false;
+    }
+    json create(const json& body) const {
+        const auto r = post("/api/v1/sandboxes", body.dump());
+        BOOST_REQUIRE_MESSAGE(r.status == 201,
+                              "create: " + std::to_string(r.status) + " " + r.body);
+        return json::parse(r.body);
+    }
+};
+
+// A project directory under a temp dir (the manager refuses the home).
+struct Project {
+    btest::TempDir dir;
+    std::string path = dir / "proj";
+    Project() { ::mkdir(path.c_str(), 0755); }
+};
+
+json ps_json() {
+    btest::Command c;
+    c.argv = {btest::burrow_bin(), "ps", "--json"};
+    const auto r = btest::run(c);
+    BOOST_REQUIRE_MESSAGE(r.code() == 0, r.describe());
+    return json::parse(r.out);
+}
+
+std::string error_of(const btest::HttpReply& r) {
+    try {
+        return json::parse(r.body).at("error").get<std::string>();
+    } catch (const std::exception&) {
+        return "<no JSON error body: " + r.body + ">";
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(lifecycle_logs_and_the_registry_view) {
+    Manager m;
+    Project p;
+    // Created by the API: it runs (in `burrow ps` too), logs, stops, exits.
+    json sb = m.create({{"name", "demo"},
+                        {"labels", {{"team", "ci"}}},
+                        {"project_dir", p.path},
+                        {"command", {"sh", "-c", "echo hello-from-the-sandbox; exec sleep 60"}}});
+    const std::string id = sb["id"];
+    BOOST_TEST(sb["name"] == "demo");
+    BOOST_TEST(sb["labels"]["team"] == "ci");
+    BOOST_TEST(sb["created_by"] == "manager");
+    BOOST_REQUIRE(m.wait_status(id, "running"));
+    sb = m.sandbox(id);
+    bool in_ps = false;
+    for (const auto& e : ps_json())
+        if (e["project"] == p.path && e["pid"] == sb["pid"]) in_ps = true;
+    BOOST_TEST(in_ps, "the API's sandbox is the registry's: " + ps_json().dump());
+    // The list shows it; the seed's unversioned path is an alias.
+    BOOST_TEST(contains(m.get("/api/v1/sandboxes").body, id));
+    BOOST_TEST(contains(m.get("/api/sandboxes").body, id));
+    // A second sandbox of the same project: 409.
+    auto again = m.post("/api/v1/sandboxes", json{{"project_dir", p.path}}.dump());
+    BOOST_TEST(again.status == 409, again.body);
+    // Logs, whole and by range.
+    auto deadline = Clock::now() + 10s;
+    btest::HttpReply logs;
+    while (Clock::now() < deadline) {
+        logs = m.get("/api/v1/sandboxes/" + id + "/logs");
+        if (contains(logs.body, "hello-from-the-sandbox")) break;
+        std::this_thread::sleep_for(20ms);
+    }
+    BOOST_TEST(logs.status == 200);
+    BOOST_TEST(contains(logs.body, "hello-from-the-sandbox\n"), logs.body);
+    auto h = m.auth();
+    h.push_back("Range: bytes=6-9");
+    auto part = btest::http(m.ep, "GET", "/api/v1/sandboxes/" + id + "/logs", h);
+    BOOST_TEST(part.status == 206);
+    BOOST_TEST(part.body == "from");
+    BOOST_TEST(m.get("/api/v1/sandboxes/" + id + "/logs?offset=6&length=4").body == "from");
+    // Metrics: the launch, the sandbox's pid 1 and sleep at least.
+    const json met = json::parse(m.get("/api/v1/sandboxes/" + id + "/metrics").body);
+    BOOST_TEST(met["pids"].get<int>() >= 2, met.dump());
+    BOOST_TEST(met["memory_bytes"].get<uint64_t>() > 0);
+    const json sys = json::parse(m.get("/api/v1/system").body);
+    BOOST_TEST(sys["cpus"].get<int>() >= 1);
+    BOOST_TEST(sys["sandboxes"].get<int>() >= 1);
+    // Stop: SIGTERM to the payload (sleep dies of it), status recorded.
+    auto st = m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":2})");
+    BOOST_TEST(st.status == 202, st.body);
+    BOOST_REQUIRE(m.wait_status(id, "exited"));
+    sb = m.sandbox(id);
+    BOOST_TEST((sb["exit_status"].is_number() || sb["signal"].is_number()), sb.dump());
+    BOOST_TEST(sb["finished"].is_number());
+    for (const auto& e : ps_json()) BOOST_TEST(e["project"] != p.path);
+    // Delete: gone, its log too.
+    BOOST_TEST(m.del("/api/v1/sandboxes/" + id).status == 204);
+    BOOST_TEST(m.get("/api/v1/sandboxes/" + id).status == 404);
+    struct stat s {};
+    BOOST_TEST(::stat((m.state + "/logs/" + id + ".log").c_str(), &s) != 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_sandbox_that_dies_shows_its_status) {
+    Manager m;
+    Project p;
+    json sb = m.create({{"project_dir", p.path}, {"command", {"sh", "-c", "exit 3"}}});
+    BOOST_REQUIRE(m.wait_status(sb["id"], "exited"));
+    sb = m.sandbox(sb["id"]);
+    BOOST_TEST(sb["exit_status"] == 3, sb.dump());
+    // A command that does not exist: the launch's own message is the log.
+    Project q;
+    json bad = m.create({{"project_dir", q.path}, {"command", {"/nonexistent/cmd"}}});
+    BOOST_REQUIRE(m.wait_status(bad["id"], "exited"));
+    bad = m.sandbox(bad["id"]);
+    BOOST_TEST(bad["exit_status"] != 0, bad.dump());
+    BOOST_TEST(contains(m.get("/api/v1/sandboxes/" + bad["id"].get<std::string>() + "/logs").body,
+                        "/nonexistent/cmd"));
+}
+
+BOOST_AUTO_TEST_CASE(started_by_hand_appears_and_stops) {
+    Manager m;
+    Project p;
+    btest::Command c;
+    c.argv = {btest::burrow_bin(), "launch", p.path, "--", "sleep", "60"};
+    c.timeout = 60s;
+    btest::Running launch(c);
+    std::string id;
+    const auto deadline = Clock::now() + 10s;
+    while (id.empty() && Clock::now() < deadline) {
+        const json list = json::parse(m.get("/api/v1/sandboxes").body);
+        for (const auto& s : list["sandboxes"])
+            if (s["project_dir"] == p.path) id = s["id"];
+        std::this_thread::sleep_for(20ms);
+    }
+    BOOST_REQUIRE_MESSAGE(!id.empty(), "a hand-started sandbox never appeared in the API: " +
+                                           m.get("/api/v1/sandboxes").body +
+                                           " ps: " + ps_json().dump());
+    json sb = m.sandbox(id);
+    BOOST_TEST(sb["created_by"] == "hand");
+    BOOST_TEST(sb["status"] == "running");
+    BOOST_TEST(m.get("/api/v1/sandboxes/" + id + "/logs").status == 404);
+    BOOST_TEST(m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":1})").status == 202);
+    const auto r = launch.finish();
+    BOOST_TEST(!r.timed_out);
+    // Gone from the registry, so from the API.
+    const auto gone_by = Clock::now() + 10s;
+    while (Clock::now() < gone_by && m.get("/api/v1/sandboxes/" + id).status != 404)
+        std::this_thread::sleep_for(20ms);
+    BOOST_TEST(m.get("/api/v1/sandboxes/" + id).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(websocket_logs_and_terminal) {
+    Manager m;
+    Project p;
+    json sb = m.create(
+        {{"project_dir", p.path},
+         {"command",
+          {"sh", "-c", "for i in 1 2 3 4 5; do echo line-$i; sleep 0.1; done; sleep 60"}}});
+    const std::string id = sb["id"];
+    BOOST_REQUIRE(m.wait_status(id, "running"));
+    // Live log: every line, in order.
+    btest::WebSocket ws;
+    BOOST_REQUIRE(ws.open(m.ep, "/api/v1/sandboxes/" + id + "/logs/ws?offset=0", m.auth()) == 101);
+    std::string got;
+    const auto deadline = Clock::now() + 10s;
+    while (!contains(got, "line-5\n") && Clock::now() < deadline)
+        if (auto f = ws.receive(2s)) got += *f;
+    BOOST_TEST(got == "line-1\nline-2\nline-3\nline-4\nline-5\n");
+    // Terminal: a shell through `burrow enter`, read-write.
+    btest::WebSocket term;
+    BOOST_REQUIRE(term.open(m.ep, "/api/v1/sandboxes/" + id + "/terminal", m.auth()) == 101);
+    BOOST_TEST(term.send(R"({"resize":[100,30]})", false));
+    BOOST_TEST(term.send("echo hi-$((6*7)); stty size\n", true));
+    std::string out;
+    const auto t_deadline = Clock::now() + 15s;
+    while (!(contains(out, "hi-42") && contains(out, "30 100")) && Clock::now() < t_deadline)
+        if (auto f = term.receive(2s)) out += *f;
+    BOOST_TEST(contains(out, "hi-42"), out);
+    BOOST_TEST(contains(out, "30 100"), out);
+    BOOST_TEST(term.send("exit\n", true));
+    // The follower closes once the sandbox is over.
+    BOOST_TEST(m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":1})").status == 202);
+    const auto c_deadline = Clock::now() + 15s;
+    while (!ws.closed() && Clock::now() < c_deadline) ws.receive(1s);
+    BOOST_TEST(ws.closed());
+}
+
+BOOST_AUTO_TEST_CASE(a_restart_loses_nothing) {
+    Manager m;
+    Project p;
+    json sb =
+        m.create({{"name", "survivor"}, {"project_dir", p.path}, {"command", {"sleep", "60"}}});
+    const std::string id = sb["id"];
+    BOOST_REQUIRE(m.wait_status(id, "running"));
+    m.stop();
+    // The sandbox outlives the manager...
+    bool running = false;
+    for (const auto& e : ps_json())
+        if (e["project"] == p.path) running = true;
+    BOOST_TEST(running);
+    // ... and the next manager knows it by its id and name, and still gets
+    // its exit status (the supervisor records it).
+    m.start();
+    sb = m.sandbox(id);
+    BOOST_TEST(sb["name"] == "survivor");
+    BOOST_TEST(sb["status"] == "running");
+    BOOST_TEST(m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":1})").status == 202);
+    BOOST_REQUIRE(m.wait_status(id, "exited"));
+    sb = m.sandbox(id);
+    BOOST_TEST((sb["exit_status"].is_number() || sb["signal"].is_number()), sb.dump());
+}
+
+BOOST_AUTO_TEST_CASE(bad_requests_get_their_4xx) {
+    Manager m;
+    Project p;
+    const std::string url = "/api/v1/sandboxes";
+    // Token: none, wrong, on every path but the login page.
+    auto r = btest::http(m.ep, "GET", url);
+    BOOST_TEST(r.status == 401);
+    BOOST_TEST(!error_of(r).empty());
+    r = btest::http(m.ep, "GET", url, {"Authorization: Bearer " + std::string(64, '0')});
+    BOOST_TEST(r.status == 401);
+    r = btest::http(m.ep, "GET", "/");
+    BOOST_TEST(r.status == 303);
+    BOOST_TEST(r.headers["location"] == "/login");
+    BOOST_TEST(btest::http(m.ep, "GET", "/login").status == 200);
+    // Another origin: refused even with the token.
+    auto h = m.auth();
+    h.push_back("Origin: http://evil.example");
+    r = btest::http(m.ep, "POST", url, h, json{{"project_dir", p.path}}.dump());
+    BOOST_TEST(r.status == 403);
+    // The dashboard's cookie: reads work, writes need the CSRF header.
+    r = btest::http(m.ep, "POST", "/login", {"Content-Type: application/x-www-form-urlencoded"},
+                    "token=" + m.token);
+    BOOST_TEST(r.status == 303);
+    BOOST_TEST(contains(r.headers["set-cookie"], "HttpOnly"));
+    BOOST_TEST(contains(r.headers["set-cookie"], "SameSite=Strict"));
+    const std::string cookie = "Cookie: burrow_token=" + m.token;
+    BOOST_TEST(btest::http(m.ep, "GET", url, {cookie}).status == 200);
+    r = btest::http(m.ep, "POST", url, {cookie}, json{{"project_dir", p.path}}.dump());
+    BOOST_TEST(r.status == 403);
+    BOOST_TEST(contains(error_of(r), "CSRF"));
+    const std::string csrf = json::parse(m.get("/api/v1/session").body)["csrf"];
+    r = btest::http(m.ep, "POST", url, {cookie, "X-Burrow-CSRF: " + csrf},
+                    json{{"project_dir", p.path}, {"command", {"true"}}}.dump());
+    BOOST_TEST(r.status == 201, r.body);
+    const auto one_ok = json::parse(r.body)["id"].get<std::string>();
+    BOOST_TEST(m.wait_status(one_ok, "exited"));
+    // Bodies: malformed, not an object, unknown fields, wrong types.
+    for (const auto& [body, needle] : std::vector<std::pair<std::string, std::string>>{
+             {"{", "malformed JSON"},
+             {"[]", "not a JSON object"},
+             {R"({"project_dir":"/tmp","bogus":1})", "unknown field \"bogus\""},
+             {R"({"project_dir":5})", "\"project_dir\": not a string"},
+             {R"({"project_dir":"/tmp","command":"ls"})", "\"command\": not an array"},
+             {R"({"project_dir":"/tmp","command":[1]})", "\"command\": an item is not a string"},
+             {R"({"command":["true"]})", "\"project_dir\" is missing"},
+             {R"({"project_dir":"relative/dir"})", "not an absolute path"},
+             {R"({"project_dir":"/tmp/../etc"})", "not a canonical path"},
+             {R"({"project_dir":"/tmp/x/./y"})", "not a canonical path"},
+             {R"({"project_dir":"/nonexistent-dir-for-burrow"})", "project_dir"},
+             {R"({"project_dir":"/tmp","backend":"kvm-please"})", "no backend"},
+             {R"({"project_dir":"/tmp","network":"everything"})", "\"network\""},
+         }) {
+        r = m.post(url, body);
+        BOOST_TEST(r.status == 400, body + " -> " + std::to_string(r.status) + " " + r.body);
+        BOOST_TEST(contains(error_of(r), needle), body + " -> " + error_of(r));
+    }
+    // Project dirs the launch refuses: the home, the manager's own state.
+    const char* home = ::getenv("HOME");
+    if (home && *home) {
+        r = m.post(url, json{{"project_dir", home}}.dump());
+        BOOST_TEST((r.status == 403 || r.status == 400), r.body);
+    }
+    r = m.post(url, json{{"project_dir", m.state}}.dump());
+    BOOST_TEST(r.status == 403, r.body);
+    r = m.post(url, json{{"project_dir", m.state + "/logs"}}.dump());
+    BOOST_TEST(r.status == 403, r.body);
+    // Someone else's directory (as root: a dir given to nobody).
+    if (btest::is_root()) {
+        Project other;
+        BOOST_REQUIRE(::chown(other.path.c_str(), 65534, 65534) == 0);
+        r = m.post(url, json{{"project_dir", other.path}}.dump());
+        BOOST_TEST(r.status == 403, r.body);
+        BOOST_TEST(contains(error_of(r), "uid 65534"));
+    }
+    // Unknown ids and paths, wrong methods.
+    BOOST_TEST(m.get("/api/v1/sandboxes/sb-000000000000").status == 404);
+    BOOST_TEST(m.get("/api/v1/nothing").status == 404);
+    BOOST_TEST(btest::http(m.ep, "PUT", url, m.auth(), "{}").status == 405);
+    // 100 MB: refused by its Content-Length, before the body is read.
+    r = btest::http(m.ep, "POST", url,
+                    {"Authorization: Bearer " + m.token, "Content-Length: 100000000"});
+    BOOST_TEST(r.status == 413, std::to_string(r.status) + " " + r.body);
+    // Headers over the limit.
+    r = btest::http(m.ep, "GET", url,
+                    {"Authorization: Bearer " + m.token, "X-Big: " + std::string(10000, 'a')});
+    BOOST_TEST(r.status == 431, std::to_string(r.status));
+    // Garbage instead of HTTP.
+    {
+        const int fd = btest::connect_to(m.ep);
+        const std::string junk = "\x16\x03\x01 not http at all\r\n\r\n";
+        BOOST_REQUIRE(::write(fd, junk.data(), junk.size()) > 0);
+        char buf[512];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        BOOST_TEST((n > 0 && std::string(buf, n).rfind("HTTP/1.1 400", 0) == 0));
+        ::close(fd);
+    }
+    BOOST_TEST(m.get(url).status == 200); // still serving
+}
+
+BOOST_AUTO_TEST_CASE(slow_clients_and_a_websocket_flood_starve_nobody) {
+    Manager m;
+    Project p;
+    json sb = m.create({{"project_dir", p.path}, {"command", {"sleep", "60"}}});
+    const std::string id = sb["id"];
+    BOOST_REQUIRE(m.wait_status(id, "running"));
+    struct rlimit rl {};
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = std::min<rlim_t>(rl.rlim_max, 4096);
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+    // Slow-loris: half a request, never finished.
+    std::vector<int> slow;
+    for (int i = 0; i < 20; ++i) {
+        const int fd = btest::connect_to(m.ep);
+        BOOST_REQUIRE(fd >= 0);
+        const std::string half = "GET /api/v1/sandboxes HTTP/1.1\r\nHost: x\r\n";
+        BOOST_REQUIRE(::write(fd, half.data(), half.size()) > 0);
+        slow.push_back(fd);
+    }
+    const auto slow_since = Clock::now();
+    // 1,000 WebSockets following the log.
+    std::vector<std::unique_ptr<btest::WebSocket>> flood;
+    int accepted = 0, refused = 0;
+    for (int i = 0; i < 1000; ++i) {
+        auto ws = std::make_unique<btest::WebSocket>();
+        const int st = ws->open(m.ep, "/api/v1/sandboxes/" + id + "/logs/ws", m.auth(), 5s);
+        if (st == 101)
+            ++accepted;
+        else if (st == 503 || st == 0)
+            ++refused;
+        flood.push_back(std::move(ws));
+    }
+    BOOST_TEST(accepted >= 100);
+    BOOST_TEST(accepted + refused == 1000);
+    BOOST_TEST(refused > 0, "no limit on WebSocket connections");
+    // Everyone else is still served, quickly.
+    const auto t0 = Clock::now();
+    BOOST_TEST(m.get("/api/v1/sandboxes/" + id).status == 200);
+    BOOST_TEST((Clock::now() - t0 < 2s));
+    flood.clear();
+    // The slow clients are dropped by the read timeout (10 s).
+    for (int fd : slow) {
+        char c;
+        struct timeval tv {
+            20, 0
+        };
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        const ssize_t n = ::read(fd, &c, 1);
+        BOOST_TEST((n <= 0 || c == 'H')); // closed, or a 408-like reply
+        ::close(fd);
+    }
+    BOOST_TEST((Clock::now() - slow_since < 25s));
+    BOOST_TEST(m.get("/api/v1/sandboxes").status == 200);
+    BOOST_TEST(m.del("/api/v1/sandboxes/" + id).status == 204);
+}
+
+BOOST_AUTO_TEST_CASE(unix_socket_is_private_and_needs_the_token) {
+    btest::TempDir d;
+    const std::string state = d / "state";
+    btest::Command c;
+    c.argv = {btest::burrow_bin(), "manager", "--state-dir", state};
+    btest::Running proc(c);
+    const auto deadline = Clock::now() + 10s;
+    struct stat st {};
+    while (::stat((state + "/listening").c_str(), &st) != 0 && Clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    BOOST_REQUIRE(::stat((state + "/manager.sock").c_str(), &st) == 0);
+    BOOST_TEST(S_ISSOCK(st.st_mode));
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
+    BOOST_REQUIRE(::stat((state + "/token").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0600u);
+    btest::Endpoint ep{"unix:" + state + "/manager.sock"};
+    BOOST_TEST(btest::http(ep, "GET", "/api/v1/sandboxes").status == 401);
+    std::ifstream t(state + "/token");
+    std::string token;
+    t >> token;
+    BOOST_TEST(
+        btest::http(ep, "GET", "/api/v1/sandboxes", {"Authorization: Bearer " + token}).status ==
+        200);
+    // A second manager on the same socket: refused, the first one kept.
+    btest::Command c2 = c;
+    const auto r2 = btest::run(c2);
+    BOOST_TEST(r2.code() != 0);
+    BOOST_TEST(contains(r2.err, "already listens"), r2.err);
+    ::kill(proc.pid(), SIGTERM);
+    BOOST_TEST(!proc.finish().timed_out);
+}
+
+BOOST_AUTO_TEST_CASE(bad_command_lines_fail_with_one_line) {
+    btest::TempDir d;
+    for (const auto& [args, needle] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"--listen", "0.0.0.0:8080"}, "not a loopback address"},
+             {{"--listen", "127.0.0.1"}, "not ADDR:PORT"},
+             {{"--listen", "127.0.0.1:99999"}, "bad port"},
+             {{"--config", d / "missing.json"}, "missing.json"},
+         }) {
+        btest::Command c;
+        c.argv = {btest::burrow_bin(), "manager", "--state-dir", d / "state"};
+        c.argv.insert(c.argv.end(), args.begin(), args.end());
+        const auto r = btest::run(c);
+        BOOST_TEST(r.code() != 0);
+        BOOST_TEST(contains(r.err, needle), r.err);
+        BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
+    }
+}
