@@ -1,5 +1,6 @@
 #include "launcher/cli/manager_client_cmd.hpp"
 
+#include <limits.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -162,9 +164,21 @@ int run_attach() {
     if (dir.empty() || dir[0] != '/')
         return fail("attach", opts.id + ": the manager gave no absolute project dir");
     // The project dir is one argv word of `burrow enter`; no shell sees it.
+    // Executed by its real path, not as /proc/self/exe: the process name
+    // (comm) comes from that path, and as a plain user `burrow enter`
+    // recognises the sandbox's launcher by its name "burrow" (its exe link
+    // is unreadable), which would be "exe".
+    char self[PATH_MAX];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string exe = "/proc/self/exe";
+    if (n > 0) {
+        self[n] = '\0';
+        if (self[0] == '/' && std::string_view(self).find(" (deleted)") == std::string_view::npos)
+            exe = self;
+    }
     const char* argv[] = {"burrow", "enter", dir.c_str(), nullptr};
-    ::execv("/proc/self/exe", const_cast<char* const*>(argv));
-    return fail("attach", std::string("/proc/self/exe: ") + std::strerror(errno));
+    ::execv(exe.c_str(), const_cast<char* const*>(argv));
+    return fail("attach", exe + ": " + std::strerror(errno));
 }
 
 void add_common(CLI::App* c) {

@@ -152,14 +152,16 @@ mkdir -p "$proj"
 arg='$(touch pwned4);`touch pwned5`'
 home_before=$(ls -A "$HOME" 2>/dev/null | sort)
 
-id=$(remote create --name demo --label k=v "$proj" -- sh -c 'pwd; printf "%s\n" "$1"; echo started; sleep 60' sh "$arg" 2>"$tmp/err")
+# --network none: the network is not what this test is about (and no
+# pasta is needed).
+id=$(remote create --name demo --label k=v --network none "$proj" -- sh -c 'pwd; printf "%s\n" "$1"; echo started; sleep 60' sh "$arg" 2>"$tmp/err")
 case $id in
 sb-*) ok "create: id $id" ;;
 *) bad "create: got '$id': $(cat "$tmp/err")" ;;
 esac
 
 running=
-for _ in $(seq 100); do
+for _ in $(seq 200); do
     remote list --json >"$tmp/list" 2>"$tmp/err"
     if python3 - "$tmp/list" "$id" "$proj" <<'PY'; then running=1; break; fi
 import json, sys
