@@ -42,8 +42,13 @@ std::string state_dir() {
     return opts.state_dir.empty() ? manager::default_state_dir() : opts.state_dir;
 }
 
-std::string socket_path(const std::string& state) {
-    return opts.socket.empty() ? manager::default_socket(state) : opts.socket;
+// --socket, else where the manager said it listens (STATE/listening: its
+// socket or its loopback port), else STATE/manager.sock.
+manager::Address address(const std::string& state) {
+    if (opts.socket.empty()) return manager::manager_address(state);
+    manager::Address a;
+    a.socket = opts.socket;
+    return a;
 }
 
 // A request target: an absolute path (with its query), visible ASCII only,
@@ -110,7 +115,7 @@ int run_request() {
         const std::string state = state_dir();
         const std::string token = manager::read_token(state);
         return print_response("request",
-                              manager::http_request(socket_path(state), token, method, path, body));
+                              manager::http_request(address(state), token, method, path, body));
     } catch (const std::exception& e) {
         return fail("request", e.what());
     }
@@ -121,8 +126,15 @@ int run_token() {
         const std::string state = state_dir();
         const std::string token = manager::read_token(state);
         std::string out = token + "\n";
-        if (opts.json)
-            out = nlohmann::json{{"token", token}, {"socket", socket_path(state)}}.dump() + "\n";
+        if (opts.json) {
+            const auto a = address(state);
+            nlohmann::json j{{"token", token}};
+            if (!a.socket.empty())
+                j["socket"] = a.socket;
+            else
+                j["tcp"] = a.describe();
+            out = j.dump() + "\n";
+        }
         if (int e = write_all(STDOUT_FILENO, out); e != 0)
             return fail("token", std::string("stdout: ") + std::strerror(e));
         return 0;
@@ -146,8 +158,8 @@ int run_attach() {
     try {
         const std::string state = state_dir();
         const std::string token = manager::read_token(state);
-        auto r = manager::http_request(socket_path(state), token, "GET",
-                                       "/api/v1/sandboxes/" + opts.id, "");
+        auto r =
+            manager::http_request(address(state), token, "GET", "/api/v1/sandboxes/" + opts.id, "");
         if (r.status != 200) {
             std::fprintf(stderr, "burrow: manager attach: HTTP %u: %s\n", r.status,
                          error_of(r).c_str());
@@ -199,7 +211,9 @@ void add_manager_client_subcommands(CLI::App* manager) {
     auto* t = opts.token =
         manager->add_subcommand("token", "Print the manager's token (STATE/token)");
     add_common(t);
-    t->add_flag("--json", opts.json, "print {\"token\":..,\"socket\":..}");
+    t->add_flag(
+        "--json", opts.json,
+        "print {\"token\":..,\"socket\":PATH} (or \"tcp\":\"ADDR:PORT\" for a --listen manager)");
     auto* a = opts.attach = manager->add_subcommand(
         "attach", "Enter the running sandbox ID with this terminal (burrow enter PROJECT_DIR)");
     add_common(a);

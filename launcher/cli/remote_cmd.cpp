@@ -391,18 +391,26 @@ int run_ui() {
         if (int rc = ssh_status(wait_child(pid)); rc != 0) return rc;
     }
     json t = json::parse(text, nullptr, false);
-    if (!t.is_object() || !t.contains("token") || !t["token"].is_string() ||
-        !t.contains("socket") || !t["socket"].is_string())
+    if (!t.is_object() || !t.contains("token") || !t["token"].is_string())
         return fail("the remote `burrow manager token --json` gave no token");
     const std::string token = t["token"].get<std::string>();
-    const std::string sock = t["socket"].get<std::string>();
-    // ssh's -L splits at ':'; the remote sshd opens the path itself.
-    if (sock.empty() || sock[0] != '/' || sock.find(':') != std::string::npos)
-        return fail("the manager's socket " + sock +
-                    " cannot be forwarded (needs an absolute path without ':')");
+    // The far end of the forward: the manager's unix socket, or its
+    // loopback port (a manager started with --listen).
+    std::string target;
+    if (t.contains("socket") && t["socket"].is_string()) {
+        target = t["socket"].get<std::string>();
+        // ssh's -L splits at ':'; the remote sshd opens the path itself.
+        if (target.empty() || target[0] != '/' || target.find(':') != std::string::npos)
+            return fail("the manager's socket " + target +
+                        " cannot be forwarded (needs an absolute path without ':')");
+    } else if (t.contains("tcp") && t["tcp"].is_string()) {
+        target = t["tcp"].get<std::string>();
+    } else {
+        return fail("the remote `burrow manager token --json` gave no socket");
+    }
     int port = opts.port ? opts.port : free_port();
     if (port <= 0) return fail(std::string("no free local port: ") + std::strerror(errno));
-    const std::string spec = "127.0.0.1:" + std::to_string(port) + ":" + sock;
+    const std::string spec = "127.0.0.1:" + std::to_string(port) + ":" + target;
     const pid_t pid =
         spawn(ssh_argv({"-N", "-o", "ExitOnForwardFailure=yes", "-L", spec}, {}), -1, -1);
     if (pid < 0) return fail(std::string("ssh: ") + std::strerror(errno));
@@ -419,7 +427,7 @@ int run_ui() {
     // log; the login page posts it itself (API.md).
     print("http://127.0.0.1:" + std::to_string(port) + "/login#token=" + token + "\n");
     std::fprintf(stderr, "burrow: remote ui: forwarding 127.0.0.1:%d to %s:%s (Ctrl-C ends it)\n",
-                 port, opts.host.c_str(), sock.c_str());
+                 port, opts.host.c_str(), target.c_str());
     const int rc = wait_child(pid);
     // Ctrl-C or SIGTERM ending the forward is how ui is meant to end.
     if (rc == 0 || rc == 128 + SIGINT || rc == 128 + SIGTERM || rc == 128 + SIGHUP) return 0;

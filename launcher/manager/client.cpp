@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -21,7 +22,6 @@ namespace burrow::manager {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using Stream = beast::basic_stream<asio::local::stream_protocol>;
 
 std::string default_state_dir() {
     const char* s = std::getenv("XDG_STATE_HOME");
@@ -53,27 +53,52 @@ std::string read_token(const std::string& state_dir) {
     return data;
 }
 
-ClientResponse http_request(const std::string& socket_path, const std::string& token,
-                            const std::string& method, const std::string& target,
-                            const std::string& body, unsigned timeout_s) {
-    const http::verb verb = http::string_to_verb(method);
-    if (verb == http::verb::unknown) throw std::runtime_error("unknown HTTP method " + method);
-    // A unix socket path longer than sun_path would be cut by the kernel.
-    if (socket_path.empty() || socket_path.size() >= sizeof(sockaddr_un::sun_path))
-        throw std::runtime_error(socket_path + ": not a usable socket path (empty or too long)");
+std::string Address::describe() const {
+    if (!socket.empty()) return "unix:" + socket;
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
 
-    http::request<http::string_body> req{verb, target, 11};
-    // The manager checks Host against Origin only; "localhost" is what a
-    // client of a unix socket can honestly say.
-    req.set(http::field::host, "localhost");
-    req.set(http::field::user_agent, "burrow-manager-client");
-    req.set(http::field::authorization, "Bearer " + token);
-    if (!body.empty()) req.set(http::field::content_type, "application/json");
-    req.body() = body;
-    req.prepare_payload();
+Address manager_address(const std::string& state_dir) {
+    Address a;
+    std::string text, why;
+    if (read_regular_file(state_dir + "/listening", 4096, text, why) == ReadFileError::none) {
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        if (text.rfind("unix:", 0) == 0 && text.size() > 5 && text[5] == '/') {
+            a.socket = text.substr(5);
+            return a;
+        }
+        if (text.rfind("http://", 0) == 0) {
+            std::string hp = text.substr(7);
+            const auto colon = hp.rfind(':');
+            if (colon != std::string::npos && colon > 0) {
+                std::string host = hp.substr(0, colon);
+                if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+                    host = host.substr(1, host.size() - 2);
+                const std::string port = hp.substr(colon + 1);
+                char* end = nullptr;
+                const unsigned long p = std::strtoul(port.c_str(), &end, 10);
+                if (!port.empty() && *end == '\0' && p > 0 && p < 65536) {
+                    a.host = host;
+                    a.port = static_cast<unsigned>(p);
+                    return a;
+                }
+            }
+        }
+        // Anything else: not what a manager writes; the default below.
+    }
+    a.socket = default_socket(state_dir);
+    return a;
+}
 
+namespace {
+
+// One exchange over a connected-to-be stream of PROTOCOL.
+template <class Protocol>
+ClientResponse exchange(const typename Protocol::endpoint& ep, const std::string& where,
+                        http::request<http::string_body>& req, unsigned timeout_s) {
     asio::io_context ioc;
-    Stream stream(ioc);
+    beast::basic_stream<Protocol> stream(ioc);
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     // Logs can be large; memory is the only bound worth having here.
@@ -84,33 +109,32 @@ ClientResponse http_request(const std::string& socket_path, const std::string& t
     // One deadline for the whole exchange (beast's basic_stream closes the
     // socket when it passes): a wedged manager must not hang the caller.
     stream.expires_after(std::chrono::seconds(timeout_s));
-    stream.async_connect(
-        asio::local::stream_protocol::endpoint(socket_path), [&](beast::error_code ec) {
-            if (ec) {
-                failure = ec;
+    stream.async_connect(ep, [&](beast::error_code ec) {
+        if (ec) {
+            failure = ec;
+            return;
+        }
+        stage = "write";
+        http::async_write(stream, req, [&](beast::error_code ec2, std::size_t) {
+            if (ec2) {
+                failure = ec2;
                 return;
             }
-            stage = "write";
-            http::async_write(stream, req, [&](beast::error_code ec2, std::size_t) {
-                if (ec2) {
-                    failure = ec2;
-                    return;
-                }
-                stage = "read";
-                http::async_read(stream, buffer, parser, [&](beast::error_code ec3, std::size_t) {
-                    if (ec3) failure = ec3;
-                });
+            stage = "read";
+            http::async_read(stream, buffer, parser, [&](beast::error_code ec3, std::size_t) {
+                if (ec3) failure = ec3;
             });
         });
+    });
     ioc.run();
     if (failure) {
         const std::string why = failure == beast::error::timeout
                                     ? "no answer within " + std::to_string(timeout_s) + " s"
                                     : failure.message();
-        throw std::runtime_error(socket_path + ": " + stage + ": " + why);
+        throw std::runtime_error(where + ": " + stage + ": " + why);
     }
     beast::error_code ignored;
-    stream.socket().shutdown(asio::local::stream_protocol::socket::shutdown_both, ignored);
+    stream.socket().shutdown(Protocol::socket::shutdown_both, ignored);
 
     auto res = parser.release();
     ClientResponse out;
@@ -118,6 +142,39 @@ ClientResponse http_request(const std::string& socket_path, const std::string& t
     out.content_type = std::string(res[http::field::content_type]);
     out.body = std::move(res.body());
     return out;
+}
+
+} // namespace
+
+ClientResponse http_request(const Address& address, const std::string& token,
+                            const std::string& method, const std::string& target,
+                            const std::string& body, unsigned timeout_s) {
+    const http::verb verb = http::string_to_verb(method);
+    if (verb == http::verb::unknown) throw std::runtime_error("unknown HTTP method " + method);
+
+    http::request<http::string_body> req{verb, target, 11};
+    // The manager compares Host with Origin only; a client without an
+    // Origin may say what it connects to.
+    req.set(http::field::host, address.socket.empty() ? address.describe() : "localhost");
+    req.set(http::field::user_agent, "burrow-manager-client");
+    req.set(http::field::authorization, "Bearer " + token);
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    req.prepare_payload();
+
+    if (!address.socket.empty()) {
+        // A unix socket path longer than sun_path would be cut by the kernel.
+        if (address.socket.size() >= sizeof(sockaddr_un::sun_path))
+            throw std::runtime_error(address.socket + ": socket path too long");
+        return exchange<asio::local::stream_protocol>(
+            asio::local::stream_protocol::endpoint(address.socket), address.socket, req, timeout_s);
+    }
+    beast::error_code ec;
+    const auto ip = asio::ip::make_address(address.host, ec);
+    if (ec) throw std::runtime_error(address.host + ": not an IP address");
+    return exchange<asio::ip::tcp>(
+        asio::ip::tcp::endpoint(ip, static_cast<unsigned short>(address.port)), address.describe(),
+        req, timeout_s);
 }
 
 } // namespace burrow::manager

@@ -39,9 +39,10 @@ me=$(id -un)
 tmp=$(mktemp -d /tmp/burrow-remote.XXXXXX)
 sshd_pid=
 manager_pid=
+manager2_pid=
 ui_pid=
 cleanup() {
-    for p in $ui_pid $manager_pid $sshd_pid; do
+    for p in $ui_pid $manager_pid $manager2_pid $sshd_pid; do
         kill "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
@@ -243,6 +244,36 @@ check "delete" 0 "" -- remote delete "$id"
 remote list --json 2>/dev/null | grep -qF "\"$id\"" && bad "delete: still listed" || ok "delete: gone"
 check "HTTP error" 1 "burrow: manager request: HTTP 404" -- remote logs "$id"
 check "unknown name" 125 "no sandbox \"nosuch\"" -- remote stop nosuch
+
+# A manager on a loopback port (--listen): the remote side finds it in
+# STATE/listening, for requests and for the ui's forward.
+state2="$tmp/state2"
+"$BURROW_BIN" manager --listen 127.0.0.1:0 --state-dir "$state2" 2>"$tmp/manager2.log" &
+manager2_pid=$!
+for _ in $(seq 100); do
+    [ -s "$state2/listening" ] && break
+    sleep 0.1
+done
+listen=$(cat "$state2/listening" 2>/dev/null)
+case $listen in
+http://127.0.0.1:*) ok "tcp manager: $listen" ;;
+*) bad "tcp manager did not start: $(cat "$tmp/manager2.log")" ;;
+esac
+got=$(timeout 60 "$BURROW_BIN" remote "${ssh_opts[@]}" --state-dir "$state2" "$host" list --json 2>"$tmp/err")
+[ "$got" = '{"sandboxes":[]}' ] && ok "tcp manager: list over its port" || bad "tcp manager: list gave '$got' ($(cat "$tmp/err"))"
+timeout 60 "$BURROW_BIN" remote "${ssh_opts[@]}" --state-dir "$state2" "$host" ui \
+    >"$tmp/ui2.out" 2>"$tmp/ui2.err" &
+ui_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/ui2.out" ] && break; sleep 0.1; done
+url=$(head -n1 "$tmp/ui2.out")
+base=${url%%/login*}
+token2=$(cat "$state2/token")
+curl -sf -H "Authorization: Bearer $token2" "$base/api/v1/sandboxes" | grep -q '"sandboxes"' &&
+    [ "$url" = "$base/login#token=$token2" ] && ok "tcp manager: ui forwards to its port" ||
+    bad "tcp manager: ui: '$url' ($(cat "$tmp/ui2.err"))"
+kill "$ui_pid"
+wait "$ui_pid"
+ui_pid=
 
 # Nothing of the shell syntax ever ran, here or in the home dir.
 found=$(find "$tmp" "$HOME" -maxdepth 2 -name 'pwned*' 2>/dev/null)
