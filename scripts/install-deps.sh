@@ -42,10 +42,66 @@ packages=(
     # messages and queries the host's resolvers. openssl and curl: the
     # allowlist test's CA, TLS server and client.
     libnftables-dev libc-ares-dev openssl curl
+    # burrow manager: screenshots of a sandbox's display (Xvfb with a cookie,
+    # zlib for the PNG); xsetroot paints the display in the test
+    xvfb zlib1g-dev x11-xserver-utils
+    # burrow manager's browser test (tests/e2e/manager_browser.js, run by
+    # Node.js) drives Debian's Chromium headless
+    chromium nodejs
     # `burrow remote` runs the real ssh client; its test starts its own
     # sshd (a private config, key pair and port) on 127.0.0.1
     openssh-client openssh-server
 )
+
+# The dashboard's terminal (burrow manager) is xterm.js. Debian's node-xterm
+# has no browser bundle, so the npm registry's @xterm/xterm is vendored here,
+# outside the repository, at an exact version whose tarball is checked
+# against the registry's integrity recorded below. CMake's BURROW_XTERM_DIR
+# (default this directory) embeds lib/xterm.js and css/xterm.css when they
+# exist; without them the dashboard falls back to a line-mode terminal.
+xterm_version=5.5.0
+xterm_integrity=sha512-hqJHYaQb5OptNunnyAnkHyM8aCjZ1MEIDTQu1iIbbTD/xops91NB5yq1ZK/dC2JDbVWtF23zUtl9JE2NqwT87A==
+xterm_dir=/usr/local/share/burrow/vendor/xterm-$xterm_version
+
+vendor_xterm() {
+    if [ -f "$xterm_dir/lib/xterm.js" ] && [ -f "$xterm_dir/css/xterm.css" ]; then
+        echo "install-deps: xterm.js $xterm_version already in $xterm_dir"
+        return 0
+    fi
+    if ! command -v npm >/dev/null; then
+        echo "install-deps: npm not found: xterm.js not vendored (the dashboard's" \
+            "terminal falls back to line mode)" >&2
+        return 0
+    fi
+    local tmp tgz got
+    tmp=$(mktemp -d /tmp/burrow-xterm.XXXXXX)
+    # npm pack fetches the tarball only; no package's install script runs.
+    if ! (cd "$tmp" && npm pack --silent "@xterm/xterm@$xterm_version" >pack.log 2>&1); then
+        # Not fatal: the build works without it (line-mode terminal).
+        echo "install-deps: npm pack @xterm/xterm@$xterm_version failed (the" \
+            "dashboard's terminal falls back to line mode):" >&2
+        cat "$tmp/pack.log" >&2
+        rm -rf "$tmp"
+        return 0
+    fi
+    tgz=$tmp/xterm-xterm-$xterm_version.tgz
+    got=sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)
+    if [ "$got" != "$xterm_integrity" ]; then
+        echo "install-deps: @xterm/xterm@$xterm_version: integrity $got, expected" \
+            "$xterm_integrity" >&2
+        rm -rf "$tmp"
+        return 1
+    fi
+    mkdir -p "$tmp/x" "$(dirname "$xterm_dir")"
+    tar -xzf "$tgz" -C "$tmp/x" --no-same-owner package/lib/xterm.js package/css/xterm.css \
+        package/LICENSE package/package.json
+    chmod -R a+rX "$tmp/x/package"
+    # Renamed into place whole: a present directory is a complete one.
+    rm -rf "$xterm_dir"
+    mv "$tmp/x/package" "$xterm_dir"
+    rm -rf "$tmp"
+    echo "install-deps: xterm.js $xterm_version vendored in $xterm_dir"
+}
 
 if [ "$(id -u)" != 0 ]; then
     echo "install-deps.sh: must run as root (it calls apt-get)" >&2
@@ -61,6 +117,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#packages[@]} packages already installed"
+    vendor_xterm
     exit 0
 fi
 
@@ -84,4 +141,5 @@ if ! { apt-get update && apt-get install -y --no-install-recommends "${missing[@
     exit 1
 fi
 rm -f "$log"
+vendor_xterm
 echo "install-deps: done"

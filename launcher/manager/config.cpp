@@ -9,8 +9,6 @@
 #include "runtime/io.hpp"
 
 namespace burrow::manager {
-namespace {
-
 bool on_path(const std::string& name) {
     const char* path = ::getenv("PATH");
     std::string p = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
@@ -25,8 +23,6 @@ bool on_path(const std::string& name) {
     }
     return false;
 }
-
-} // namespace
 
 const Backend* Config::find(const std::string& name) const {
     for (const auto& b : backends)

@@ -24,6 +24,9 @@ struct Config {
 // when their tools exist (systemd-nspawn; qemu-system-x86_64).
 Config builtin_config(const std::string& self_exe);
 
+// An executable name found in $PATH (or /usr/sbin, /sbin).
+bool on_path(const std::string& name);
+
 // The --config file: {"backends":[{"name","backend","launcher","network"}]}.
 // Throws std::runtime_error "FILE: reason" (a JSON error with its byte).
 Config load_config(const std::string& path);

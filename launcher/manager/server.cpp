@@ -107,9 +107,11 @@ http::response<http::string_body> to_response(const HttpResponse& r, unsigned ve
     res.set(http::field::cache_control, "no-store");
     res.set("X-Content-Type-Options", "nosniff");
     res.set("X-Frame-Options", "DENY");
+    // Pages run only the dashboard's own scripts. Inline styles are allowed:
+    // xterm.js adds <style> elements, and CSS runs no code.
     if (r.content_type.rfind("text/html", 0) == 0)
         res.set("Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
                 "script-src 'self'; connect-src 'self'; frame-ancestors 'none'");
     for (const auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);

@@ -17,6 +17,7 @@
 
 #include "launcher/manager/assets.hpp"
 #include "launcher/manager/metrics.hpp"
+#include "launcher/manager/screenshot.hpp"
 #include "launcher/manager/supervise.hpp"
 #include "policy/project/sandbox.hpp"
 #include "runtime/io.hpp"
@@ -218,6 +219,19 @@ HttpResponse json_error(unsigned status, const std::string& message) {
     return json_ok(status, ojson{{"error", message}});
 }
 
+namespace {
+
+HttpResponse serve_asset(const std::string& path) {
+    const Asset* a = find_asset(path);
+    if (!a) return json_error(404, "no such page: " + path);
+    HttpResponse r;
+    r.content_type = std::string(a->content_type);
+    r.body = std::string(a->data);
+    return r;
+}
+
+} // namespace
+
 Service::Service(Options o) : opt_(std::move(o)), store_(opt_.state_dir) {
     registry_dir_ = session::registry_dir();
     token_ = load_token(store_.dir());
@@ -328,6 +342,7 @@ void Service::rebuild() {
             j["allow_net"] = r.allow_net;
             j["policy"] = r.policy;
             j["command"] = r.command;
+            j["display"] = r.display;
             j["status"] = v.status;
             j["exit_status"] = r.exit_status ? ojson(*r.exit_status) : ojson(nullptr);
             j["signal"] = r.signal ? ojson(*r.signal) : ojson(nullptr);
@@ -352,6 +367,7 @@ void Service::rebuild() {
             j["allow_net"] = ojson::array();
             j["policy"] = ojson::array();
             j["command"] = ojson::array();
+            j["display"] = false;
             j["status"] = v.status;
             j["exit_status"] = nullptr;
             j["signal"] = nullptr;
@@ -445,6 +461,9 @@ HttpResponse Service::handle(const HttpRequest& req) {
                          "type=password><button>Log in</button></form>";
             return r;
         }
+        // The dashboard's scripts and styles are public code, served without
+        // a token: the login page needs them before there is one.
+        if (read_only && path.rfind("/static/", 0) == 0) return serve_asset(path.substr(7));
         auto segs = api_segments(path);
         bool by_cookie = false;
         if (auto refused = authenticate(req, by_cookie)) {
@@ -462,14 +481,8 @@ HttpResponse Service::handle(const HttpRequest& req) {
             return json_error(403, "missing or wrong X-Burrow-CSRF header");
         if (!segs) {
             if (!read_only) return json_error(405, "pages are read-only");
-            std::string asset = path == "/" ? "/index.html" : "";
-            if (path.rfind("/static/", 0) == 0) asset = path.substr(7);
-            const Asset* a = asset.empty() ? nullptr : find_asset(asset);
-            if (!a) return json_error(404, "no such page: " + path);
-            HttpResponse r;
-            r.content_type = std::string(a->content_type);
-            r.body = std::string(a->data);
-            return r;
+            if (path != "/") return json_error(404, "no such page: " + path);
+            return serve_asset("/index.html");
         }
         const auto& s = *segs;
         auto method_not_allowed = [&] {
@@ -524,8 +537,10 @@ HttpResponse Service::handle(const HttpRequest& req) {
             if (!read_only) return method_not_allowed();
             return metrics(*v);
         }
-        if (s.size() == 3 && s[2] == "screenshot")
-            return json_error(404, "no display: screenshots are not implemented yet");
+        if (s.size() == 3 && s[2] == "screenshot") {
+            if (!read_only) return method_not_allowed();
+            return screenshot(*v);
+        }
         return json_error(404, "no such endpoint: " + path);
     } catch (const BadRequest& e) {
         return json_error(e.status, e.what());
@@ -583,6 +598,9 @@ HttpResponse Service::create(const HttpRequest& req) {
                                      : string_list(v, "policy", 16);
         } else if (k == "command") {
             r.command = string_list(v, "command", 256);
+        } else if (k == "display") {
+            if (!v.is_boolean()) throw BadRequest(400, "\"display\": not a boolean");
+            r.display = v.get<bool>();
         } else {
             throw BadRequest(400, "unknown field \"" + k + "\"");
         }
@@ -644,7 +662,10 @@ HttpResponse Service::create(const HttpRequest& req) {
     r.id = new_id();
     r.created = static_cast<int64_t>(::time(nullptr));
     store_.save(r);
-    std::vector<std::string> argv = {opt_.self_exe, kSuperviseVerb, store_.dir(), r.id};
+    if (r.display && !on_path("Xvfb"))
+        throw BadRequest(400, "\"display\": Xvfb is not installed on this machine");
+    std::vector<std::string> argv = {opt_.self_exe, kSuperviseVerb, store_.dir(), r.id,
+                                     r.display ? "display" : "-"};
     argv.insert(argv.end(), be->command.begin(), be->command.end());
     if (!r.network.empty()) {
         argv.push_back("--network");
@@ -782,6 +803,18 @@ HttpResponse Service::logs(View& v, const std::string& query, const HttpRequest&
                                  std::to_string(offset + r.body.size() - (r.body.empty() ? 0 : 1)) +
                                  "/" + std::to_string(size));
     }
+    return r;
+}
+
+HttpResponse Service::screenshot(View& v) {
+    if (!v.record || !v.record->display)
+        return json_error(404, "no display: " + v.id + " was not created with \"display\": true");
+    if (v.status == kStatusExited) return json_error(404, "no display: " + v.id + " has exited");
+    const std::string xwd = store_.read_screen(v.id);
+    if (xwd.empty()) return json_error(404, "no display yet: " + v.id + " is starting");
+    HttpResponse r;
+    r.content_type = "image/png";
+    r.body = xwd_to_png(xwd);
     return r;
 }
 

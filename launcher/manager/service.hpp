@@ -84,6 +84,7 @@ class Service {
     HttpResponse stop(View& v, const std::string& body, bool and_delete);
     HttpResponse logs(View& v, const std::string& query, const HttpRequest& req);
     HttpResponse metrics(View& v);
+    HttpResponse screenshot(View& v);
     HttpResponse backends();
     HttpResponse login(const HttpRequest& req);
     pid_t spawn(const std::vector<std::string>& argv);

@@ -37,15 +37,19 @@ Fd open_private_dir(int at, const std::string& name, const std::string& shown) {
     return fd;
 }
 
-// A small file of the store: regular, ours, at most 1 MiB.
-bool read_small(int dirfd, const std::string& name, std::string& out) {
+// A file of the store: regular, ours, at most max bytes.
+bool read_small_max(int dirfd, const std::string& name, std::string& out, std::size_t max) {
     Fd fd(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (!fd) return false;
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid())
         return false;
     out.clear();
-    return read_fd_to_end(fd.get(), out, 1 << 20) == 0;
+    return read_fd_to_end(fd.get(), out, max) == 0;
+}
+
+bool read_small(int dirfd, const std::string& name, std::string& out) {
+    return read_small_max(dirfd, name, out, 1 << 20);
 }
 
 void write_by_rename(int dirfd, const std::string& name, const std::string& text) {
@@ -87,6 +91,7 @@ Store::Store(const std::string& dir) : dir_(dir) {
     dirfd_ = open_private_dir(AT_FDCWD, dir, dir);
     sandboxes_ = open_private_dir(dirfd_.get(), "sandboxes", dir + "/sandboxes");
     logs_ = open_private_dir(dirfd_.get(), "logs", dir + "/logs");
+    displays_ = open_private_dir(dirfd_.get(), "displays", dir + "/displays");
 }
 
 std::vector<Record> Store::load_all(std::vector<std::string>& warnings) const {
@@ -118,6 +123,7 @@ std::vector<Record> Store::load_all(std::vector<std::string>& warnings) const {
             r.allow_net = j.at("allow_net").get<std::vector<std::string>>();
             r.policy = j.at("policy").get<std::vector<std::string>>();
             r.command = j.at("command").get<std::vector<std::string>>();
+            r.display = j.value("display", false);
             r.created = j.at("created").get<int64_t>();
             r.stop_requested = j.value("stop_requested", false);
             refresh(r);
@@ -163,6 +169,7 @@ void Store::save(const Record& r) const {
     j["allow_net"] = r.allow_net;
     j["policy"] = r.policy;
     j["command"] = r.command;
+    j["display"] = r.display;
     j["created"] = r.created;
     j["stop_requested"] = r.stop_requested;
     write_by_rename(sandboxes_.get(), r.id + ".json", j.dump() + "\n");
@@ -172,6 +179,13 @@ void Store::remove(const std::string& id) const {
     for (const char* ext : {".json", ".launch", ".exit"})
         ::unlinkat(sandboxes_.get(), (id + ext).c_str(), 0);
     ::unlinkat(logs_.get(), (id + ".log").c_str(), 0);
+}
+
+std::string Store::read_screen(const std::string& id) const {
+    Fd d(::openat(displays_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d) return {};
+    std::string out;
+    return read_small_max(d.get(), "Xvfb_screen0", out, 64u << 20) ? out : std::string();
 }
 
 Fd Store::open_log(const std::string& id) const {

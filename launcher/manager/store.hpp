@@ -31,6 +31,7 @@ struct Record {
     std::vector<std::string> allow_net;
     std::vector<std::string> policy;
     std::vector<std::string> command;
+    bool display = false; // an Xvfb of its own (screenshots)
     int64_t created = 0;
     // From ID.launch:
     pid_t launch_pid = 0;
@@ -50,6 +51,7 @@ class Store {
     const std::string& dir() const { return dir_; }
     int sandboxes_fd() const { return sandboxes_.get(); }
     int logs_fd() const { return logs_.get(); }
+    int displays_fd() const { return displays_.get(); }
 
     // Every record on disk (unreadable or malformed files are skipped and
     // named in the returned warnings).
@@ -61,10 +63,13 @@ class Store {
     std::string log_path(const std::string& id) const { return dir_ + "/logs/" + id + ".log"; }
     // The log opened for reading (O_NOFOLLOW, a regular file), or an invalid Fd.
     Fd open_log(const std::string& id) const;
+    // The screen of ID's display (displays/ID/Xvfb_screen0), read whole
+    // (at most 64 MiB); empty when there is none.
+    std::string read_screen(const std::string& id) const;
 
   private:
     std::string dir_;
-    Fd dirfd_, sandboxes_, logs_;
+    Fd dirfd_, sandboxes_, logs_, displays_;
 };
 
 // A fresh record id: "sb-" + 12 random hex digits (getrandom).

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,18 +13,129 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "launcher/manager/screenshot.hpp"
 #include "launcher/manager/store.hpp"
 #include "launcher/session/registry.hpp"
 #include "runtime/exit_status.hpp"
 #include "runtime/io.hpp"
 
+extern char** environ;
+
 namespace burrow::manager {
+namespace {
+
+std::string random_bytes(std::size_t n) {
+    std::string s(n, '\0');
+    if (::getrandom(s.data(), n, 0) != static_cast<ssize_t>(n))
+        throw std::runtime_error("getrandom failed");
+    return s;
+}
+
+void write_private(int dirfd, const char* name, const std::string& data) {
+    Fd fd(::openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd) throw std::runtime_error(std::string(name) + ": " + std::strerror(errno));
+    if (int e = write_all(fd.get(), data); e != 0)
+        throw std::runtime_error(std::string(name) + ": " + std::strerror(e));
+}
+
+} // namespace
+
+// An Xvfb for one sandbox: STATE/displays/ID/ holds its server-side cookie
+// file, the client's XAUTHORITY (bound read-only into the sandbox by the
+// launch) and the screen (Xvfb_screen0, XWD) the manager turns into PNGs.
+// The X server dies with the supervisor (PR_SET_PDEATHSIG) and is stopped
+// with the launch. -noreset: without it the server resets its screen each
+// time its last client disconnects (a command that draws and exits would
+// leave nothing to see).
+struct Display {
+    std::string number, client_auth, dir;
+    pid_t pid = 0;
+    int dirs_fd = -1;
+    std::string id;
+
+    Display(const Store& store, const std::string& sandbox) : id(sandbox) {
+        if (::mkdirat(store.displays_fd(), id.c_str(), 0700) != 0 && errno != EEXIST)
+            throw std::runtime_error(std::string("mkdir: ") + std::strerror(errno));
+        dirs_fd = store.displays_fd();
+        dir = store.dir() + "/displays/" + id;
+        Fd d(::openat(dirs_fd, id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!d) throw std::runtime_error(dir + ": " + std::strerror(errno));
+        const std::string cookie = random_bytes(16);
+        write_private(d.get(), "server-auth", xauth_entry("0", cookie));
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+        Fd rd(p[0]), wr(p[1]);
+        Fd out(::openat(d.get(), "xvfb.log", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                        0600));
+        const std::string fdarg = "3";
+        const std::string auth = dir + "/server-auth";
+        std::vector<std::string> a = {"Xvfb",      "-displayfd", fdarg,      "-auth",  auth,
+                                      "-nolisten", "tcp",        "-noreset", "-fbdir", dir,
+                                      "-screen",   "0",          kScreen};
+        std::vector<char*> av;
+        for (auto& x : a) av.push_back(x.data());
+        av.push_back(nullptr);
+        const pid_t parent = ::getpid();
+        pid = ::fork();
+        if (pid < 0) throw std::runtime_error("fork failed");
+        if (pid == 0) {
+            // Async-signal-safe only from here to exec.
+            ::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+            if (::getppid() != parent) ::_exit(1);
+            ::dup2(wr.get(), 3);
+            const int null = ::open("/dev/null", O_RDONLY);
+            ::dup2(null, 0);
+            if (out) {
+                ::dup2(out.get(), 1);
+                ::dup2(out.get(), 2);
+            }
+            ::setsid();
+            ::execvp("Xvfb", av.data());
+            ::_exit(127);
+        }
+        wr.reset();
+        // "N\n" once it accepts connections; up to 10 s.
+        std::string got;
+        struct pollfd pf = {rd.get(), POLLIN, 0};
+        while (got.find('\n') == std::string::npos && ::poll(&pf, 1, 10000) > 0) {
+            char buf[16];
+            const ssize_t n = ::read(rd.get(), buf, sizeof buf);
+            if (n <= 0) break;
+            got.append(buf, static_cast<size_t>(n));
+        }
+        if (got.empty() || got.find('\n') == std::string::npos) {
+            stop();
+            throw std::runtime_error("Xvfb did not start (is it installed? see " + dir +
+                                     "/xvfb.log)");
+        }
+        number = got.substr(0, got.find('\n'));
+        write_private(d.get(), "Xauthority", xauth_entry(number, cookie));
+        client_auth = dir + "/Xauthority";
+    }
+    void stop() {
+        if (pid <= 0) return;
+        ::kill(pid, SIGTERM);
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        pid = 0;
+    }
+    ~Display() {
+        stop();
+        Fd d(::openat(dirs_fd, id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (d)
+            for (const char* f : {"server-auth", "Xauthority", "xvfb.log", "Xvfb_screen0"})
+                ::unlinkat(d.get(), f, 0);
+        ::unlinkat(dirs_fd, id.c_str(), AT_REMOVEDIR);
+    }
+};
 
 int supervise_main(int argc, char** argv) {
-    if (argc < 5) {
+    if (argc < 6) {
         std::fprintf(stderr, "burrow: %s: internal use only\n", kSuperviseVerb);
         return kExitFailure;
     }
@@ -54,7 +168,30 @@ int supervise_main(int argc, char** argv) {
     Fd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     if (!devnull) return kExitFailure;
     // Everything the child needs, prepared before fork.
-    std::vector<char*> args(argv + 4, argv + argc);
+    const bool display = std::strcmp(argv[4], "display") == 0;
+    std::unique_ptr<Display> xvfb;
+    std::vector<std::string> env_s;
+    for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
+    if (display) {
+        try {
+            xvfb = std::make_unique<Display>(*store, id);
+        } catch (const std::exception& e) {
+            const std::string m = std::string("burrow: manager: display: ") + e.what() + "\n";
+            write_all(log.get(), m);
+            write_exit_file(store->sandboxes_fd(), id, kExitFailure << 8);
+            return kExitFailure;
+        }
+        std::erase_if(env_s, [](const std::string& v) {
+            return v.rfind("DISPLAY=", 0) == 0 || v.rfind("XAUTHORITY=", 0) == 0 ||
+                   v.rfind("WAYLAND_DISPLAY=", 0) == 0;
+        });
+        env_s.push_back("DISPLAY=:" + xvfb->number);
+        env_s.push_back("XAUTHORITY=" + xvfb->client_auth);
+    }
+    std::vector<char*> envp;
+    for (auto& e : env_s) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<char*> args(argv + 5, argv + argc);
     args.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid < 0) return kExitFailure;
@@ -64,7 +201,7 @@ int supervise_main(int argc, char** argv) {
         ::dup2(wr.get(), 1);
         ::dup2(wr.get(), 2);
         ::signal(SIGPIPE, SIG_DFL);
-        ::execv(args[0], args.data());
+        ::execve(args[0], args.data(), envp.data());
         const int e = errno;
         write_all(2, "burrow: manager: cannot run ");
         write_all(2, args[0], std::strlen(args[0]));
@@ -121,6 +258,7 @@ int supervise_main(int argc, char** argv) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    xvfb.reset(); // the display goes with the sandbox
     try {
         write_exit_file(store->sandboxes_fd(), id, status);
     } catch (const std::exception& e) {

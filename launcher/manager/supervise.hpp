@@ -13,8 +13,13 @@ namespace burrow::manager {
 inline constexpr const char* kSuperviseVerb = "__manager-supervise";
 // A log stops growing here; one line in it says so.
 inline constexpr std::size_t kLogCap = 64u << 20;
+// The display of a graphical sandbox.
+inline constexpr const char* kScreen = "1280x800x24";
 
-// argv: burrow __manager-supervise STATE_DIR ID LAUNCHER [ARGS...].
+// argv: burrow __manager-supervise STATE_DIR ID OPTIONS LAUNCHER [ARGS...];
+// OPTIONS is "-" or "display": an Xvfb of the sandbox's own first (its
+// screen in STATE_DIR/displays/ID/, an authorisation cookie, never -ac),
+// stopped after the launch.
 // Returns the exit code of the supervisor itself (0 once it recorded the
 // launch's end; 125 when it could not start it).
 int supervise_main(int argc, char** argv);

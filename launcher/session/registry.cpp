@@ -399,6 +399,8 @@ void add(const Entry& entry) {
             ::unlink(tmp.c_str());
             throw std::runtime_error("a sandbox already runs for " + e.project_dir);
         }
+        // Stale, or another burrow's (kept by find): this launch's now.
+        ::unlink(path.c_str());
     }
     const int err = errno;
     ::unlink(tmp.c_str());
@@ -415,12 +417,30 @@ static void remove_run_dir(const std::string& project_id) {
     ::rmdir(dir.c_str());
 }
 
+namespace {
+
+// An entry of another burrow executable of ours (another version or build:
+// an upgrade while sandboxes run, a second checkout) whose sandbox still
+// runs: not ours to act on, and not ours to delete either, or one `burrow
+// ps` of the new version would unregister every sandbox of the old one.
+bool another_burrows(const Entry& e) {
+    return e.pid > 1 && e.launcher_pid > 1 && e.start_time != 0 && e.launcher_start_time != 0 &&
+           process_start_time(e.pid) == e.start_time &&
+           process_start_time(e.launcher_pid) == e.launcher_start_time &&
+           owned_by_us(e.launcher_pid) && !runs_burrow(e.launcher_pid) &&
+           comm_of(e.launcher_pid) == comm_of(0);
+}
+
+} // namespace
+
 std::optional<Entry> find(const std::string& project_id) {
     auto e = read_entry(project_id);
     if (!e) return std::nullopt;
     if (!alive(*e)) {
-        ::unlink(entry_path(project_id).c_str());
-        remove_run_dir(project_id);
+        if (!another_burrows(*e)) {
+            ::unlink(entry_path(project_id).c_str());
+            remove_run_dir(project_id);
+        }
         return std::nullopt;
     }
     return e;

@@ -166,6 +166,46 @@ BOOST_AUTO_TEST_CASE(stale_entry_after_sigkill_is_cleaned) {
     BOOST_TEST(h.launch({}, "exit 5").code() == 5);
 }
 
+BOOST_AUTO_TEST_CASE(another_burrows_sandbox_is_left_alone) {
+    // A registry property, the same on every backend: checked once.
+    if (ltest::backend() != "namespace") return;
+    // Two burrow executables of one user (an upgrade while sandboxes run,
+    // a second build): one's `burrow ps` must not unregister the other's
+    // sandboxes (it did: their launcher "is not burrow", so stale).
+    Host h;
+    btest::TempDir bin;
+    const std::string other = bin / "burrow";
+    fs::copy_file(btest::burrow_bin(), other);
+    ::chmod(other.c_str(), 0755);
+    Command c = h.command(h.launch_args({}, {"sh", "-c", "exec sleep 120"}));
+    c.argv[0] = other;
+    Running first(c);
+    auto other_ps = [&] {
+        Command p = h.command({"ps", "--json"});
+        p.argv[0] = other;
+        Result r = btest::run(p);
+        BOOST_REQUIRE_MESSAGE(r.code() == 0, r.describe());
+        return nlohmann::json::parse(r.out);
+    };
+    bool listed = false;
+    for (int i = 0; i < 200 && !listed; ++i) {
+        for (const auto& e : other_ps()) listed |= e.at("project") == h.project;
+        if (!listed) std::this_thread::sleep_for(50ms);
+    }
+    BOOST_TEST_REQUIRE(listed);
+    // This burrow's ps (as root it cannot tell the other executable for
+    // its own, so it does not show it; as a plain user the launcher's exe
+    // is hidden and its name decides) ...
+    ps_json(h);
+    bool still = false;
+    for (const auto& e : other_ps()) still |= e.at("project") == h.project;
+    BOOST_TEST(still); // and its entry survived
+    Command stop = h.command({"stop", h.project});
+    stop.argv[0] = other;
+    BOOST_TEST(btest::run(stop).code() == 0);
+    first.finish();
+}
+
 BOOST_AUTO_TEST_CASE(forged_entry_is_refused) {
     Host h;
     // The id of the project, from a real (short) session.

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/run_command.hpp"
@@ -192,6 +193,99 @@ BOOST_AUTO_TEST_CASE(lifecycle_logs_and_the_registry_view) {
     BOOST_TEST(m.get("/api/v1/sandboxes/" + id).status == 404);
     struct stat s {};
     BOOST_TEST(::stat((m.state + "/logs/" + id + ".log").c_str(), &s) != 0);
+}
+
+// The RGB of pixel (x, y) of a PNG as the manager writes it (8-bit RGB,
+// one IDAT stream, filter 0 rows).
+std::string png_pixel(const std::string& png, unsigned x, unsigned y, unsigned& width,
+                      unsigned& height) {
+    auto be32 = [&](size_t at) {
+        return (static_cast<unsigned>(static_cast<unsigned char>(png[at])) << 24) |
+               (static_cast<unsigned>(static_cast<unsigned char>(png[at + 1])) << 16) |
+               (static_cast<unsigned>(static_cast<unsigned char>(png[at + 2])) << 8) |
+               static_cast<unsigned>(static_cast<unsigned char>(png[at + 3]));
+    };
+    BOOST_REQUIRE(png.rfind("\x89PNG\r\n\x1a\n", 0) == 0);
+    std::string idat;
+    for (size_t i = 8; i + 12 <= png.size();) {
+        const unsigned len = be32(i);
+        const std::string type = png.substr(i + 4, 4);
+        if (type == "IHDR") {
+            width = be32(i + 8);
+            height = be32(i + 12);
+        }
+        if (type == "IDAT") idat += png.substr(i + 8, len);
+        i += 12 + len;
+    }
+    std::string raw(static_cast<size_t>(height) * (1 + 3 * width), '\0');
+    uLongf n = raw.size();
+    BOOST_REQUIRE(::uncompress(reinterpret_cast<Bytef*>(raw.data()), &n,
+                               reinterpret_cast<const Bytef*>(idat.data()), idat.size()) == Z_OK);
+    return raw.substr(static_cast<size_t>(y) * (1 + 3 * width) + 1 + 3 * x, 3);
+}
+
+BOOST_AUTO_TEST_CASE(screenshots_of_a_display_with_a_cookie) {
+    Manager m;
+    Project p;
+    // The sandbox paints its display red; the screenshot shows it.
+    json sb = m.create({{"project_dir", p.path},
+                        {"display", true},
+                        {"command",
+                         {"sh", "-c",
+                          "xsetroot -solid '#ff0000' && echo painted; "
+                          "case \"$DISPLAY\" in :[0-9]*) ;; *) echo no-display;; esac; "
+                          "exec sleep 60"}}});
+    const std::string id = sb["id"];
+    BOOST_TEST(sb["display"] == true);
+    BOOST_REQUIRE(m.wait_status(id, "running"));
+    std::string log;
+    const auto deadline = Clock::now() + 15s;
+    while (!contains(log, "painted") && Clock::now() < deadline) {
+        log = m.get("/api/v1/sandboxes/" + id + "/logs").body;
+        std::this_thread::sleep_for(20ms);
+    }
+    BOOST_REQUIRE_MESSAGE(contains(log, "painted\n"), log);
+    const auto shot = m.get("/api/v1/sandboxes/" + id + "/screenshot");
+    BOOST_TEST(shot.status == 200);
+    BOOST_TEST(shot.headers.at("content-type") == "image/png");
+    unsigned w = 0, h = 0;
+    BOOST_TEST(png_pixel(shot.body, 640, 400, w, h) == std::string("\xff\x00\x00", 3));
+    BOOST_TEST(w == 1280u);
+    BOOST_TEST(h == 800u);
+    // The X server needs the cookie: a client without it is refused (the
+    // server is not started with -ac).
+    const std::string display_dir = m.state + "/displays/" + id;
+    btest::Command x;
+    x.argv = {"/usr/bin/xsetroot", "-solid", "#00ff00"};
+    std::string number;
+    {
+        // DISPLAY as the sandbox got it: the number in the client cookie file.
+        std::ifstream a(display_dir + "/Xauthority", std::ios::binary);
+        std::string e((std::istreambuf_iterator<char>(a)), std::istreambuf_iterator<char>());
+        BOOST_REQUIRE(e.size() > 6);
+        const size_t addr =
+            (static_cast<unsigned char>(e[2]) << 8) | static_cast<unsigned char>(e[3]);
+        const size_t at = 4 + addr;
+        const size_t len =
+            (static_cast<unsigned char>(e[at]) << 8) | static_cast<unsigned char>(e[at + 1]);
+        number = e.substr(at + 2, len);
+    }
+    x.env = std::vector<std::string>{"DISPLAY=:" + number, "XAUTHORITY=/nonexistent",
+                                     "PATH=/usr/bin:/bin"};
+    const auto refused = btest::run(x);
+    BOOST_TEST(refused.code() != 0, refused.describe());
+    // Without "display": no screenshot.
+    Project q;
+    json plain = m.create({{"project_dir", q.path}, {"command", {"sleep", "60"}}});
+    BOOST_TEST(
+        m.get("/api/v1/sandboxes/" + plain["id"].get<std::string>() + "/screenshot").status == 404);
+    BOOST_TEST(m.del("/api/v1/sandboxes/" + plain["id"].get<std::string>()).status == 204);
+    // The display goes with the sandbox.
+    BOOST_TEST(m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":1})").status == 202);
+    BOOST_REQUIRE(m.wait_status(id, "exited"));
+    BOOST_TEST(btest::wait_gone(display_dir, 10s));
+    struct stat st {};
+    BOOST_TEST(::stat(display_dir.c_str(), &st) != 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_sandbox_that_dies_shows_its_status) {

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace btest {
@@ -25,18 +27,25 @@ bool write_all_fd(int fd, const std::string& s) {
     return true;
 }
 
-// Reads more into buf; false on EOF, error or the deadline.
-bool read_more(int fd, std::string& buf, Clock::time_point deadline) {
+enum class Read { data, timeout, end };
+
+// Reads more into buf: data, the deadline passed, or EOF/error.
+Read read_some(int fd, std::string& buf, Clock::time_point deadline) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
     struct pollfd p = {fd, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    const int r = ::poll(&p, 1, std::max(0, static_cast<int>(left.count())));
+    if (r == 0) return Read::timeout;
+    if (r < 0) return errno == EINTR ? Read::timeout : Read::end;
     char tmp[65536];
     const ssize_t n = ::read(fd, tmp, sizeof tmp);
-    if (n <= 0) return false;
+    if (n <= 0) return Read::end;
     buf.append(tmp, static_cast<size_t>(n));
-    return true;
+    return Read::data;
+}
+
+bool read_more(int fd, std::string& buf, Clock::time_point deadline) {
+    return read_some(fd, buf, deadline) == Read::data;
 }
 
 std::string lower(std::string s) {
@@ -206,8 +215,13 @@ std::optional<std::string> WebSocket::receive(std::chrono::milliseconds timeout)
             }
         }
     more:
-        if (!read_more(fd_, buf_, deadline)) {
-            if (Clock::now() < deadline) closed_ = true;
+        switch (read_some(fd_, buf_, deadline)) {
+        case Read::data:
+            break;
+        case Read::end:
+            closed_ = true;
+            return std::nullopt;
+        case Read::timeout:
             return std::nullopt;
         }
     }

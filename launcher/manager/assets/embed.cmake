@@ -1,11 +1,20 @@
 # cmake -P embed.cmake OUT=<file.cpp> FILES="a;b" ROOT=<dir>: writes a C++
 # file defining burrow::manager::find_asset() over the files, each as a byte
 # array (the dashboard is compiled in: nothing to install, nothing fetched).
+# A relative entry is ROOT/<entry>, served as /<entry>; an absolute one (the
+# vendored xterm.js, found at configure time) is served as /<its basename>.
 set(body "")
 set(table "")
 set(i 0)
-foreach(f IN LISTS FILES)
-  file(READ "${ROOT}/${f}" hex HEX)
+foreach(entry IN LISTS FILES)
+  if(IS_ABSOLUTE "${entry}")
+    set(file "${entry}")
+    get_filename_component(f "${entry}" NAME)
+  else()
+    set(file "${ROOT}/${entry}")
+    set(f "${entry}")
+  endif()
+  file(READ "${file}" hex HEX)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
   string(APPEND body "static const unsigned char a${i}[] = {${bytes}0};\n")
   if(f MATCHES "\\.html$")
