@@ -145,6 +145,26 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
+# `burrow manager request` itself, locally: bad documents, HTTP errors.
+req() { printf '%s' "$1" | "$BURROW_BIN" manager request --state-dir "$state"; }
+check "request: not JSON" 125 "manager request: stdin: not JSON" -- req '{"method":'
+check "request: unknown field" 125 'unknown field "host"' -- req '{"method":"GET","path":"/api/v1/system","host":"x"}'
+check "request: a path that would split the request line" 125 '"path" must start with /' -- \
+    req '{"method":"GET","path":"/api/v1/system HTTP/1.1\r\nX: y"}'
+check "request: unknown method" 125 'unknown method' -- req '{"method":"TRACE","path":"/"}'
+check "request: 404" 1 "burrow: manager request: HTTP 404: " -- req '{"method":"GET","path":"/api/v1/sandboxes/sb-000000000000"}'
+check "request: 400 from a bad body" 1 "burrow: manager request: HTTP 400: " -- \
+    req '{"method":"POST","path":"/api/v1/sandboxes","body":{"project_dir":"relative"}}'
+check "request: 2xx" 0 "" -- req '{"method":"GET","path":"/api/v1/system"}'
+grep -q '"cpus"' "$tmp/out" && ok "request: prints the body" || bad "request: body: $(cat "$tmp/out")"
+cp "$state/token" "$tmp/token.saved"
+printf '%064d\n' 0 >"$state/token"
+check "request: wrong token" 1 "HTTP 401: " -- req '{"method":"GET","path":"/api/v1/system"}'
+cp "$tmp/token.saved" "$state/token"
+check "token" 0 "" -- "$BURROW_BIN" manager token --state-dir "$state"
+[ "$(cat "$tmp/out")" = "$(cat "$state/token")" ] && ok "token: prints STATE/token" || bad "token: $(cat "$tmp/out")"
+check "attach: not an id" 125 "not a sandbox id" -- "$BURROW_BIN" manager attach --state-dir "$state" "../x"
+
 # The project: a name a shell would take apart in many ways, and a
 # command whose argument would run something if a shell read it.
 weird="d 'q' \"dq\" \$(touch pwned1) \`touch pwned2\`; touch pwned3 & x|y >z"
