@@ -12,10 +12,13 @@
 # a remote burrow that does not exist, a manager that does not run and an
 # HTTP error each give their one line and status.
 # Checked against the real daemon (`burrow manager`, started here with its
-# own state dir; skipped, 77, in a build without it): create, list, logs,
-# stop, delete, attach and ui through `burrow remote`, and that a project
-# dir and a command full of shell syntax (spaces, quotes, $(...), `...`, ;)
-# arrive intact while nothing of them runs.
+# own state dir; skipped, 77, in a build without it): `burrow manager
+# request|token|attach` locally (bad documents, HTTP errors); create, list,
+# logs, stop, delete, attach (without and, as root, with a terminal) and ui
+# through `burrow remote`, and that a project dir and a command full of
+# shell syntax (spaces, quotes, $(...), `...`, ;) arrive intact while
+# nothing of them runs; a second manager on a loopback port (--listen)
+# through remote list and ui.
 set -u
 
 skip() {
