@@ -137,6 +137,14 @@ _burrow() {
     ps)
         _burrow_reply --help --json
         ;;
+    manager)
+        case $prev in
+        --state-dir) _burrow_dirs ;;
+        --socket | --config) _burrow_files ;;
+        --listen) ;;
+        *) _burrow_reply --help --socket --listen --state-dir --config ;;
+        esac
+        ;;
     policy)
         case $sub2 in
         '') _burrow_reply check show to-bwrap schema ;;

@@ -15,7 +15,7 @@ complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a l
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a enter -d 'Open a shell in a running project sandbox'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a stop -d 'Stop a running project sandbox'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a ps -d 'List running sandboxes'
-complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a manager -d 'The sandbox manager daemon and its client'
+complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a manager -d 'Run the sandbox manager (REST API, dashboard)'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a remote -d 'Drive the sandbox manager of another machine over ssh'
 
 # run
@@ -52,6 +52,10 @@ complete -c burrow -n '__fish_seen_subcommand_from launch' -l memory -x -d 'VM m
 complete -c burrow -n '__fish_seen_subcommand_from launch' -l cores -x -d 'VM cores'
 complete -c burrow -n '__fish_seen_subcommand_from launch enter stop' -a '(__fish_complete_directories)' -d 'Project directory'
 complete -c burrow -n '__fish_seen_subcommand_from ps' -l json -d 'Print JSON'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l socket -r -F -d 'Unix socket to listen on'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l listen -x -d 'Loopback ADDR:PORT to listen on'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l state-dir -x -a '(__fish_complete_directories)' -d 'State directory'
+complete -c burrow -n '__fish_seen_subcommand_from manager' -l config -r -F -d 'Backends file (JSON)'
 
 # policy
 set -l policy_cmds check show to-bwrap schema

@@ -1,6 +1,9 @@
 #include "launcher/manager/metrics.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -11,10 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "runtime/fd.hpp"
 #include "runtime/io.hpp"
+#include "runtime/mount_api.hpp"
 
 namespace burrow::manager {
 namespace {
+
+using burrow::mountapi::openat2;
 
 struct Stat {
     pid_t ppid = 0;
@@ -80,6 +87,73 @@ TreeUsage tree_usage(pid_t root) {
         for (auto it = a; it != b; ++it) todo.push_back(it->second);
     }
     return u;
+}
+
+nlohmann::json agent_usage(const std::string& agent_dir, const std::string& project_dir) {
+    std::string slug = project_dir;
+    for (char& c : slug)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+    Fd root(::open(agent_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root) return nlohmann::json::object();
+    const std::string rel = "projects/" + slug;
+    Fd dir(openat2(root.get(), rel.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+                   RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS));
+    if (!dir) return nlohmann::json::object();
+    Fd listing(::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    DIR* d = listing ? ::fdopendir(listing.release()) : nullptr;
+    if (!d) return nlohmann::json::object();
+    uint64_t in = 0, out = 0, cache_read = 0, cache_write = 0, tools = 0, turns = 0;
+    unsigned files = 0;
+    std::size_t budget = 64u << 20;
+    while (struct dirent* de = ::readdir(d)) {
+        const std::string n = de->d_name;
+        if (n.size() < 7 || !n.ends_with(".jsonl") || files >= 200 || budget == 0) continue;
+        Fd f(::openat(dir.get(), n.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+        struct stat st {};
+        if (!f || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid())
+            continue;
+        std::string text;
+        // A file over the budget is read up to it (EFBIG keeps what came).
+        read_fd_to_end(f.get(), text, budget);
+        if (text.size() > budget) text.resize(budget);
+        budget -= text.size();
+        ++files;
+        size_t i = 0;
+        while (i < text.size()) {
+            size_t end = text.find('\n', i);
+            if (end == std::string::npos) end = text.size();
+            const auto j = nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(i),
+                                                 text.begin() + static_cast<std::ptrdiff_t>(end),
+                                                 nullptr, false);
+            i = end + 1;
+            if (!j.is_object() || j.value("type", "") != "assistant") continue;
+            const auto m = j.find("message");
+            if (m == j.end() || !m->is_object()) continue;
+            ++turns;
+            auto num = [](const nlohmann::json& o, const char* k) -> uint64_t {
+                const auto v = o.find(k);
+                return v != o.end() && v->is_number_unsigned() ? v->get<uint64_t>() : 0;
+            };
+            if (const auto u = m->find("usage"); u != m->end() && u->is_object()) {
+                in += num(*u, "input_tokens");
+                out += num(*u, "output_tokens");
+                cache_read += num(*u, "cache_read_input_tokens");
+                cache_write += num(*u, "cache_creation_input_tokens");
+            }
+            if (const auto c = m->find("content"); c != m->end() && c->is_array())
+                for (const auto& part : *c)
+                    if (part.is_object() && part.value("type", "") == "tool_use") ++tools;
+        }
+    }
+    ::closedir(d);
+    if (files == 0) return nlohmann::json::object();
+    return {{"transcripts", files},
+            {"assistant_turns", turns},
+            {"input_tokens", in},
+            {"output_tokens", out},
+            {"cache_read_tokens", cache_read},
+            {"cache_write_tokens", cache_write},
+            {"tool_calls", tools}};
 }
 
 nlohmann::json system_metrics() {

@@ -828,11 +828,21 @@ HttpResponse Service::metrics(View& v) {
             root = v.entry->launcher_pid;
     }
     const TreeUsage u = tree_usage(root);
-    return json_ok(200, ojson{{"id", v.id},
-                              {"status", v.status},
-                              {"cpu_seconds", u.cpu_seconds},
-                              {"memory_bytes", u.memory_bytes},
-                              {"pids", u.pids}});
+    // The agent's transcripts: in the host's ~/.claude when the launch
+    // shares it, else in the project's own agent dir (burrow-launch(1)).
+    const project::HostInfo host = project::host_from_process();
+    std::string agent_dir = host.home + "/.claude";
+    struct stat st {};
+    if (::stat(agent_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        agent_dir = project::state_root(host) + "/projects/" +
+                    v.json["project_id"].get<std::string>() + "/agent/.claude";
+    return json_ok(
+        200, ojson{{"id", v.id},
+                   {"status", v.status},
+                   {"cpu_seconds", u.cpu_seconds},
+                   {"memory_bytes", u.memory_bytes},
+                   {"pids", u.pids},
+                   {"agent", agent_usage(agent_dir, v.json["project_dir"].get<std::string>())}});
 }
 
 std::variant<WsTarget, HttpResponse> Service::websocket(const HttpRequest& req) {

@@ -59,6 +59,8 @@ bash)
     expect "policy subcommands" "check schema show to-bwrap " "$(complete_words burrow policy "")"
     expect "seccomp subcommands" "check explain export groups " "$(complete_words burrow seccomp "")"
     expect "nix subcommands" "closure " "$(complete_words burrow nix "")"
+    expect "manager options" "--config --help --listen --socket --state-dir " \
+        "$(complete_words burrow manager --)"
     expect "launch --backend" "container namespace vm " "$(complete_words burrow launch --backend "")"
     expect "launch options" "--network --new --no-network " "$(complete_words burrow launch --n)"
     expect "launch --network" "host none private " "$(complete_words burrow launch --network "")"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -286,6 +287,80 @@ BOOST_AUTO_TEST_CASE(screenshots_of_a_display_with_a_cookie) {
     BOOST_TEST(btest::wait_gone(display_dir, 10s));
     struct stat st {};
     BOOST_TEST(::stat(display_dir.c_str(), &st) != 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_container_backend_as_root) {
+    // systemd-nspawn needs root; the plain user's variant checks that the
+    // backend is offered and a create through it is handled all the same.
+    if (!btest::is_root()) return;
+    Manager m;
+    Project p;
+    json sb =
+        m.create({{"backend", "container"},
+                  {"project_dir", p.path},
+                  {"command", {"sh", "-c", "echo in-the-container $(id -u); exec sleep 60"}}});
+    const std::string id = sb["id"];
+    BOOST_TEST(sb["backend"] == "container");
+    BOOST_REQUIRE(m.wait_status(id, "running", 60s));
+    bool in_ps = false;
+    for (const auto& e : ps_json())
+        if (e["project"] == p.path && e["backend"] == "container") in_ps = true;
+    BOOST_TEST(in_ps);
+    std::string log;
+    const auto deadline = Clock::now() + 20s;
+    while (!contains(log, "in-the-container") && Clock::now() < deadline) {
+        log = m.get("/api/v1/sandboxes/" + id + "/logs").body;
+        std::this_thread::sleep_for(50ms);
+    }
+    BOOST_TEST(contains(log, "in-the-container 0\n"), log);
+    BOOST_TEST(m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":2})").status == 202);
+    BOOST_REQUIRE(m.wait_status(id, "exited", 30s));
+    for (const auto& e : ps_json()) BOOST_TEST(e["project"] != p.path);
+}
+
+BOOST_AUTO_TEST_CASE(agent_transcripts_are_counted_and_read_as_hostile) {
+    Manager m;
+    Project p;
+    // The agent's usual JSONL transcript, written from inside, beside a
+    // symlink to a host file and a FIFO that must be neither read nor
+    // waited on, and a line that is not JSON.
+    const std::string script = R"SH(
+d="$HOME/.claude/projects/$(printf %s "$PWD" | sed 's/[^A-Za-z0-9]/-/g')"
+mkdir -p "$d" || exit 1
+{
+  echo '{"type":"user","message":{"content":"hi"}}'
+  echo '{"type":"assistant","message":{"usage":{"input_tokens":10,"output_tokens":5,"cache_read_input_tokens":100},"content":[{"type":"tool_use","name":"Bash"},{"type":"text","text":"x"}]}}'
+  echo 'not json at all'
+  echo '{"type":"assistant","message":{"usage":{"input_tokens":1,"output_tokens":2},"content":[{"type":"tool_use"},{"type":"tool_use"}]}}'
+} > "$d/session.jsonl"
+ln -s /etc/passwd "$d/planted.jsonl"
+mkfifo "$d/fifo.jsonl"
+echo written "$d"
+exec sleep 60)SH";
+    json sb = m.create({{"project_dir", p.path}, {"command", {"sh", "-c", script}}});
+    const std::string id = sb["id"];
+    std::string log;
+    const auto deadline = Clock::now() + 15s;
+    while (!contains(log, "written") && Clock::now() < deadline) {
+        log = m.get("/api/v1/sandboxes/" + id + "/logs").body;
+        std::this_thread::sleep_for(20ms);
+    }
+    BOOST_REQUIRE_MESSAGE(contains(log, "written"), log);
+    const auto r = m.get("/api/v1/sandboxes/" + id + "/metrics");
+    BOOST_REQUIRE(r.status == 200);
+    const json a = json::parse(r.body)["agent"];
+    BOOST_TEST(a["transcripts"] == 1, a.dump());
+    BOOST_TEST(a["assistant_turns"] == 2);
+    BOOST_TEST(a["input_tokens"] == 11);
+    BOOST_TEST(a["output_tokens"] == 7);
+    BOOST_TEST(a["cache_read_tokens"] == 100);
+    BOOST_TEST(a["tool_calls"] == 3);
+    BOOST_TEST(m.del("/api/v1/sandboxes/" + id).status == 204);
+    // A host ~/.claude is the agent dir when it exists: leave it as found.
+    const char* home = ::getenv("HOME");
+    const std::string dir = log.substr(log.find("written ") + 8);
+    if (home && dir.rfind(std::string(home) + "/.claude/projects/", 0) == 0)
+        std::filesystem::remove_all(dir.substr(0, dir.find('\n')));
 }
 
 BOOST_AUTO_TEST_CASE(a_sandbox_that_dies_shows_its_status) {

@@ -315,7 +315,9 @@ function createForm(onCreated) {
     const project = el('input', { name: 'project_dir', id: 'f-project', required: true, placeholder: '/home/you/project', spellcheck: 'false' });
     const network = el('select', { name: 'network', id: 'f-network' },
         el('option', { value: '' }, 'backend default'),
-        ['none', 'private', 'host', 'allowlist'].map((n) => el('option', { value: n }, n)));
+        ['none', 'private', 'host'].map((n) => el('option', { value: n }, n)));
+    const allow = el('input', { name: 'allow_net', id: 'f-allow', placeholder: 'optional, e.g. github.com:443', spellcheck: 'false' });
+    const display = el('input', { type: 'checkbox', name: 'display', id: 'f-display' });
     const command = el('input', { name: 'command', id: 'f-command', placeholder: 'e.g. sleep 600', spellcheck: 'false' });
     const policy = el('input', { name: 'policy', id: 'f-policy', placeholder: 'optional', spellcheck: 'false' });
     const error = el('p', { class: 'error', id: 'create-error', hidden: true });
@@ -340,6 +342,9 @@ function createForm(onCreated) {
             el('label', {}, 'Backend', backend),
             el('label', { class: 'wide' }, 'Project directory (absolute path)', project),
             el('label', {}, 'Network', network),
+            el('label', {}, 'Allowed destinations', allow,
+                el('small', {}, 'Separated by spaces; each is one --allow-net (only these, through the egress proxy).')),
+            el('label', { class: 'check' }, display, ' A display of its own (Xvfb; screenshots on its page)'),
             el('label', {}, 'Policy', policy,
                 el('small', {}, 'Policy names or files, separated by spaces; each is one --policy.')),
             el('label', { class: 'wide' }, 'Command', command,
@@ -354,6 +359,9 @@ function createForm(onCreated) {
         const body = { backend: backend.value, project_dir: project.value.trim() };
         if (name.value.trim()) body.name = name.value.trim();
         if (network.value) body.network = network.value;
+        const rules = words(allow.value);
+        if (rules.length) body.allow_net = rules;
+        if (display.checked) body.display = true;
         const argv = words(command.value);
         if (argv.length) body.command = argv;
         const pol = words(policy.value);
@@ -490,7 +498,7 @@ function detailView(root, id) {
         }
         if (!shotTaken) {
             shotTaken = true;
-            disposers.push(screenshot(base, shot));
+            disposers.push(screenshot(base, shot, sb.display === true));
         }
     }, POLL_MS);
     disposers.push(() => poll.stop());
@@ -498,10 +506,10 @@ function detailView(root, id) {
 }
 
 // The screen: GET .../screenshot is a PNG for a sandbox with a display, 404
-// for one without (or while screenshots are not implemented). Loaded as a
-// plain same-origin <img> (the daemon's CSP allows img-src 'self', not
-// blob:), refreshed every 5 s while it loads.
-function screenshot(base, box) {
+// for one without. Loaded as a plain same-origin <img>, refreshed every 5 s
+// while it loads; a sandbox with a display that is still starting is asked
+// again.
+function screenshot(base, box, hasDisplay) {
     let timer = null;
     let gone = false;
     const img = el('img', { alt: 'the sandbox’s screen', id: 'screen-img' });
@@ -512,8 +520,10 @@ function screenshot(base, box) {
     });
     img.addEventListener('error', () => {
         if (gone) return;
-        // Not retried: a sandbox does not grow a display.
-        box.replaceChildren(el('p', { class: 'muted', id: 'no-display' }, 'no display'));
+        // Not retried without a display: a sandbox does not grow one.
+        box.replaceChildren(el('p', { class: 'muted', id: 'no-display' },
+            hasDisplay ? 'no screen yet' : 'no display'));
+        if (hasDisplay) timer = setTimeout(take, 2000);
     });
     const take = () => {
         img.src = base + '/screenshot?t=' + Date.now();
