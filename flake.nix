@@ -38,6 +38,7 @@
             network = false;
           };
           manager = pkgs.callPackage ./nix/manager/package.nix {
+            inherit burrow;
             sandboxPackages = [ sandbox no-network container container-no-network vm vm-no-network ];
           };
           default = sandbox;

@@ -97,7 +97,7 @@ _burrow() {
         if [[ $cur == -* ]]; then
             _burrow_reply --help --version
         else
-            _burrow_reply bwrap seccomp nix run policy launch enter stop ps manager
+            _burrow_reply bwrap seccomp nix run policy launch enter stop ps manager remote
         fi
         ;;
     bwrap)

@@ -1,7 +1,7 @@
 # fish completion for burrow(1): subcommands, their options and option
 # values. Installed as share/fish/vendor_completions.d/burrow.fish.
 
-set -l burrow_subcommands bwrap seccomp nix run policy launch enter stop ps manager
+set -l burrow_subcommands bwrap seccomp nix run policy launch enter stop ps manager remote
 
 complete -c burrow -f
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -s h -l help -d 'Print help'
@@ -16,6 +16,7 @@ complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a e
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a stop -d 'Stop a running project sandbox'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a ps -d 'List running sandboxes'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a manager -d 'Run the sandbox manager (REST API, dashboard)'
+complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a remote -d 'Drive the sandbox manager of another machine over ssh'
 
 # run
 complete -c burrow -n '__fish_seen_subcommand_from run' -l policy -r -F -a 'minimal agent ci' -d 'Built-in policy or file'

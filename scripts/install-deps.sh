@@ -48,6 +48,9 @@ packages=(
     # burrow manager's browser test (tests/e2e/manager_browser.js, run by
     # Node.js) drives Debian's Chromium headless
     chromium nodejs
+    # `burrow remote` runs the real ssh client; its test starts its own
+    # sshd (a private config, key pair and port) on 127.0.0.1
+    openssh-client openssh-server
 )
 
 # The dashboard's terminal (burrow manager) is xterm.js. Debian's node-xterm
@@ -116,6 +119,16 @@ if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#packages[@]} packages already installed"
     vendor_xterm
     exit 0
+fi
+
+# openssh-server's postinst starts the system's sshd (port 22, host keys
+# generated) where init scripts may run. burrow's tests start their own
+# sshd and want no system one listening: Debian's ssh init script and
+# systemd unit do nothing while this file exists. Made only before the
+# package's first installation, so an administrator's sshd is never touched.
+if [[ " ${missing[*]} " == *" openssh-server "* ]] && [ ! -e /usr/sbin/sshd ]; then
+    mkdir -p /etc/ssh
+    touch /etc/ssh/sshd_not_to_be_run
 fi
 
 log=$(mktemp /tmp/burrow-install-deps.XXXXXX.log)

@@ -14,9 +14,11 @@
 #include "launcher/container/exec.hpp"
 #include "launcher/manager/supervise.hpp"
 #include "launcher/cli/launch_cmd.hpp"
+#include "launcher/cli/manager_client_cmd.hpp"
 #include "launcher/cli/manager_cmd.hpp"
 #include "launcher/cli/nix_cmd.hpp"
 #include "launcher/cli/policy_cmd.hpp"
+#include "launcher/cli/remote_cmd.hpp"
 #include "launcher/cli/run_cmd.hpp"
 #include "launcher/cli/seccomp_cmd.hpp"
 #include "policy/bwrap/args.hpp"
@@ -81,12 +83,26 @@ int main(int argc, char** argv) {
     burrow::add_policy_subcommand(app);
     burrow::add_launch_subcommands(app);
     burrow::add_manager_subcommand(app);
+    // The client subcommands (request, token, attach) under the lead's
+    // `burrow manager`; dispatched before the daemon, whose subcommand is
+    // "parsed" for them too.
+    burrow::add_manager_client_subcommands(app.get_subcommand("manager"));
+    burrow::add_remote_subcommand(app);
     // "burrow run ... -- COMMAND": everything after the first "--" is the
     // payload's, untouched by CLI11 (which would treat it as stray arguments).
     if (argc > 1 && std::strcmp(argv[1], "run") == 0) {
         for (int i = 2; i < argc; ++i)
             if (std::strcmp(argv[i], "--") == 0) {
                 burrow::set_run_command(std::vector<std::string>(argv + i + 1, argv + argc));
+                argc = i;
+                break;
+            }
+    }
+    // The same for "burrow remote HOST create ... -- COMMAND".
+    if (argc > 1 && std::strcmp(argv[1], "remote") == 0) {
+        for (int i = 2; i < argc; ++i)
+            if (std::strcmp(argv[i], "--") == 0) {
+                burrow::set_remote_command(std::vector<std::string>(argv + i + 1, argv + argc));
                 argc = i;
                 break;
             }
@@ -116,6 +132,8 @@ int main(int argc, char** argv) {
     if (int rc = burrow::dispatch_run_subcommand(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_policy_subcommand(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_launch_subcommands(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_manager_client_subcommands(); rc >= 0) return rc;
+    if (int rc = burrow::dispatch_remote_subcommand(); rc >= 0) return rc;
     if (int rc = burrow::dispatch_manager_subcommand(); rc >= 0) return rc;
     return 0;
 }

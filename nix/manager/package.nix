@@ -1,35 +1,49 @@
-# PLACEHOLDER for the sandbox manager (a later issue): it takes the
-# callPackage argument the manager will take, sandboxPackages (the backend
-# launchers it may use), writes them to its configuration file and installs
-# `burrow-manager`, which only lists the configured backends and says that
-# it is a placeholder.
-{ lib, writeText, writeShellApplication, sandboxPackages ? [ ] }:
+# The sandbox manager, `burrow manager` (burrow-manager(1)), configured with
+# the backend launchers it may use:
+#
+#   pkgs.callPackage "${burrow}/nix/manager/package.nix" {
+#     sandboxPackages = with burrow.packages.x86_64-linux; [ sandbox vm ];
+#   }
+#
+# sandboxPackages are launchers of nix/backends/ (their passthru says which
+# backend and whether there is a network, see common.nix); each becomes one
+# entry of the manager's --config file, in the schema of
+# launcher/manager/API.md: {"backends":[{name, backend, launcher, network}]}.
+# The manager runs a launcher as `LAUNCHER [--network N] [--policy P]
+# PROJECT_DIR -- ARGV...`; the launcher carries its own policy file and
+# closure. `burrow-manager` is `burrow manager --config FILE "$@"`, so the
+# NixOS module (nix/modules/manager.nix) and users add --state-dir, --socket
+# or --listen.
+{ lib, callPackage, writeText, writeShellApplication
+, burrow ? callPackage ../package.nix { }
+, sandboxPackages ? [ ]
+}:
 
 let
   describe = p: {
     name = p.meta.mainProgram or p.name;
-    backend = p.passthru.backend or p.backend or "unknown";
+    backend = p.passthru.backend or p.backend
+      or (throw "burrow-manager: sandboxPackages: ${p.name or "a package"} is not a burrow launcher (no passthru.backend)");
     network = p.passthru.network or p.network or true;
     launcher = lib.getExe p;
   };
-  config = {
-    placeholder = true;
-    backends = map describe sandboxPackages;
-  };
+  backends = map describe sandboxPackages;
+  names = map (b: b.name) backends;
+  # The manager picks a backend by name: two launchers of one name would
+  # make one of them unreachable.
+  unique = builtins.length names == builtins.length (lib.unique names)
+    || throw "burrow-manager: sandboxPackages: two launchers named alike (${lib.concatStringsSep " " names})";
+  config = assert unique; { inherit backends; };
   configFile = writeText "burrow-manager-config.json" (builtins.toJSON config);
 in
 writeShellApplication {
   name = "burrow-manager";
   text = ''
-    echo "burrow-manager: placeholder (the sandbox manager is not written yet)"
-    echo "configured backends (${configFile}):"
-    ${lib.concatMapStrings (b: ''
-      echo ${lib.escapeShellArg "  ${b.name}: ${b.backend}${lib.optionalString (!b.network) ", no network"} (${b.launcher})"}
-    '') config.backends}
+    exec ${lib.escapeShellArgs [ (lib.getExe burrow) "manager" "--config" "${configFile}" ]} "$@"
   '';
-  passthru = { inherit config configFile sandboxPackages; };
+  passthru = { inherit burrow config configFile sandboxPackages; };
   meta = {
-    description = "Placeholder for the burrow sandbox manager: lists its configured backends";
+    description = "The burrow sandbox manager (REST API, dashboard) with its configured backends";
     mainProgram = "burrow-manager";
     platforms = lib.platforms.linux;
   };

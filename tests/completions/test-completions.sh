@@ -49,7 +49,7 @@ bash)
     expect "complete -p" "complete -F _burrow burrow" \
         "$(bash -c 'source "$1" && complete -p burrow' bash "$src/completions/burrow.bash")"
     all=$(complete_words burrow "")
-    expect "subcommands" "bwrap enter launch manager nix policy ps run seccomp stop " "$all"
+    expect "subcommands" "bwrap enter launch manager nix policy ps remote run seccomp stop " "$all"
     for s in $listed; do
         checks=$((checks + 1))
         case " $all " in *" $s "*) ;; *) fail "burrow --help lists $s, the completion does not offer it" ;; esac
@@ -108,7 +108,7 @@ fish)
     checks=$((checks + 1))
     fish --no-execute "$src/completions/burrow.fish" || fail "fish --no-execute burrow.fish"
     all=$(fcomplete "burrow ")
-    expect "subcommands" "bwrap enter launch manager nix policy ps run seccomp stop " "$all"
+    expect "subcommands" "bwrap enter launch manager nix policy ps remote run seccomp stop " "$all"
     for s in $listed; do
         checks=$((checks + 1))
         case " $all " in *" $s "*) ;; *) fail "burrow --help lists $s, burrow.fish does not" ;; esac

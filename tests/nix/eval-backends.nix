@@ -37,6 +37,7 @@ let
 
   manager = call "manager/package.nix" { sandboxPackages = [ sandbox noNet vmExtra ]; };
   managerEmpty = call "manager/package.nix" { };
+  managerOwnBurrow = call "manager/package.nix" { burrow = bwrap; };
 
   burrow = call "package.nix" { };
   bwrap = call "bwrap.nix" { };
@@ -130,17 +131,27 @@ a.report [
   (a.has "extraModules: vm handed" vmSizes vmExtra.system.handed)
   (a.has "vm imports qemu-vm.nix" "/stub/nixpkgs/nixos/modules/virtualisation/qemu-vm.nix" vm.system.ignoredImports)
 
-  # --- manager/package.nix (placeholder)
+  # --- manager/package.nix
   (a.eq "manager backends" (map (b: b.name) manager.config.backends)
     [ "burrow-sandbox" "burrow-sandbox-no-network" "burrow-vm" ])
   (a.eq "manager backend kinds" (map (b: b.backend) manager.config.backends) [ "namespace" "namespace" "vm" ])
   (a.eq "manager network" (map (b: b.network) manager.config.backends) [ true false true ])
   (a.eq "manager launcher" (builtins.head manager.config.backends).launcher "${sandbox}/bin/burrow-sandbox")
+  (a.eq "manager config: the contract's keys only" (map builtins.attrNames manager.config.backends)
+    (builtins.genList (_: [ "backend" "launcher" "name" "network" ]) 3))
+  (a.eq "manager config: top level" (builtins.attrNames manager.config) [ "backends" ])
   (a.eq "manager config file" (fromJSON manager.configFile.text) manager.config)
   (a.eq "manager sandboxPackages" (strs manager.sandboxPackages) (strs [ sandbox noNet vmExtra ]))
   (a.eq "manager without backends" managerEmpty.config.backends [ ])
-  (a.contains "manager says placeholder" "placeholder" manager.text)
-  (a.contains "manager lists a backend" "burrow-sandbox-no-network: namespace, no network" manager.text)
+  (a.eq "manager without backends: file" managerEmpty.configFile.text ''{"backends":[]}'')
+  (a.contains "manager runs burrow manager --config"
+    "exec '${str manager.burrow}/bin/burrow' 'manager' '--config' '${str manager.configFile}' \"$@\"" manager.text)
+  (a.lacks "manager: no placeholder left" "placeholder" (builtins.split " " manager.text))
+  (a.eq "manager burrow default" (str managerEmpty.burrow) (str burrow))
+  (a.eq "manager burrow given" (str managerOwnBurrow.burrow) (str bwrap))
+  (a.contains "manager runs the given burrow" "${str bwrap}/bin/" managerOwnBurrow.text)
+  (a.ok "manager: a non-launcher refused" (throws (call "manager/package.nix" { sandboxPackages = [ pkgs.hello ]; }).config))
+  (a.ok "manager: two launchers of one name refused" (throws (call "manager/package.nix" { sandboxPackages = [ sandbox extra ]; }).config))
   (a.eq "manager name" manager.meta.mainProgram "burrow-manager")
 
   # --- package.nix and bwrap.nix

@@ -71,6 +71,39 @@ let
   managerPkg = builtins.head (builtins.filter (x: (x.meta.mainProgram or "") == "burrow-manager")
     managed.config.environment.systemPackages);
   mainPrograms = map (x: x.meta.mainProgram or x.name);
+
+  # services.burrow-manager: the daemon as a systemd service.
+  serviceHost = extra: lib.nixosSystem {
+    modules = [
+      outputs.nixosModules.manager
+      { programs.burrow.enable = true; services.burrow-manager = { enable = true; } // extra; }
+    ];
+  };
+  svcDefault = serviceHost { };
+  svc = svcDefault.config.systemd.services.burrow-manager;
+  sc = svc.serviceConfig;
+  alice = (lib.nixosSystem {
+    modules = [
+      outputs.nixosModules.manager
+      {
+        users.users.alice.home = "/home/alice";
+        programs.burrow = { enable = true; vm.enable = true; };
+        services.burrow-manager = {
+          enable = true;
+          user = "alice";
+          group = "users";
+          stateDir = "/home/alice/manager state";
+          listenAddress = "127.0.0.1:8470";
+          sandboxPackages = [ p.no-network ];
+        };
+      }
+    ];
+  }).config;
+  aliceSc = alice.systemd.services.burrow-manager.serviceConfig;
+  aliceExe = lib.getExe alice.services.burrow-manager.package;
+  # Not set (the stub keeps a disabled definition's path: reading it throws).
+  undefined = v: !(builtins.tryEval (builtins.deepSeq v v)).success;
+  svcOff = (lib.nixosSystem { modules = [ outputs.nixosModules.manager ]; }).config;
 in
 a.report [
   (a.eq "packages per system" (builtins.attrNames outputs.packages) [ "aarch64-linux" "x86_64-linux" ])
@@ -124,4 +157,46 @@ a.report [
   (a.eq "manager module: sandboxPackages default to the launchers"
     (map (b: b.name) managerPkg.config.backends) [ "burrow-sandbox" "burrow-vm" ])
   (a.eq "manager module: config file" (fromJSON managerPkg.configFile.text).backends managerPkg.config.backends)
+  (a.ok "manager module: programs.burrow-manager runs no service" (undefined managed.config.systemd.services.burrow-manager.serviceConfig))
+  (a.eq "flake manager: the flake's burrow" (str p.manager.burrow) (str p.burrow))
+  (a.contains "flake manager: burrow manager --config" "/bin/burrow' 'manager' '--config' '${str p.manager.configFile}'" p.manager.text)
+
+  # services.burrow-manager
+  (a.ok "service: disabled, no service" (undefined svcOff.systemd.services.burrow-manager.serviceConfig))
+  (a.ok "service: disabled, no user" (undefined svcOff.users.users.burrow-manager.home))
+  (a.ok "service: disabled, no state dir" (undefined svcOff.systemd.tmpfiles.rules))
+  (a.eq "service: default ExecStart" sc.ExecStart
+    "'${lib.getExe svcDefault.config.services.burrow-manager.package}' '--state-dir' '/var/lib/burrow-manager'")
+  (a.eq "service: default user and group" [ sc.User sc.Group ] [ "burrow-manager" "burrow-manager" ])
+  (a.eq "service: default user created" svcDefault.config.users.users.burrow-manager.isSystemUser true)
+  (a.eq "service: its home is the state dir" svcDefault.config.users.users.burrow-manager.home "/var/lib/burrow-manager")
+  (a.eq "service: default group created" svcDefault.config.users.groups.burrow-manager { })
+  (a.eq "service: state dir made 0700" svcDefault.config.systemd.tmpfiles.rules
+    [ "d '/var/lib/burrow-manager' 0700 burrow-manager burrow-manager - -" ])
+  (a.eq "service: sandboxPackages default to the launchers"
+    (map (b: b.name) svcDefault.config.services.burrow-manager.package.config.backends) [ "burrow-sandbox" ])
+  (a.eq "service: wanted" svc.wantedBy [ "multi-user.target" ])
+  (a.eq "service: NoNewPrivileges, ProtectSystem=strict" [ sc.NoNewPrivileges sc.ProtectSystem ] [ true "strict" ])
+  (a.has "service: state dir writable" "/var/lib/burrow-manager" sc.ReadWritePaths)
+  (a.eq "service: no ProtectHome" sc.ProtectHome false)
+  (a.eq "service: namespaces left alone"
+    (builtins.filter (k: sc ? ${k}) [ "PrivateUsers" "RestrictNamespaces" "SystemCallFilter"
+      "ProtectKernelTunables" "ProtectProc" "ProcSubset" "PrivateDevices" "MemoryDenyWriteExecute"
+      "RestrictAddressFamilies" "PrivateNetwork" "ProtectControlGroups" ]) [ ])
+  (a.eq "service: sandboxes outlive a restart" sc.KillMode "process")
+  (a.has "service: pasta on PATH" (str pkgs.passt) (strs svc.path))
+  (a.eq "service: user, listen, state dir with a space" aliceSc.ExecStart
+    "'${aliceExe}' '--state-dir' '/home/alice/manager state' '--listen' '127.0.0.1:8470'")
+  (a.eq "service: given user and group" [ aliceSc.User aliceSc.Group ] [ "alice" "users" ])
+  (a.eq "service: no user created for a given user" alice.users.users.alice { home = "/home/alice"; })
+  (a.ok "service: no default user for a given user" (undefined alice.users.users.burrow-manager.home))
+  (a.ok "service: no group created for a given group" (undefined alice.users.groups.burrow-manager))
+  (a.eq "service: home writable by default" aliceSc.ReadWritePaths [ "/home/alice/manager state" "-/run/user" "/home/alice" ])
+  (a.eq "service: sandboxPackages given" (map (b: b.name) alice.services.burrow-manager.package.config.backends)
+    [ "burrow-sandbox-no-network" ])
+  (a.eq "service: readWritePaths given" ((serviceHost { readWritePaths = [ "/srv/p" ]; }).config
+    .systemd.services.burrow-manager.serviceConfig.ReadWritePaths) [ "/var/lib/burrow-manager" "-/run/user" "/srv/p" ])
+  (a.eq "service: package given" ((serviceHost { package = p.manager; }).config
+    .systemd.services.burrow-manager.serviceConfig.ExecStart)
+    "'${lib.getExe p.manager}' '--state-dir' '/var/lib/burrow-manager'")
 ]

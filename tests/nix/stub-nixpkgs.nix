@@ -15,7 +15,8 @@
 #    they were given with a fake out path, enough to inspect package.nix.
 #  - nixosSystem evaluates modules with a subset of the NixOS module system:
 #    options with defaults, mkIf (pushed down, conditions evaluated lazily),
-#    mkMerge, mkDefault/mkForce priorities, list concatenation. Modules given
+#    mkMerge, mkDefault/mkForce priorities, list concatenation, the
+#    attributes of systemd.services.NAME and users.{users,groups}. Modules given
 #    by a nixpkgs path (modulesPath + ...) are recorded in `ignoredImports`,
 #    not loaded. The toplevel is a real derivation holding sw/bin (busybox),
 #    and empty kernel, initrd and init files.
@@ -35,6 +36,7 @@ let
     concatMapStrings = f: xs: builtins.concatStringsSep "" (map f xs);
     concatLists = builtins.concatLists;
     last = xs: builtins.elemAt xs (length xs - 1);
+    unique = foldl' (acc: x: if elem x acc then acc else acc ++ [ x ]) [ ];
     imap0 = f: xs: builtins.genList (i: f i (builtins.elemAt xs i)) (length xs);
     genAttrs = names: f: listToAttrs (map (n: { name = n; value = f n; }) names);
     mapAttrs = builtins.mapAttrs;
@@ -72,6 +74,7 @@ let
       str = "str";
       attrsOf = t: "attrsOf ${t}";
       either = a: b: "either ${a} ${b}";
+      nullOr = t: "nullOr ${t}";
     };
     evalModules = { modules, specialArgs ? { }, defaults ? _: { } }: evalModules' modules specialArgs defaults;
 
@@ -108,6 +111,20 @@ let
 
   modulesPath = "/stub/nixpkgs/nixos/modules";
 
+  # The options of NixOS's attrsOf-submodule options that burrow's modules
+  # set (systemd.services.NAME.serviceConfig, users.users.NAME.home, ...),
+  # each an option whose value is kept as it is: flattening further would
+  # force values (ExecStart = "${cfg.package}...") that need the config
+  # being built.
+  submoduleOptions = [
+    { prefix = [ "systemd" "services" ]; depth = 4; }
+    { prefix = [ "users" "users" ]; depth = 4; }
+    { prefix = [ "users" "groups" ]; depth = 3; }
+  ];
+  isSubmoduleOption = path: builtins.any (o:
+    length path == o.depth
+    && builtins.genList (i: builtins.elemAt path i) (length o.prefix) == o.prefix) submoduleOptions;
+
   evalModules' = modules: specialArgs: defaults:
     let
       args = { inherit config lib pkgs modulesPath; } // specialArgs;
@@ -132,7 +149,7 @@ let
       defaultLeaves = flatten (_: false) [ ] 1500 [ ] (defaults config);
       declared = listToAttrs (map (l: { name = builtins.concatStringsSep "." l.path; value = true; })
         (decls ++ defaultLeaves));
-      isDecl = path: declared ? ${builtins.concatStringsSep "." path};
+      isDecl = path: declared ? ${builtins.concatStringsSep "." path} || isSubmoduleOption path;
       leaves = concatMap (d: if d.option ? default
           then [{ inherit (d) path; raw = d.option.default; prio = 1500; conds = [ ]; }] else [ ]) decls
         ++ concatMap (m: flatten isDecl [ ] 100 [ ] m.config) loaded
@@ -321,6 +338,7 @@ let
     git = tool "git" [ ] [ "git" ];
     python3 = tool "python3" [ ] [ "python3" ];
     hello = tool "hello" [ ] [ "hello" ];
+    passt = tool "passt" [ ] [ "pasta" ];
     cacert = realDrv "cacert-stub" ''
       mkdir -p "$out/etc/ssl/certs"
       : > "$out/etc/ssl/certs/ca-bundle.crt"
