@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -40,11 +39,10 @@
 #include <nlohmann/json.hpp>
 
 #include "launcher/manager/service.hpp"
+#include "launcher/manager/spawn.hpp"
 #include "policy/project/sandbox.hpp"
 #include "runtime/exit_status.hpp"
 #include "runtime/fd.hpp"
-
-extern char** environ;
 
 namespace burrow::manager {
 namespace {
@@ -222,38 +220,10 @@ pid_t spawn_on_pty(const std::string& self, const std::string& project_dir, int&
     ws.ws_col = 80;
     ws.ws_row = 24;
     ::ioctl(master.get(), TIOCSWINSZ, &ws);
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e)
-        if (std::strncmp(*e, "TERM=", 5) != 0) env_s.emplace_back(*e);
-    env_s.emplace_back("TERM=xterm-256color");
-    std::vector<char*> envp;
-    for (auto& e : env_s) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::string enter = "enter";
-    std::string dir = project_dir;
-    std::string exe = self;
-    char* argv[] = {exe.data(), enter.data(), dir.data(), nullptr};
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    // After setsid (done first by posix_spawn), opening the slave without
-    // O_NOCTTY makes it the controlling terminal.
-    posix_spawn_file_actions_addopen(&fa, 0, name, O_RDWR, 0);
-    posix_spawn_file_actions_adddup2(&fa, 0, 1);
-    posix_spawn_file_actions_adddup2(&fa, 0, 2);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at,
-                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, argv[0], &fa, &at, argv, envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (rc != 0) throw std::runtime_error(self + ": " + std::strerror(rc));
+    std::vector<std::string> env = current_environment();
+    std::erase_if(env, [](const std::string& v) { return v.rfind("TERM=", 0) == 0; });
+    env.emplace_back("TERM=xterm-256color");
+    const pid_t pid = spawn_process({self, "enter", project_dir}, env, name);
     master_out = master.release();
     return pid;
 }

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -18,11 +17,10 @@
 #include "launcher/manager/assets.hpp"
 #include "launcher/manager/metrics.hpp"
 #include "launcher/manager/screenshot.hpp"
+#include "launcher/manager/spawn.hpp"
 #include "launcher/manager/supervise.hpp"
 #include "policy/project/sandbox.hpp"
 #include "runtime/io.hpp"
-
-extern char** environ;
 
 namespace burrow::manager {
 namespace {
@@ -259,29 +257,7 @@ void Service::log_op(const std::string& line) {
 }
 
 pid_t Service::spawn(const std::vector<std::string>& argv) {
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawnattr_t at;
-    posix_spawnattr_init(&at);
-    // The children get the default signal dispositions and an empty mask,
-    // whatever the event loop set up for itself.
-    sigset_t all, none;
-    sigfillset(&all);
-    sigemptyset(&none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    pid_t pid = 0;
-    const int rc = ::posix_spawn(&pid, args[0], &fa, &at, args.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    if (rc != 0) throw std::runtime_error(argv[0] + ": " + std::strerror(rc));
-    return pid;
+    return spawn_process(argv, current_environment());
 }
 
 void Service::rebuild() {
