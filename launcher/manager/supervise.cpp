@@ -259,6 +259,13 @@ int supervise_main(int argc, char** argv) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     xvfb.reset(); // the display goes with the sandbox
+    // Deleted through the API while it ran: its record is gone, so are its
+    // other files (no orphan left for a later manager to trip over).
+    if (::faccessat(store->sandboxes_fd(), (id + ".json").c_str(), F_OK, AT_SYMLINK_NOFOLLOW) !=
+        0) {
+        ::unlinkat(store->sandboxes_fd(), (id + ".launch").c_str(), 0);
+        return 0;
+    }
     try {
         write_exit_file(store->sandboxes_fd(), id, status);
     } catch (const std::exception& e) {

@@ -103,6 +103,17 @@ struct Manager {
         }
         return false;
     }
+    // The sandbox's log once it holds needle (or as it is at the deadline).
+    std::string wait_log(const std::string& id, const std::string& needle,
+                         std::chrono::milliseconds limit = 20s) const {
+        std::string log;
+        const auto deadline = Clock::now() + limit;
+        while (!contains(log, needle) && Clock::now() < deadline) {
+            log = get("/api/v1/sandboxes/" + id + "/logs").body;
+            std::this_thread::sleep_for(20ms);
+        }
+        return log;
+    }
     json create(const json& body) const {
         const auto r = post("/api/v1/sandboxes", body.dump());
         BOOST_REQUIRE_MESSAGE(r.status == 201,
@@ -161,15 +172,8 @@ BOOST_AUTO_TEST_CASE(lifecycle_logs_and_the_registry_view) {
     auto again = m.post("/api/v1/sandboxes", json{{"project_dir", p.path}}.dump());
     BOOST_TEST(again.status == 409, again.body);
     // Logs, whole and by range.
-    auto deadline = Clock::now() + 10s;
-    btest::HttpReply logs;
-    while (Clock::now() < deadline) {
-        logs = m.get("/api/v1/sandboxes/" + id + "/logs");
-        if (contains(logs.body, "hello-from-the-sandbox")) break;
-        std::this_thread::sleep_for(20ms);
-    }
-    BOOST_TEST(logs.status == 200);
-    BOOST_TEST(contains(logs.body, "hello-from-the-sandbox\n"), logs.body);
+    const std::string log = m.wait_log(id, "hello-from-the-sandbox");
+    BOOST_TEST(contains(log, "hello-from-the-sandbox\n"), log);
     auto h = m.auth();
     h.push_back("Range: bytes=6-9");
     auto part = btest::http(m.ep, "GET", "/api/v1/sandboxes/" + id + "/logs", h);
@@ -241,12 +245,7 @@ BOOST_AUTO_TEST_CASE(screenshots_of_a_display_with_a_cookie) {
     const std::string id = sb["id"];
     BOOST_TEST(sb["display"] == true);
     BOOST_REQUIRE(m.wait_status(id, "running"));
-    std::string log;
-    const auto deadline = Clock::now() + 15s;
-    while (!contains(log, "painted") && Clock::now() < deadline) {
-        log = m.get("/api/v1/sandboxes/" + id + "/logs").body;
-        std::this_thread::sleep_for(20ms);
-    }
+    const std::string log = m.wait_log(id, "painted");
     BOOST_REQUIRE_MESSAGE(contains(log, "painted\n"), log);
     const auto shot = m.get("/api/v1/sandboxes/" + id + "/screenshot");
     BOOST_TEST(shot.status == 200);
@@ -308,12 +307,7 @@ BOOST_AUTO_TEST_CASE(the_container_backend_as_root) {
     for (const auto& e : ps_json())
         if (e["project"] == p.path && e["backend"] == "container") in_ps = true;
     BOOST_TEST(in_ps);
-    std::string log;
-    const auto deadline = Clock::now() + 20s;
-    while (!contains(log, "in-the-container") && Clock::now() < deadline) {
-        log = m.get("/api/v1/sandboxes/" + id + "/logs").body;
-        std::this_thread::sleep_for(50ms);
-    }
+    const std::string log = m.wait_log(id, "in-the-container");
     BOOST_TEST(contains(log, "in-the-container 0\n"), log);
     BOOST_TEST(m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":2})").status == 202);
     BOOST_REQUIRE(m.wait_status(id, "exited", 30s));
@@ -341,12 +335,7 @@ echo written "$d"
 exec sleep 60)SH";
     json sb = m.create({{"project_dir", p.path}, {"command", {"sh", "-c", script}}});
     const std::string id = sb["id"];
-    std::string log;
-    const auto deadline = Clock::now() + 15s;
-    while (!contains(log, "written") && Clock::now() < deadline) {
-        log = m.get("/api/v1/sandboxes/" + id + "/logs").body;
-        std::this_thread::sleep_for(20ms);
-    }
+    const std::string log = m.wait_log(id, "written");
     BOOST_REQUIRE_MESSAGE(contains(log, "written"), log);
     const auto r = m.get("/api/v1/sandboxes/" + id + "/metrics");
     BOOST_REQUIRE(r.status == 200);
@@ -363,6 +352,21 @@ exec sleep 60)SH";
     const std::string dir = log.substr(log.find("written ") + 8);
     if (home && dir.rfind(std::string(home) + "/.claude/projects/", 0) == 0)
         std::filesystem::remove_all(dir.substr(0, dir.find('\n')));
+}
+
+BOOST_AUTO_TEST_CASE(deleting_a_running_sandbox_leaves_nothing) {
+    Manager m;
+    Project p;
+    json sb = m.create({{"project_dir", p.path}, {"command", {"sleep", "60"}}});
+    const std::string id = sb["id"];
+    BOOST_REQUIRE(m.wait_status(id, "running"));
+    BOOST_TEST(m.del("/api/v1/sandboxes/" + id).status == 204);
+    BOOST_TEST(m.get("/api/v1/sandboxes/" + id).status == 404);
+    // Its supervisor (whose argv names the id) ends, and with it every file.
+    BOOST_TEST(btest::wait_gone(id, 20s));
+    for (const auto& e : std::filesystem::directory_iterator(m.state + "/sandboxes"))
+        BOOST_TEST(e.path().filename().string().rfind(id, 0) != 0, e.path());
+    for (const auto& e : ps_json()) BOOST_TEST(e["project"] != p.path);
 }
 
 BOOST_AUTO_TEST_CASE(a_sandbox_that_dies_shows_its_status) {
