@@ -12,7 +12,7 @@
 # test that cannot run says so with 77, never with a pass. <command> may be
 # an executable target's name. Labels: one of unit, integration, vm,
 # adversarial, fuzz (`ctest -LE vm` is the everyday loop), plus extras
-# (container, launch, nix, ...). BURROW_BIN and BURROW_PROBE point at this
+# (container, launch, nix, ...; plain: not in the ASan run). BURROW_BIN and BURROW_PROBE point at this
 # build's binaries (when it builds them); ENV adds variables. PROPERTIES
 # (TIMEOUT, COST, RESOURCE_LOCK, FIXTURES_*, WILL_FAIL ...) go on every
 # registered variant.
