@@ -12,14 +12,15 @@
 # test that cannot run says so with 77, never with a pass. <command> may be
 # an executable target's name. Labels: one of unit, integration, vm,
 # adversarial, fuzz (`ctest -LE vm` is the everyday loop), plus extras
-# (container, launch, nix, ...; plain: not in the ASan run). BURROW_BIN and BURROW_PROBE point at this
+# (container, launch, nix, ...; plain: not in the ASan run). USER_ONLY:
+# only the ".user" variant. BURROW_BIN and BURROW_PROBE point at this
 # build's binaries (when it builds them); ENV adds variables. PROPERTIES
 # (TIMEOUT, COST, RESOURCE_LOCK, FIXTURES_*, WILL_FAIL ...) go on every
 # registered variant.
 include_guard(GLOBAL)
 
 function(burrow_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 T "USER;ROOT_ONLY" "" "LABELS;ENV;PROPERTIES;COMMAND")
+  cmake_parse_arguments(PARSE_ARGV 1 T "USER;ROOT_ONLY;USER_ONLY" "" "LABELS;ENV;PROPERTIES;COMMAND")
   if(T_UNPARSED_ARGUMENTS OR NOT T_COMMAND OR NOT T_LABELS)
     message(FATAL_ERROR "burrow_test(${name}): LABELS and COMMAND are required "
                         "(unexpected: ${T_UNPARSED_ARGUMENTS})")
@@ -37,7 +38,12 @@ function(burrow_test name)
   endif()
   set(as_user ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/as-user.sh)
   set(names ${name})
-  if(T_ROOT_ONLY)
+  if(T_USER_ONLY)
+    # Only "<name>.user" (the root run of the same suite is registered
+    # separately, e.g. with ROOT_ONLY and a subset of its cases).
+    set(names ${name}.user)
+    add_test(NAME ${name}.user COMMAND ${as_user} ${exe} ${T_COMMAND})
+  elseif(T_ROOT_ONLY)
     add_test(NAME ${name} COMMAND ${as_user} --root-only ${exe} ${T_COMMAND})
   else()
     add_test(NAME ${name} COMMAND ${exe} ${T_COMMAND})
