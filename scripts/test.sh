@@ -156,9 +156,8 @@ if [ "${BURROW_SKIP_ASAN:-0}" != 1 ]; then
     if cmake --build --preset asan -j "$jobs"; then
         chmod -R o+rX "$src/build-asan"
         # The whole suite, unit to differential, as root and as $test_user,
-        # with burrow, the drivers and the test binaries instrumented (the
-        # static probe payload is not: the sanitizer runtimes cannot be
-        # linked statically). Leaks are bugs: detect_leaks stays on, with
+        # with burrow and its libraries instrumented (the test code itself,
+        # the manager's Beast glue and the static probe payload are not). Leaks are bugs: detect_leaks stays on, with
         # tests/fuzz/lsan.supp for a leak inside libseccomp itself. -j2:
         # the tests are independent. The VM tests (label vm) run in the
         # plain suite only: their ~8 minutes go to QEMU booting guests under
@@ -167,7 +166,8 @@ if [ "${BURROW_SKIP_ASAN:-0}" != 1 ]; then
         # (166 MB for a reader that holds 4 KiB). The VM host code's unit
         # tests still run instrumented. Label plain likewise: the manager's
         # browser and ssh tests, whose time goes to Chromium and sshd (the
-        # daemon's and client's code run instrumented in integration.manager).
+        # daemon's code runs instrumented in integration.manager), and the
+        # load test.
         stage "suite asan" "running the whole suite under ASan+UBSan"
         ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
             UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
