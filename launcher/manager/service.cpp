@@ -291,7 +291,12 @@ void Service::rebuild() {
             v.status = kStatusRunning;
         else if (r.launch_pid > 0 &&
                  session::process_start_time(r.launch_pid) != r.launch_start_time)
-            v.status = kStatusExited; // its supervisor died with it: no status
+            // The launch is over: its supervisor writes the status next
+            // (stopping until then); a supervisor gone too leaves none.
+            v.status = r.supervisor_pid > 0 && session::process_start_time(r.supervisor_pid) ==
+                                                   r.supervisor_start_time
+                           ? kStatusStopping
+                           : kStatusExited;
         else
             v.status = kStatusStarting;
         views_.push_back(std::move(v));

@@ -143,6 +143,8 @@ void Store::refresh(Record& r) const {
             const auto j = nlohmann::json::parse(text);
             r.launch_pid = j.at("pid").get<pid_t>();
             r.launch_start_time = j.at("start_time").get<uint64_t>();
+            r.supervisor_pid = j.value("supervisor", 0);
+            r.supervisor_start_time = j.value("supervisor_start_time", uint64_t{0});
         } catch (const std::exception&) {
         }
     }
@@ -196,8 +198,12 @@ Fd Store::open_log(const std::string& id) const {
     return fd;
 }
 
-void write_launch_file(int sandboxes_fd, const std::string& id, pid_t pid, uint64_t start_time) {
-    nlohmann::json j{{"pid", pid}, {"start_time", start_time}};
+void write_launch_file(int sandboxes_fd, const std::string& id, pid_t pid, uint64_t start_time,
+                       pid_t supervisor, uint64_t supervisor_start_time) {
+    nlohmann::json j{{"pid", pid},
+                     {"start_time", start_time},
+                     {"supervisor", supervisor},
+                     {"supervisor_start_time", supervisor_start_time}};
     write_by_rename(sandboxes_fd, id + ".launch", j.dump() + "\n");
 }
 

@@ -36,6 +36,8 @@ struct Record {
     // From ID.launch:
     pid_t launch_pid = 0;
     uint64_t launch_start_time = 0;
+    pid_t supervisor_pid = 0; // the supervisor, which writes ID.exit last
+    uint64_t supervisor_start_time = 0;
     // From ID.exit:
     std::optional<int> exit_status; // WEXITSTATUS
     std::optional<int> signal;      // WTERMSIG
@@ -78,7 +80,8 @@ std::string new_id();
 bool valid_id(const std::string& s);
 
 // The supervisor's side: written in dir fd sandboxes_fd, by rename.
-void write_launch_file(int sandboxes_fd, const std::string& id, pid_t pid, uint64_t start_time);
+void write_launch_file(int sandboxes_fd, const std::string& id, pid_t pid, uint64_t start_time,
+                       pid_t supervisor, uint64_t supervisor_start_time);
 void write_exit_file(int sandboxes_fd, const std::string& id, int wait_status);
 
 } // namespace burrow::manager

@@ -213,7 +213,8 @@ int supervise_main(int argc, char** argv) {
     wr.reset();
     Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     try {
-        write_launch_file(store->sandboxes_fd(), id, pid, session::process_start_time(pid));
+        write_launch_file(store->sandboxes_fd(), id, pid, session::process_start_time(pid),
+                          ::getpid(), session::process_start_time(::getpid()));
     } catch (const std::exception& e) {
         std::fprintf(stderr, "burrow: manager: %s\n", e.what());
     }
