@@ -58,7 +58,7 @@ bool namespace_backend() {
 // The plain build runs the scan.
 struct NotUnderAsan {
     boost::test_tools::assertion_result operator()(boost::unit_test::test_unit_id) const {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(BURROW_UNDER_SANITIZER)
         return false;
 #else
         return true;
