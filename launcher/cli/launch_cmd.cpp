@@ -44,6 +44,7 @@ struct Options {
     std::string backend = "namespace";
     std::vector<std::string> policies;
     std::string agent_dir;
+    std::string system; // --system DIR (container, vm)
     launch::ContainerOptions container;
     launch::VmOptions vm;
     std::string project = ".";
@@ -415,6 +416,8 @@ int run_launch_backend() {
         return fail("launch", "--keep-fd: not with --tmux (tmux passes no fds to its pane)");
     if (!ps.keep_fds.empty() && ps.backend != project::Backend::ns)
         return fail("launch", "--keep-fd: only the namespace backend passes fds");
+    if (!opts.system.empty() && ps.backend == project::Backend::ns)
+        return fail("launch", "--system: only the container and vm backends boot a system");
 
     if (!ps.new_session) {
         std::optional<session::Entry> running;
@@ -447,8 +450,10 @@ int run_launch_backend() {
     case project::Backend::ns:
         return launch::launch_namespace(ps);
     case project::Backend::container:
+        opts.container.system = opts.system;
         return launch::launch_container(ps, opts.container);
     case project::Backend::vm:
+        opts.vm.system = opts.system;
         return launch::launch_vm(ps, opts.vm);
     }
     return kExitFailure;
@@ -615,6 +620,11 @@ void add_launch_subcommands(CLI::App& app) {
                   "pass fd N to the command (repeatable; otherwise only stdio)")
         ->check(CLI::NonNegativeNumber)
         ->allow_extra_args(false);
+    l->add_option("--system", opts.system,
+                  "container and vm: boot this system (a NixOS toplevel, or a directory with "
+                  "init[, etc/, kernel, initrd]) with its own init; the command runs as a unit "
+                  "of it (see burrow-launch(1))")
+        ->type_name("DIR");
     auto* c = l->add_option_group("container", "container backend (systemd-nspawn)");
     c->add_flag("--sudo", opts.container.sudo, "not root: re-exec through sudo");
     auto* v = l->add_option_group("vm", "vm backend (QEMU)");
@@ -624,6 +634,9 @@ void add_launch_subcommands(CLI::App& app) {
     v->add_option("--memory", opts.vm.memory_mib, "guest memory in MiB (default 1024)")
         ->check(CLI::PositiveNumber);
     v->add_option("--cores", opts.vm.cores, "guest CPUs (default 1)")->check(CLI::PositiveNumber);
+    v->add_flag("--display", opts.vm.display,
+                "a graphical display: a QEMU window when the host has one, else a VNC server on "
+                "a unix socket in the run dir");
     v->add_option("--accel", opts.vm.accel, "auto (default), kvm or tcg")
         ->check(CLI::IsMember({"auto", "kvm", "tcg"}));
     l->footer("COMMAND follows \"--\". Exit status: the command's; 128+N if it died of signal N; "

@@ -23,6 +23,10 @@ struct VmOptions {
     // "auto": KVM when /dev/kvm opens and the guest shows progress within
     // 10 s (else TCG, remembered per boot and kernel); "kvm"; "tcg".
     std::string accel = "auto";
+    // --system DIR: boot that system's init (DIR/init) as the guest's pid 1
+    // with the guest agent as one of its units (empty: the agent is pid 1).
+    std::string system;
+    bool display = false; // --display: a graphics device (window or VNC socket)
 };
 
 int launch_vm(const project::ProjectSandbox& ps, const VmOptions& o);
