@@ -631,9 +631,11 @@ void add_launch_subcommands(CLI::App& app) {
     v->add_option("--kernel", opts.vm.kernel, "kernel image to boot");
     v->add_option("--initrd", opts.vm.initrd, "initramfs to use as is");
     v->add_option("--append", opts.vm.append, "extra kernel command line");
-    v->add_option("--memory", opts.vm.memory_mib, "guest memory in MiB (default 1024)")
+    v->add_option("--memory", opts.vm.memory_mib,
+                  "guest memory in MiB (default 4096, at most half the host's)")
         ->check(CLI::PositiveNumber);
-    v->add_option("--cores", opts.vm.cores, "guest CPUs (default 1)")->check(CLI::PositiveNumber);
+    v->add_option("--cores", opts.vm.cores, "guest CPUs (default 4, at most the host's)")
+        ->check(CLI::PositiveNumber);
     v->add_flag("--display", opts.vm.display,
                 "a graphical display: a QEMU window when the host has one, else a VNC server on "
                 "a unix socket in the run dir");

@@ -23,6 +23,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -37,6 +38,7 @@
 #include "launcher/vm/launch.hpp"
 #include "launcher/session/registry.hpp"
 #include "launcher/vm/accel.hpp"
+#include "launcher/vm/display.hpp"
 #include "launcher/vm/fs.hpp"
 #include "launcher/vm/initramfs.hpp"
 #include "launcher/vm/child.hpp"
@@ -131,6 +133,7 @@ class VmLaunch {
 
   private:
     void validate();
+    void resolve_system();
     std::vector<std::string> qemu_argv(const std::string& initrd, const GuestPlan& plan);
     pid_t spawn(const std::vector<std::string>& argv, const std::vector<int>& fds);
     std::optional<int> relay_loop();
@@ -141,8 +144,15 @@ class VmLaunch {
     const VmOptions& o_;
     bool timing_ = std::getenv("BURROW_VM_TIMING") != nullptr;
     bool interactive_ = false;
-    std::string qemu_, passt_, release_, moddir_, boot_kernel_;
-    Egress egress_; // --allow-net: the rules passt's namespace is held to
+    std::string qemu_, passt_, release_, moddir_, boot_kernel_, kernel_;
+    // --system DIR, resolved (has_system_), and the sizes after defaults.
+    bool has_system_ = false;
+    GuestSystem system_;
+    uint64_t memory_mib_ = 0;
+    unsigned cores_ = 0;
+    std::string qmp_sock_, vnc_sock_; // --display
+    std::string window_ui_;           // --display in a window: "gtk" or "sdl"
+    Egress egress_;                   // --allow-net: the rules passt's namespace is held to
     AccelChoice accel_;
     LaunchDir dir_;
     std::string meta_, klog_, enter_sock_;
@@ -165,6 +175,55 @@ class VmLaunch {
     Clock::time_point t0_ = Clock::now(), spawned_;
 };
 
+// The seed's sizes where the host has them: 4096 MiB but at most half the
+// host's memory, 4 CPUs but at most the host's.
+uint64_t default_memory_mib() {
+    uint64_t mib = 4096;
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t kib = 0;
+    while (in >> key >> kib) {
+        if (key == "MemTotal:") {
+            mib = std::min<uint64_t>(mib, std::max<uint64_t>(kib / 1024 / 2, 256));
+            break;
+        }
+        in.ignore(256, '\n');
+    }
+    return mib;
+}
+
+unsigned default_cores() {
+    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return unsigned(std::clamp<long>(n, 1, 4));
+}
+
+// --system DIR: a NixOS toplevel (DIR/activate) or a directory shaped like
+// one. Its init is exec'd by burrow's stage 1 inside the guest, so the path
+// must mean the same there: the host's realpath, which lies in a share
+// (/usr, or /nix/store for a NixOS system).
+void VmLaunch::resolve_system() {
+    const std::string& d = o_.system;
+    struct stat st;
+    if (::stat(d.c_str(), &st) < 0) throw VmError("--system " + d + ": " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) throw VmError("--system " + d + ": not a directory");
+    const std::string init = d + "/init";
+    char buf[PATH_MAX];
+    if (!::realpath(init.c_str(), buf))
+        throw VmError("--system " + d + ": init: " + std::strerror(errno));
+    if (::stat(buf, &st) < 0 || !S_ISREG(st.st_mode) || ::access(buf, X_OK) < 0)
+        throw VmError("--system " + d + ": init (" + buf + "): not an executable file");
+    system_.init = buf;
+    system_.nixos = ::access((d + "/activate").c_str(), F_OK) == 0;
+    if (system_.nixos && std::string(buf).rfind("/nix/store/", 0) != 0)
+        throw VmError("--system " + d + ": a NixOS system whose init is not in /nix/store");
+    if (!system_.nixos && ::stat((d + "/etc").c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (!::realpath((d + "/etc").c_str(), buf))
+            throw VmError("--system " + d + ": etc: " + std::strerror(errno));
+        system_.etc = buf;
+    }
+    has_system_ = true;
+}
+
 void VmLaunch::validate() {
     qemu_ = find_program(o_.qemu);
     if (qemu_.empty())
@@ -180,49 +239,79 @@ void VmLaunch::validate() {
         for (const auto& r : ps_.allow_net) egress_.allow.push_back(policy::parse_egress_rule(r));
         egress_.stack_template = true;
     }
-    if (o_.kernel.empty())
+    kernel_ = o_.kernel;
+    struct stat st;
+    std::string system_moddirs; // a NixOS toplevel's kernel-modules/lib/modules
+    if (!o_.system.empty()) {
+        resolve_system();
+        if (kernel_.empty() && ::stat((o_.system + "/kernel").c_str(), &st) == 0)
+            kernel_ = o_.system + "/kernel";
+        system_moddirs = o_.system + "/kernel-modules/lib/modules/";
+    }
+    if (kernel_.empty())
         throw VmError("vm: no kernel: pass --kernel PATH (the Debian package linux-image-amd64 "
                       "installs /boot/vmlinuz-*)");
-    struct stat st;
-    if (::stat(o_.kernel.c_str(), &st) < 0)
-        throw VmError("--kernel " + o_.kernel + ": " + std::strerror(errno) +
+    if (::stat(kernel_.c_str(), &st) < 0)
+        throw VmError("--kernel " + kernel_ + ": " + std::strerror(errno) +
                       " (install the Debian package linux-image-amd64)");
-    if (!S_ISREG(st.st_mode)) throw VmError("--kernel " + o_.kernel + ": not a regular file");
-    if (::access(o_.kernel.c_str(), R_OK) < 0)
-        throw VmError("--kernel " + o_.kernel + ": " + std::strerror(errno));
-    release_ = kernel_release(o_.kernel);
+    if (!S_ISREG(st.st_mode)) throw VmError("--kernel " + kernel_ + ": not a regular file");
+    if (::access(kernel_.c_str(), R_OK) < 0)
+        throw VmError("--kernel " + kernel_ + ": " + std::strerror(errno));
+    release_ = kernel_release(kernel_);
     moddir_ = "/lib/modules/" + release_;
+    if (!system_moddirs.empty() && ::stat((system_moddirs + release_).c_str(), &st) == 0)
+        moddir_ = system_moddirs + release_;
     if (::stat(moddir_.c_str(), &st) < 0) {
         if (o_.initrd.empty())
-            throw VmError("kernel " + o_.kernel + " (release " + release_ + ") has no modules in " +
+            throw VmError("kernel " + kernel_ + " (release " + release_ + ") has no modules in " +
                           moddir_ + " (install its package, linux-image-" + release_ +
                           ", or pass --initrd with the guest's modules)");
         moddir_.clear(); // the user's initrd brings them
     }
     if (!o_.initrd.empty() && ::access(o_.initrd.c_str(), R_OK) < 0)
         throw VmError("--initrd " + o_.initrd + ": " + std::strerror(errno));
-    if (o_.memory_mib < 128)
-        throw VmError("--memory " + std::to_string(o_.memory_mib) + ": at least 128 MiB");
-    if (o_.cores < 1 || o_.cores > 256)
-        throw VmError("--cores " + std::to_string(o_.cores) + ": expected 1..256");
+    memory_mib_ = o_.memory_mib ? o_.memory_mib : default_memory_mib();
+    cores_ = o_.cores ? o_.cores : default_cores();
+    if (memory_mib_ < 128)
+        throw VmError("--memory " + std::to_string(memory_mib_) + ": at least 128 MiB");
+    if (cores_ < 1 || cores_ > 256)
+        throw VmError("--cores " + std::to_string(cores_) + ": expected 1..256");
     if (ps_.command.empty()) throw VmError("vm: no command");
-    accel_ = choose_accel(o_.accel, qemu_, o_.kernel);
+    accel_ = choose_accel(o_.accel, qemu_, kernel_);
 }
 
 std::vector<std::string> VmLaunch::qemu_argv(const std::string& initrd, const GuestPlan& plan) {
-    std::vector<std::string> a = {qemu_,      "-nodefaults", "-no-user-config",
-                                  "-display", "none",        "-no-reboot"};
+    std::vector<std::string> a = {qemu_, "-nodefaults", "-no-user-config", "-no-reboot"};
+    if (o_.display) {
+        // A VGA device; a window where the caller has a display, else a VNC
+        // server on a unix socket in the launch dir (the caller's only: the
+        // dir is 0700). QMP beside it, for screenshots (screendump).
+        a.insert(a.end(), {"-device", "VGA"});
+        if (!window_ui_.empty())
+            a.insert(a.end(), {"-display", window_ui_});
+        else
+            a.insert(a.end(), {"-display", "none", "-vnc", "unix:" + qopt(vnc_sock_)});
+        a.insert(a.end(), {"-qmp", "unix:" + qopt(qmp_sock_) + ",server=on,wait=off"});
+    } else {
+        a.insert(a.end(), {"-display", "none"});
+    }
     if (accel_.accel == "kvm" && test_kvm_stall())
         // The test hook's stalled "KVM": TCG with the vcpus never started.
         a.insert(a.end(), {"-accel", "tcg", "-cpu", "max", "-S"});
     else
         a.insert(a.end(), {"-accel", accel_.accel, "-cpu", accel_.accel == "kvm" ? "host" : "max"});
-    a.insert(a.end(), {"-m", std::to_string(o_.memory_mib), "-smp", std::to_string(o_.cores)});
+    a.insert(a.end(), {"-m", std::to_string(memory_mib_), "-smp", std::to_string(cores_)});
     a.insert(a.end(), {"-kernel", boot_kernel_, "-initrd", initrd});
     // Kernel messages go to the serial line, which is a log file: the
     // terminal carries the command's output only (the log's tail is shown
     // when the guest fails to start).
     std::string append = "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init";
+    if (has_system_)
+        // The system's systemd reads these from the kernel command line:
+        // start burrow's unit, and no getty on the consoles burrow uses (the
+        // serial log, the interactive console).
+        append += " systemd.wants=burrow-agent.service systemd.mask=serial-getty@ttyS0.service "
+                  "systemd.mask=serial-getty@hvc0.service systemd.show_status=0";
     if (!o_.append.empty()) append += " " + o_.append;
     // Fds 3.. in QEMU are the guest ends of our socket pairs (see spawn):
     // ctl 3, then stdin/stdout/stderr 4..6 unless interactive, the serial
@@ -596,9 +685,9 @@ void VmLaunch::on_console(const char* buf, size_t n) {
 
 void VmLaunch::pick_boot_kernel() {
     // Under TCG, boot the decompressed kernel (PVH) when possible.
-    boot_kernel_ = o_.kernel;
+    boot_kernel_ = kernel_;
     if (accel_.accel != "tcg") return;
-    PvhKernel k = pvh_kernel(o_.kernel);
+    PvhKernel k = pvh_kernel(kernel_);
     if (!k.path.empty()) boot_kernel_ = k.path;
     if (timing_)
         std::fprintf(stderr, "burrow: vm: kernel %s in %.1f ms%s%s\n",
@@ -614,9 +703,13 @@ int VmLaunch::run() {
 
     Initramfs ir = agent_initramfs(moddir_);
     if (timing_)
-        std::fprintf(stderr, "burrow: vm: initramfs %s in %.1f ms (%s); accel %s (%s)\n",
+        std::fprintf(stderr,
+                     "burrow: vm: initramfs %s in %.1f ms (%s); accel %s (%s); %llu MiB, %u "
+                     "cores%s%s\n",
                      ir.built ? "built" : "cached", ir.elapsed_ms, ir.path.c_str(),
-                     accel_.accel.c_str(), accel_.why.c_str());
+                     accel_.accel.c_str(), accel_.why.c_str(),
+                     static_cast<unsigned long long>(memory_mib_), cores_,
+                     has_system_ ? "; system init " : "", system_.init.c_str());
 
     std::string run_dir = ps_.run_dir.empty() ? "/tmp" : ps_.run_dir;
     make_private_dirs(run_dir);
@@ -633,7 +726,21 @@ int VmLaunch::run() {
         enter_sock_.clear();
     }
     if (::mkdir(meta_.c_str(), 0700) < 0) throw VmError(meta_ + ": " + std::strerror(errno));
-    GuestPlan plan = plan_guest(ps_, meta_, interactive_, !enter_sock_.empty());
+    if (o_.display) {
+        qmp_sock_ = dir_.path + "/qmp.sock";
+        vnc_sock_ = dir_.path + "/vnc.sock";
+        if (qmp_sock_.size() >= sizeof(sockaddr_un::sun_path))
+            throw VmError("--display: " + qmp_sock_ + ": path too long for a unix socket");
+        std::string why;
+        window_ui_ = window_display(qemu_, why);
+        if (window_ui_.empty() && (std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY")))
+            std::fprintf(stderr,
+                         "burrow: launch: vm: --display: %s; serving the screen as VNC "
+                         "on %s\n",
+                         why.c_str(), vnc_sock_.c_str());
+    }
+    GuestPlan plan = plan_guest(ps_, meta_, interactive_, !enter_sock_.empty(),
+                                has_system_ ? &system_ : nullptr);
     secrets_ = plan.secret_files;
     auto list = [](const std::vector<std::string>& v) {
         std::string s;
@@ -760,7 +867,7 @@ int VmLaunch::run() {
         // log; the launch dir, the meta share and its secrets stay (the
         // stalled guest never reported ready, so they were not consumed).
         std::fprintf(stderr, "burrow: vm: %s; using TCG\n", fallback_why_.c_str());
-        remember_kvm_stall(o_.kernel);
+        remember_kvm_stall(kernel_);
         accel_ = {"tcg", fallback_why_};
         ctl_.reset(), in_.reset(), out_.reset(), err_.reset(), pidfd_.reset();
         serial_.reset(), klog_fd_.reset();

@@ -17,8 +17,10 @@ struct VmOptions {
     std::string kernel; // --kernel PATH (else from the Nix build)
     std::string initrd; // --initrd PATH: use it as is (else burrow assembles one)
     std::string append; // --append: extra kernel command line
-    uint64_t memory_mib = 1024;
-    unsigned cores = 1;
+    // 0: the seed's defaults, 4096 MiB and 4 cores, capped to half the
+    // host's memory and to its CPUs.
+    uint64_t memory_mib = 0;
+    unsigned cores = 0;
     std::string qemu = "qemu-system-x86_64";
     // "auto": KVM when /dev/kvm opens and the guest shows progress within
     // 10 s (else TCG, remembered per boot and kernel); "kvm"; "tcg".

@@ -58,7 +58,7 @@ void copy_in(const std::string& from, const std::string& to) {
 } // namespace
 
 GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_dir,
-                     bool interactive, bool enter) {
+                     bool interactive, bool enter, const GuestSystem* system) {
     using Kind = project::Share::Kind;
     GuestPlan plan;
     Manifest m;
@@ -83,10 +83,18 @@ GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_
 
     // The guest root: the host's /usr and /etc read-only, the merged-/usr
     // symlinks as on the host (or the directories, where they are real).
-    for (const char* d : {"/usr", "/etc"})
-        if (!has_dest(d)) add_export(d, d, true);
+    // A NixOS system brings its own /etc and /usr (its activation writes
+    // them, from the store); a plain system may bring its /etc.
+    if (system && system->nixos) {
+        for (const char* d : {"/usr", "/etc"})
+            if (!has_dest(d)) m.rec({"roottmpfs", d, "755"});
+    } else {
+        if (!has_dest("/usr")) add_export("/usr", "/usr", true);
+        if (!has_dest("/etc"))
+            add_export(system && !system->etc.empty() ? system->etc : "/etc", "/etc", true);
+    }
     for (const char* d : kRootLinks) {
-        if (has_dest(d)) continue;
+        if (has_dest(d) || (system && system->nixos)) continue;
         struct stat st;
         if (::lstat(d, &st) < 0) continue;
         if (S_ISLNK(st.st_mode)) {
@@ -178,6 +186,7 @@ GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_
     m.rec({"network", ps.network != project::Network::none ? "1" : "0"});
     m.rec({"interactive", interactive ? "1" : "0"});
     m.rec({"enter", enter ? "1" : "0"});
+    if (system) m.rec({"init", system->init});
     write_file(meta_dir + "/" + kManifestName, m.str());
     plan.secret_files.push_back(meta_dir + "/" + kManifestName);
     return plan;

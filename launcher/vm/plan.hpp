@@ -26,9 +26,17 @@ struct GuestPlan {
     std::vector<std::string> secret_files;     // meta files the guest has read once it is ready
 };
 
+// --system DIR, resolved on the host (launcher/vm/launch.cpp).
+struct GuestSystem {
+    std::string init;   // the init to exec, a path that is the same in the guest
+    std::string etc;    // a plain system's DIR/etc, the guest's /etc read-only (empty: the host's)
+    bool nixos = false; // a NixOS toplevel: /etc and /usr start empty and writable (its
+                        // activation fills them), no host /usr, no merged-/usr links
+};
+
 // Writes meta_dir/manifest and meta_dir/files/* (meta_dir exists, mode 0700).
 // Throws VmError on a share it cannot read.
 GuestPlan plan_guest(const project::ProjectSandbox& ps, const std::string& meta_dir,
-                     bool interactive, bool enter);
+                     bool interactive, bool enter, const GuestSystem* system = nullptr);
 
 } // namespace burrow::vm

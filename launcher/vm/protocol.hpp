@@ -11,7 +11,8 @@
 // strings; each record is a keyword followed by a fixed number of fields, so
 // no value (paths with newlines, quotes, '$(') is ever parsed as syntax:
 //   "mount9p" TAG DEST "ro"|"rw"   a 9p share at DEST (mkdir -p first)
-//   "tmpfs"   DEST MODE(octal)     an empty tmpfs
+//   "tmpfs"   DEST MODE(octal)     an empty tmpfs (the caller's)
+//   "roottmpfs" DEST MODE(octal)   an empty tmpfs (root's: a NixOS /etc, /usr)
 //   "dir"     DEST MODE(octal)     a directory
 //   "copy"    META_REL DEST MODE   a file of the meta share copied to DEST
 //   "bindfile" META_REL DEST       a file of the meta share bound read-only
@@ -24,8 +25,12 @@
 //   "interactive" "0"|"1"          1: command on the console tty (hvc0)
 //                                  0: stdin/stdout/stderr on three ports
 //   "enter" "0"|"1"                1: serve `burrow enter` on kPortEnter
+//   "init"    PATH                 --system: once the tree is built, exec PATH
+//                                  (the system's init) as pid 1; the agent goes
+//                                  on as burrow-agent.service (`/run/burrow/agent
+//                                  --service`), reopens the ports, runs the command
 // Control port (kPortCtl), lines of text:
-//   guest -> host: "boot\n" (the agent runs: sent as soon as the port opens,
+//   guest -> host: "boot\n" (stage 1 runs: sent as soon as the port opens,
 //                  before any share is mounted), "ready\n" (command started),
 //                  "exit N\n", "signal N\n",
 //                  "error TEXT\n" (the agent failed: one line for the user)

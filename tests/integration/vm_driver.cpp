@@ -5,6 +5,7 @@
 //   vm_driver [--kernel K] [--initrd I] [--accel A] [--memory MIB] [--cores N]
 //             [--no-network] [--home DIR] [--ro SRC[:DEST]] [--bind SRC[:DEST]]
 //             [--copy SRC:DEST] [--env NAME=VALUE] [--run-dir DIR]
+//             [--system DIR] [--display] [--default-size]
 //             PROJECT_DIR -- COMMAND [ARG...]
 //   vm_driver --enter-sock SOCK --qemu-pid PID -- [COMMAND...]   (enter_vm)
 //   vm_driver --stop --qemu-pid PID [--launcher-pid PID]        (stop_vm)
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
     ps.backend = project::Backend::vm;
     launch::VmOptions o;
     o.accel = "tcg";
+    // The tests' boots keep 1024 MiB and one CPU (their timing); --default-size
+    // leaves the backend's defaults (4096 MiB, 4 CPUs, capped to the host).
+    o.memory_mib = 1024;
+    o.cores = 1;
     std::string project, enter_sock;
     pid_t qemu_pid = 0, launcher_pid = 0;
     bool stop = false;
@@ -81,6 +86,12 @@ int main(int argc, char** argv) {
             o.memory_mib = std::stoull(next());
         else if (a == "--cores")
             o.cores = unsigned(std::stoul(next()));
+        else if (a == "--default-size")
+            o.memory_mib = 0, o.cores = 0;
+        else if (a == "--system")
+            o.system = next();
+        else if (a == "--display")
+            o.display = true;
         else if (a == "--no-network")
             ps.network = project::Network::none;
         else if (a == "--home")

@@ -219,6 +219,7 @@ struct Manifest {
     std::vector<std::vector<std::string>> fs; // mount/tmpfs/dir/copy/bindfile/symlink records
     std::vector<std::string> env, argv;
     std::string cwd = "/", user, hostname, shell = "/bin/sh";
+    std::string init; // --system: the system's init to boot (empty: we stay pid 1)
     uid_t uid = 0;
     gid_t gid = 0;
     bool network = false, interactive = false, enter = true;
@@ -236,9 +237,11 @@ Manifest parse_manifest(const std::string& raw) {
     Manifest m;
     auto arity = [](const std::string& k) -> int {
         if (k == "mount9p" || k == "copy") return 3;
-        if (k == "tmpfs" || k == "dir" || k == "bindfile" || k == "symlink") return 2;
+        if (k == "tmpfs" || k == "roottmpfs" || k == "dir" || k == "bindfile" || k == "symlink")
+            return 2;
         if (k == "env" || k == "arg" || k == "cwd" || k == "uid" || k == "gid" || k == "user" ||
-            k == "hostname" || k == "network" || k == "interactive" || k == "shell" || k == "enter")
+            k == "hostname" || k == "network" || k == "interactive" || k == "shell" ||
+            k == "enter" || k == "init")
             return 1;
         return -1;
     };
@@ -264,6 +267,8 @@ Manifest parse_manifest(const std::string& raw) {
             m.hostname = v;
         else if (key == "shell")
             m.shell = v;
+        else if (key == "init")
+            m.init = v;
         else if (key == "network")
             m.network = v == "1";
         else if (key == "interactive")
@@ -311,6 +316,9 @@ void apply_fs(const Manifest& m) {
             const char* opts = ro ? "trans=virtio,version=9p2000.L,msize=262144,cache=loose"
                                   : "trans=virtio,version=9p2000.L,msize=262144";
             do_mount(r[1].c_str(), r[2], "9p", ro ? MS_RDONLY : 0, opts);
+        } else if (k == "roottmpfs") {
+            std::string opt = "mode=" + r[2];
+            do_mount("tmpfs", r[1], "tmpfs", MS_NOSUID | MS_NODEV, opt.c_str());
         } else if (k == "tmpfs") {
             std::string opt =
                 "mode=" + r[2] + ",uid=" + std::to_string(m.uid) + ",gid=" + std::to_string(m.gid);
@@ -582,50 +590,10 @@ start:
 
 } // namespace
 
-int main() {
-    // Signals: SIGCHLD and the control port are served from one poll loop.
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &mask, nullptr);
-    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-
-    // The initramfs root comes world-writable (rootfs default 1777).
-    chmod("/", 0755);
-    mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-    g_console = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
-    do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
-    do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
-    do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
-    do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-    do_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
-    do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-    mark("init");
-    load_modules();
-    mark("modules loaded");
-    g_ctl = open_port(kPortCtl, O_RDWR);
-    // The first boot marker, as early as the port exists: the host takes it
-    // as proof that this guest runs (under KVM it falls back to TCG when it
-    // does not come in time).
-    ctl_send("boot");
-
-    // The meta share's device may still be probing right after the module
-    // load: retry briefly on ENOENT (no such tag yet).
-    mkdir_p(kMeta, 0700);
-    for (int i = 0;; ++i) {
-        if (mount(kMetaTag, kMeta.c_str(), "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
-                  "trans=virtio,version=9p2000.L,msize=262144") == 0)
-            break;
-        if (i > 200) fail(std::string("mount 9p ") + kMetaTag + ": " + errstr());
-        usleep(10000);
-    }
-    Manifest m = parse_manifest(read_file(kMeta + "/" + kManifestName));
-    mark("meta share mounted");
-    apply_fs(m);
-    mark("shares mounted");
-    setup_network(m.network);
-    if (!m.hostname.empty()) sethostname(m.hostname.data(), m.hostname.size());
-
+// The command, its stdio and the `burrow enter` server, then the control
+// loop until the command ends (status to the host, machine off). Shared by
+// the agent as pid 1 and the agent as a unit of the system's init.
+[[noreturn]] void run_command(Manifest& m, sigset_t& mask, int sfd) {
     int in = -1, out = -1, err = -1;
     if (m.interactive) {
         in = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -704,4 +672,121 @@ int main() {
             usleep(100000); // host side closed: nothing to read, keep reaping
         }
     }
+}
+
+// --system: the guest boots the system's own init after this stage 1 has
+// built the tree (the shares are per launch, so burrow mounts them, not the
+// system's fstab). The agent goes on as a unit of that init: a copy of this
+// binary at kAgentCopy, started by burrow-agent.service (the host adds
+// systemd.wants=burrow-agent.service to the kernel command line; a NixOS
+// system built with burrow's guest module declares the same unit).
+const char* const kAgentCopy = "/run/burrow/agent";
+const char* const kAgentUnit = R"(# Written by burrow's stage 1 (launcher/vm/guest/agent.cpp).
+[Unit]
+Description=burrow guest agent (runs the sandbox's command)
+DefaultDependencies=no
+After=basic.target
+Before=getty-pre.target
+Wants=getty-pre.target
+
+[Service]
+Type=simple
+ExecStart=/run/burrow/agent --service
+KillMode=process
+
+[Install]
+WantedBy=multi-user.target
+)";
+
+void write_new(const std::string& path, const std::string& data, mode_t mode) {
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0) fail("create " + path + ": " + errstr());
+    if (write(fd, data.data(), data.size()) != ssize_t(data.size()))
+        fail("write " + path + ": " + errstr());
+    close(fd);
+}
+
+[[noreturn]] void boot_system(const Manifest& m) {
+    mkdir_p("/run/burrow", 0700);
+    copy_file("/init", kAgentCopy, 0700);
+    mkdir_p("/run/systemd/system", 0755);
+    write_new("/run/systemd/system/burrow-agent.service", kAgentUnit, 0644);
+    struct stat st;
+    if (stat(m.init.c_str(), &st) < 0 || !S_ISREG(st.st_mode))
+        fail("--system: init " + m.init + ": not in the guest (" + errstr() + ")");
+    mark("exec the system's init");
+    // The unit reopens the control port; what we hold must not stay open in
+    // the system's pid 1.
+    if (g_ctl >= 0) close(g_ctl);
+    g_ctl = -1;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    char* const argv[] = {const_cast<char*>(m.init.c_str()), nullptr};
+    execv(m.init.c_str(), argv);
+    g_ctl = open_port(kPortCtl, O_RDWR);
+    fail("--system: exec " + m.init + ": " + errstr());
+}
+
+// The agent as burrow-agent.service: stage 1 already built the tree and
+// the network; open the ports and run the command.
+[[noreturn]] void service_main() {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    g_console = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    mark("agent unit started");
+    g_ctl = open_port(kPortCtl, O_RDWR);
+    Manifest m = parse_manifest(read_file(kMeta + "/" + kManifestName));
+    run_command(m, mask, sfd);
+}
+
+int main(int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], "--service") == 0 && getpid() != 1) service_main();
+    // Signals: SIGCHLD and the control port are served from one poll loop.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+    // The initramfs root comes world-writable (rootfs default 1777).
+    chmod("/", 0755);
+    mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+    g_console = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    do_mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620,ptmxmode=0666");
+    do_mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    do_mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+    do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mark("init");
+    load_modules();
+    mark("modules loaded");
+    g_ctl = open_port(kPortCtl, O_RDWR);
+    // The first boot marker, as early as the port exists: the host takes it
+    // as proof that this guest runs (under KVM it falls back to TCG when it
+    // does not come in time).
+    ctl_send("boot");
+
+    // The meta share's device may still be probing right after the module
+    // load: retry briefly on ENOENT (no such tag yet).
+    mkdir_p(kMeta, 0700);
+    for (int i = 0;; ++i) {
+        if (mount(kMetaTag, kMeta.c_str(), "9p", MS_RDONLY | MS_NOSUID | MS_NODEV,
+                  "trans=virtio,version=9p2000.L,msize=262144") == 0)
+            break;
+        if (i > 200) fail(std::string("mount 9p ") + kMetaTag + ": " + errstr());
+        usleep(10000);
+    }
+    Manifest m = parse_manifest(read_file(kMeta + "/" + kManifestName));
+    mark("meta share mounted");
+    apply_fs(m);
+    mark("shares mounted");
+    setup_network(m.network);
+    if (!m.hostname.empty()) sethostname(m.hostname.data(), m.hostname.size());
+    if (!m.init.empty()) boot_system(m);
+    run_command(m, mask, sfd);
 }
