@@ -39,6 +39,7 @@ let
     concatStringsSep = builtins.concatStringsSep;
     concatMapStrings = f: xs: builtins.concatStringsSep "" (map f xs);
     concatLists = builtins.concatLists;
+    hasPrefix = pre: s: builtins.substring 0 (builtins.stringLength pre) s == pre;
     last = xs: builtins.elemAt xs (length xs - 1);
     unique = foldl' (acc: x: if elem x acc then acc else acc ++ [ x ]) [ ];
     imap0 = f: xs: builtins.genList (i: f i (builtins.elemAt xs i)) (length xs);
@@ -362,6 +363,8 @@ let
     git = tool "git" [ ] [ "git" ];
     python3 = tool "python3" [ ] [ "python3" ];
     hello = tool "hello" [ ] [ "hello" ];
+    nodejs = tool "nodejs" [ ] [ "node" ];
+    ripgrep = tool "ripgrep" [ ] [ "rg" ];
     passt = tool "passt" [ ] [ "pasta" ];
     xorg.xhost = tool "xhost" [ ] [ "xhost" ];
     cacert = realDrv "cacert-stub" ''
