@@ -97,7 +97,8 @@ rec {
       # The seed's launcher: its argument parsing (claude-code-nix-sandbox's
       # nix/backends/*.nix usage lines), mapped onto burrow launch, enter
       # and stop. Everything after the project dir (or after `--`) goes to
-      # the agent, as one word each.
+      # the agent, as one word each. ANTHROPIC_API_KEY crosses when set, as
+      # the seed's launchers forward it (burrow launch clears the rest).
       agentWords = if defaultCommand != null then defaultCommand else [ "claude" ];
       seedText = ''
         ${lib.optionalString seedEscalate ''
@@ -153,9 +154,9 @@ rec {
           enter) exec ${lib.escapeShellArg exe} enter "$project" ;;
         esac
         if [ "$shell" = true ]; then
-          exec ${launch} "''${opts[@]}" --shell "$project"
+          exec ${launch} --env ANTHROPIC_API_KEY "''${opts[@]}" --shell "$project"
         fi
-        exec ${launch} "''${opts[@]}" "$project" -- ${lib.escapeShellArgs agentWords} "''${args[@]}"
+        exec ${launch} --env ANTHROPIC_API_KEY "''${opts[@]}" "$project" -- ${lib.escapeShellArgs agentWords} "''${args[@]}"
       '';
       seed = writeShellApplication { name = seedName; text = seedText; inherit meta; };
     in

@@ -104,14 +104,15 @@ argv() {
 }
 c=$COMPAT/bin
 ns="[launch] [--backend] [namespace] [--policy] [POLICY] [--no-network]"
+seed="$ns [--env] [ANTHROPIC_API_KEY]"
 expect "agent: the default command" "$ns [/p] [--] [HELLO] " "$(argv "$c/burrow-sandbox-no-network" /p)"
 expect "agent: not with a command" "$ns [/p] [--] [ls] " "$(argv "$c/burrow-sandbox-no-network" /p -- ls)"
 expect "agent: not with --shell" "$ns [--shell] [/p] " "$(argv "$c/burrow-sandbox-no-network" --shell /p)"
-expect "seed: arguments after the dir go to the agent" "$ns [--tmux] [/p] [--] [HELLO] [a b] [--x] " \
+expect "seed: arguments after the dir go to the agent" "$seed [--tmux] [/p] [--] [HELLO] [a b] [--x] " \
     "$(argv "$c/claude-sandbox" --tmux /p 'a b' --x)"
-expect "seed: dir then --" "$ns [/p] [--] [HELLO] [z] " "$(argv "$c/claude-sandbox" /p -- z)"
-expect "seed: no dir" "$ns [.] [--] [HELLO] [x y] " "$(argv "$c/claude-sandbox" -- 'x y')"
-expect "seed: --shell" "$ns [--gh-token] [--shell] [/p] " "$(argv "$c/claude-sandbox" --shell --gh-token /p extra)"
+expect "seed: dir then --" "$seed [/p] [--] [HELLO] [z] " "$(argv "$c/claude-sandbox" /p -- z)"
+expect "seed: no dir" "$seed [.] [--] [HELLO] [x y] " "$(argv "$c/claude-sandbox" -- 'x y')"
+expect "seed: --shell" "$seed [--gh-token] [--shell] [/p] " "$(argv "$c/claude-sandbox" --shell --gh-token /p extra)"
 expect "seed: --stop" "[stop] [/p] " "$(argv "$c/claude-sandbox" --stop /p)"
 expect "seed: --enter" "[enter] [.] " "$(argv "$c/claude-sandbox" --enter)"
 expect "seed: unknown option" "1" "$("$c/claude-sandbox" --bogus /p >/dev/null 2>&1 && echo 0 || echo $?)"
