@@ -2,7 +2,8 @@
 # TOPLEVEL` (systemd-nspawn) booting a NixOS system built from `nixos`, the
 # base module below and extraModules: the container runs the system's own
 # init (systemd), so every option of extraModules applies, and the command
-# runs in a unit of it (burrow-command.service, nix/modules/guest.nix).
+# runs in a unit of it (burrow-command.service, which burrow writes per
+# launch; nix/modules/guest.nix masks the console gettys).
 # network = true: a private network (nspawn's, steered by burrow's egress
 # proxy: TCP and DNS out, not the host's loopback); false: loopback only
 # (nspawn's --private-network, and no DHCP in the system);

@@ -7,11 +7,14 @@
 #    gettys; declared here exactly as burrow's stage 1 writes it into
 #    /run/systemd/system (this copy, in /etc, is the one systemd reads). The
 #    agent binary, /run/burrow/agent, is put there by burrow's stage 1.
-#  - burrow-command.service (container): the same ordering for the
-#    container's command unit.
+#  - the container's unit, burrow-command.service, is NOT declared here:
+#    burrow writes it per launch into /run/systemd/system (its ExecStart
+#    names that launch's spec, its stdio depends on the terminal; see
+#    launcher/container/args.cpp), and a copy in /etc would shadow it.
 #  - no getty on the consoles burrow uses (serial-getty@ttyS0 and @hvc0 in
-#    the VM, console-getty in the container): masked (enable = false makes
-#    the unit a link to /dev/null), as burrow's systemd.mask= words do too.
+#    the VM, console-getty and container-getty@ in the container): masked
+#    (enable = false makes the unit a link to /dev/null), as burrow's
+#    systemd.mask= words do too.
 #  - network = false: no DHCP (and in the VM no NIC options: burrow gives
 #    the guest no NIC with --no-network anyway).
 #  - display = true (VM only): an X session, openbox, auto-login of the
@@ -29,8 +32,8 @@ let
   cfg = config.burrow.guest;
   inherit (lib) mkOption mkIf mkMerge mkDefault mkForce types;
   # The contract of burrow's stage 1 (launcher/vm, issue 17).
-  unit = description: {
-    inherit description;
+  agentUnit = {
+    description = "burrow guest agent (runs the sandbox's command)";
     unitConfig.DefaultDependencies = "no";
     after = [ "basic.target" ];
     before = [ "getty-pre.target" ];
@@ -63,7 +66,7 @@ in
 
   config = mkMerge [
     (mkIf (cfg.kind == "vm") {
-      systemd.services.burrow-agent = unit "burrow guest agent (runs the sandbox's command)";
+      systemd.services.burrow-agent = agentUnit;
       systemd.services."serial-getty@ttyS0".enable = false;
       systemd.services."serial-getty@hvc0".enable = false;
       # qemu-vm.nix (imported for virtualisation.memorySize and .cores) would
@@ -76,9 +79,8 @@ in
       };
     })
     (mkIf (cfg.kind == "container") {
-      # TO CHECK against the container backend's --boot (issue 17).
-      systemd.services.burrow-command = unit "burrow command (runs the sandbox's command)";
       systemd.services.console-getty.enable = false;
+      systemd.services."container-getty@".enable = false;
     })
     (mkIf (!cfg.network) {
       networking.useDHCP = false;
