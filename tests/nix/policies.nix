@@ -32,11 +32,13 @@ in
   launcher = call "bubblewrap.nix" { burrow = argvBurrow; network = false; };
   # The default command (agent) and the seed's commands (issue 17), with the
   # printing `burrow`: claude-sandbox, burrow-sandbox-no-network with an
-  # agent, claude-sandbox-manager, claude-remote and burrow-remote.
+  # agent, claude-sandbox-container, claude-sandbox-manager, claude-remote
+  # and burrow-remote.
   compat = pkgs.symlinkJoin {
     name = "compat-launchers";
     paths = [
       (call "bubblewrap.nix" { burrow = argvBurrow; network = false; agent = pkgs.hello; })
+      (call "container.nix" { inherit nixos; burrow = argvBurrow; agent = pkgs.hello; })
       (pkgs.callPackage ../../nix/manager/package.nix { burrow = argvBurrow; })
       (pkgs.callPackage ../../nix/cli.nix { burrow = argvBurrow; })
     ];

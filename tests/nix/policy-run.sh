@@ -100,7 +100,8 @@ argv() {
         -u MANAGER_LISTEN -u MANAGER_STATE_DIR XDG_CONFIG_HOME=/nonexistent "$@" |
         sed -e 's|^\[/nix/store/[^]]*-hello-stub/bin/hello\]$|[HELLO]|' \
             -e 's|^\[/nix/store/[^]]*-policy\.json\]$|[POLICY]|' \
-            -e 's|^\[/nix/store/[^]]*-manager-config\.json\]$|[CONFIG]|' | tr '\n' ' '
+            -e 's|^\[/nix/store/[^]]*-manager-config\.json\]$|[CONFIG]|' \
+            -e 's|^\[/nix/store/[^]]*-nixos-system-[^]/]*\]$|[SYSTEM]|' | tr '\n' ' '
 }
 c=$COMPAT/bin
 ns="[launch] [--backend] [namespace] [--policy] [POLICY] [--no-network]"
@@ -116,6 +117,15 @@ expect "seed: --shell" "$seed [--gh-token] [--shell] [/p] " "$(argv "$c/claude-s
 expect "seed: --stop" "[stop] [/p] " "$(argv "$c/claude-sandbox" --stop /p)"
 expect "seed: --enter" "[enter] [.] " "$(argv "$c/claude-sandbox" --enter)"
 expect "seed: unknown option" "1" "$("$c/claude-sandbox" --bogus /p >/dev/null 2>&1 && echo 0 || echo $?)"
+# (As root only: not root, the seed's container launcher runs sudo.)
+if [ "$(id -u)" = 0 ]; then
+    expect "seed container: --system, the agent's arguments" \
+        "[launch] [--backend] [container] [--policy] [POLICY] [--system] [SYSTEM] [--env] [ANTHROPIC_API_KEY] [/p] [--] [HELLO] [x] " \
+        "$(argv "$c/claude-sandbox-container" /p x)"
+    expect "container: the default command" \
+        "[launch] [--backend] [container] [--policy] [POLICY] [--system] [SYSTEM] [/p] [--] [HELLO] " \
+        "$(argv "$c/burrow-container" /p)"
+fi
 expect "seed manager: defaults" "[manager] [--config] [CONFIG] [--listen] [127.0.0.1:3000] " \
     "$(argv "$c/claude-sandbox-manager")"
 expect "seed manager: MANAGER_*" "[manager] [--config] [CONFIG] [--listen] [127.0.0.1:9] [--state-dir] [/s t] [--x] " \
