@@ -6,7 +6,7 @@
 #     network = true;   # or { allow = [ "api.anthropic.com:443" ]; }
 #     bubblewrap.extraPackages = [ pkgs.python3 ];
 #     container = { enable = true; extraModules = [ ./agent.nix ]; };
-#     vm = { enable = true; extraModules = [ { virtualisation.memorySize = 8192; } ]; };
+#     vm = { enable = true; display = true; extraModules = [ { virtualisation.memorySize = 8192; } ]; };
 #     agent = pkgs.claude-code;   # the launchers' default command
 #   };
 #
@@ -40,7 +40,7 @@ let
     })
     ++ lib.optional cfg.vm.enable (callBackend ../backends/vm.nix {
       inherit nixos;
-      inherit (cfg.vm) extraModules;
+      inherit (cfg.vm) extraModules display;
     });
 in
 {
@@ -93,6 +93,11 @@ in
         type = types.listOf types.deferredModule;
         default = [ ];
         description = "NixOS modules added to the VM's system (virtualisation.memorySize, virtualisation.cores, ...).";
+      };
+      display = mkOption {
+        type = types.bool;
+        default = false;
+        description = "An X session with a window manager in the VM, shown in a QEMU window (burrow launch --display); the seed's VM always had one.";
       };
     };
     launchers = mkOption {

@@ -67,7 +67,7 @@ let
   vmAgent = call "backends/vm.nix" { inherit nixos; agent = pkgs.hello; };
   ctrAgent = call "backends/container.nix" { inherit nixos; agent = pkgs.hello; };
   hostAgent = (lib.nixosSystem { modules = [ outputs.nixosModules.default
-    { programs.burrow = { enable = true; agent = pkgs.hello; vm.enable = true; }; } ]; }).config;
+    { programs.burrow = { enable = true; agent = pkgs.hello; vm = { enable = true; display = true; }; }; } ]; }).config;
 in
 a.report [
   # README: services.claude-sandbox = { enable; container.enable; vm.enable; network; }
@@ -184,6 +184,8 @@ a.report [
   (a.has "container agent: in the system" (str pkgs.hello) (strs ctrAgent.system.config.environment.systemPackages))
   (a.eq "vm/container agent: default command" [ vmAgent.defaultCommand ctrAgent.defaultCommand ] [ [ hello ] [ hello ] ])
   (a.contains "container seed launcher escalates as the seed's" "exec sudo --preserve-env \"$0\" \"$@\"" ctrAgent.seedText)
+  (a.has "module: programs.burrow.vm.display" "--display" (lib.last hostAgent.environment.systemPackages).launchArgs)
+  (a.lacks "module: no display by default" "--display" (lib.last installed).launchArgs)
   (a.eq "module: programs.burrow.agent reaches every launcher"
     (map (x: x.defaultCommand or "none") hostAgent.environment.systemPackages) [ "none" [ hello ] [ hello ] ])
 ]
