@@ -98,7 +98,7 @@ symlinkJoin {
   name = "burrow-remote";
   paths = [
     (writeShellApplication { name = "burrow-remote"; inherit text meta; })
-    (writeShellApplication { name = "claude-remote"; text = seedText; inherit meta; })
+    (writeShellApplication { name = "claude-remote"; text = seedText; meta = meta // { mainProgram = "claude-remote"; }; })
   ];
   passthru = { inherit burrow text seedText; };
   inherit meta;

@@ -158,7 +158,11 @@ rec {
         fi
         exec ${launch} --env ANTHROPIC_API_KEY "''${opts[@]}" "$project" -- ${lib.escapeShellArgs agentWords} "''${args[@]}"
       '';
-      seed = writeShellApplication { name = seedName; text = seedText; inherit meta; };
+      seed = writeShellApplication {
+        name = seedName;
+        text = seedText;
+        meta = meta // { mainProgram = seedName; };
+      };
     in
     symlinkJoin {
       inherit name meta;

@@ -63,7 +63,7 @@ symlinkJoin {
   name = "burrow-manager";
   paths = [
     (writeShellApplication { name = "burrow-manager"; inherit text meta; })
-    (writeShellApplication { name = "claude-sandbox-manager"; text = seedText; inherit meta; })
+    (writeShellApplication { name = "claude-sandbox-manager"; text = seedText; meta = meta // { mainProgram = "claude-sandbox-manager"; }; })
   ];
   passthru = { inherit burrow config configFile sandboxPackages text seedText; };
   inherit meta;
