@@ -10,7 +10,9 @@
       forAll = f: lib.genAttrs systems (system: f system nixpkgs.legacyPackages.${system});
 
       # The callPackage API of nix/backends: a function from { imports } to
-      # a NixOS system.
+      # a NixOS system. Every launcher package also holds the seed's command
+      # name (claude-sandbox, claude-sandbox-container, claude-sandbox-vm;
+      # claude-sandbox-manager in manager, claude-remote in cli).
       nixosFor = system: args: lib.nixosSystem {
         inherit system;
         modules = args.imports;
@@ -41,6 +43,10 @@
             inherit burrow;
             sandboxPackages = [ sandbox no-network container container-no-network vm vm-no-network ];
           };
+          # burrow remote (bin/burrow-remote) and the seed's claude-remote.
+          cli = pkgs.callPackage ./nix/cli.nix { inherit burrow; };
+          # The seed's default also bundled claude-code; burrow ships no
+          # agent (see README "Coming from claude-code-nix-sandbox").
           default = sandbox;
         };
     in

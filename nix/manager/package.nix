@@ -14,7 +14,13 @@
 # closure. `burrow-manager` is `burrow manager --config FILE "$@"`, so the
 # NixOS module (nix/modules/manager.nix) and users add --state-dir, --socket
 # or --listen.
-{ lib, callPackage, writeText, writeShellApplication
+#
+# The package also holds claude-sandbox-manager, the seed's name
+# (claude-code-nix-sandbox), configured as the seed's is: MANAGER_LISTEN
+# (default 127.0.0.1:3000) becomes --listen, MANAGER_STATE_DIR (when set)
+# --state-dir; MANAGER_STATIC_DIR is not used (the dashboard is built in).
+# Unlike the seed's, the TCP port asks for the bearer token of STATE/token.
+{ lib, callPackage, writeText, writeShellApplication, symlinkJoin
 , burrow ? callPackage ../package.nix { }
 , sandboxPackages ? [ ]
 }:
@@ -35,16 +41,30 @@ let
     || throw "burrow-manager: sandboxPackages: two launchers named alike (${lib.concatStringsSep " " names})";
   config = assert unique; { inherit backends; };
   configFile = writeText "burrow-manager-config.json" (builtins.toJSON config);
-in
-writeShellApplication {
-  name = "burrow-manager";
+
+  exec = lib.escapeShellArgs [ (lib.getExe burrow) "manager" "--config" "${configFile}" ];
   text = ''
-    exec ${lib.escapeShellArgs [ (lib.getExe burrow) "manager" "--config" "${configFile}" ]} "$@"
+    exec ${exec} "$@"
   '';
-  passthru = { inherit burrow config configFile sandboxPackages; };
+  seedText = ''
+    state=()
+    if [ -n "''${MANAGER_STATE_DIR:-}" ]; then
+      state=(--state-dir "$MANAGER_STATE_DIR")
+    fi
+    exec ${exec} --listen "''${MANAGER_LISTEN:-127.0.0.1:3000}" "''${state[@]}" "$@"
+  '';
   meta = {
     description = "The burrow sandbox manager (REST API, dashboard) with its configured backends";
     mainProgram = "burrow-manager";
     platforms = lib.platforms.linux;
   };
+in
+symlinkJoin {
+  name = "burrow-manager";
+  paths = [
+    (writeShellApplication { name = "burrow-manager"; inherit text meta; })
+    (writeShellApplication { name = "claude-sandbox-manager"; text = seedText; meta = meta // { mainProgram = "claude-sandbox-manager"; }; })
+  ];
+  passthru = { inherit burrow config configFile sandboxPackages text seedText; };
+  inherit meta;
 }

@@ -6,8 +6,17 @@
 #     network = true;   # or { allow = [ "api.anthropic.com:443" ]; }
 #     bubblewrap.extraPackages = [ pkgs.python3 ];
 #     container = { enable = true; extraModules = [ ./agent.nix ]; };
-#     vm = { enable = true; extraModules = [ { virtualisation.memorySize = 4096; } ]; };
+#     vm = { enable = true; display = true; extraModules = [ { virtualisation.memorySize = 8192; } ]; };
+#     agent = pkgs.claude-code;   # the launchers' default command
 #   };
+#
+# The seed's options (claude-code-nix-sandbox's nixosModules.default) are
+# aliases of these: services.claude-sandbox.{enable, network,
+# bubblewrap.enable, bubblewrap.extraPackages, container.enable,
+# container.extraModules, vm.enable, vm.extraModules} set
+# programs.burrow.<the same> (lib.mkRenamedOptionModule: a warning names the
+# new option). Each launcher package holds the seed's command name too
+# (claude-sandbox, claude-sandbox-container, claude-sandbox-vm).
 { config, lib, pkgs, ... }:
 
 let
@@ -16,7 +25,11 @@ let
   # The container and VM systems are evaluated with this host's nixpkgs.
   nixos = args: pkgs.nixos { imports = args.imports; };
   callBackend = file: args:
-    pkgs.callPackage file ({ burrow = cfg.package; inherit (cfg) network; } // args);
+    pkgs.callPackage file ({ burrow = cfg.package; inherit (cfg) network agent; } // args);
+  seedOptions = [
+    [ "enable" ] [ "network" ] [ "bubblewrap" "enable" ] [ "bubblewrap" "extraPackages" ]
+    [ "container" "enable" ] [ "container" "extraModules" ] [ "vm" "enable" ] [ "vm" "extraModules" ]
+  ];
   launchers =
     lib.optional cfg.bubblewrap.enable (callBackend ../backends/bubblewrap.nix {
       inherit (cfg.bubblewrap) extraPackages;
@@ -27,10 +40,13 @@ let
     })
     ++ lib.optional cfg.vm.enable (callBackend ../backends/vm.nix {
       inherit nixos;
-      inherit (cfg.vm) extraModules;
+      inherit (cfg.vm) extraModules display;
     });
 in
 {
+  imports = map (path: lib.mkRenamedOptionModule
+    ([ "services" "claude-sandbox" ] ++ path) ([ "programs" "burrow" ] ++ path)) seedOptions;
+
   options.programs.burrow = {
     enable = mkEnableOption "burrow, the setuid-free sandbox runtime, and its launchers";
     package = mkOption {
@@ -44,6 +60,12 @@ in
       default = true;
       example = lib.literalExpression ''{ allow = [ "api.anthropic.com:443" "*.github.com:443" ]; }'';
       description = "Whether the sandboxes have network access (false: none, or a private network for the container), or { allow = [ RULE ... ]; }: only those destinations, through burrow's egress proxy (the namespace sandbox only; see burrow-network(7)).";
+    };
+    agent = mkOption {
+      type = types.nullOr types.package;
+      default = null;
+      example = lib.literalExpression "pkgs.claude-code";
+      description = "A package whose program (lib.getExe) is every launcher's default command instead of $SHELL, and which is in every sandbox (nix/backends: agent).";
     };
     bubblewrap = {
       enable = mkOption {
@@ -71,6 +93,11 @@ in
         type = types.listOf types.deferredModule;
         default = [ ];
         description = "NixOS modules added to the VM's system (virtualisation.memorySize, virtualisation.cores, ...).";
+      };
+      display = mkOption {
+        type = types.bool;
+        default = false;
+        description = "An X session with a window manager in the VM, shown in a QEMU window (burrow launch --display); the seed's VM always had one.";
       };
     };
     launchers = mkOption {

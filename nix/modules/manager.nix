@@ -12,6 +12,16 @@
 #
 # programs.burrow-manager.enable (the option of the placeholder) still only
 # installs `burrow-manager` in the system's packages, as it always did.
+#
+# The seed's options (claude-code-nix-sandbox's nixosModules.manager) are
+# aliases: services.claude-sandbox-manager.{enable, listenAddress, stateDir,
+# user, group, sandboxPackages} set services.burrow-manager.<the same>
+# (lib.mkRenamedOptionModule). Not their defaults: the seed listens on
+# 127.0.0.1:3000 and keeps /var/lib/claude-manager, burrow on the unix
+# socket STATE/manager.sock and /var/lib/burrow-manager. The seed's
+# containerSudoers has no equivalent (the container backend needs the
+# manager to run as root, not a sudo rule for a launcher): setting it true
+# only warns.
 { config, lib, pkgs, ... }:
 
 let
@@ -26,7 +36,16 @@ let
   home = config.users.users.${cfg.user}.home or null;
 in
 {
-  imports = [ ./burrow.nix ];
+  imports = [ ./burrow.nix ]
+    ++ map (o: lib.mkRenamedOptionModule
+      [ "services" "claude-sandbox-manager" o ] [ "services" "burrow-manager" o ])
+      [ "enable" "listenAddress" "stateDir" "user" "group" "sandboxPackages" ];
+
+  options.services.claude-sandbox-manager.containerSudoers = mkOption {
+    type = types.bool;
+    default = false;
+    description = "The seed's sudoers rule for its container launcher: no burrow equivalent (run the manager as root for the container backend); true only warns.";
+  };
 
   options.programs.burrow-manager = {
     enable = mkEnableOption "the burrow-manager command (installed only; services.burrow-manager runs it)";
@@ -95,6 +114,10 @@ in
   };
 
   config = lib.mkMerge [
+    (lib.mkIf config.services.claude-sandbox-manager.containerSudoers {
+      warnings = [ "services.claude-sandbox-manager.containerSudoers has no effect with burrow: the container backend needs the manager to run as root (services.burrow-manager.user = \"root\")" ];
+    })
+
     (lib.mkIf prog.enable {
       environment.systemPackages = [ (managerFor prog.sandboxPackages) ];
     })

@@ -29,7 +29,7 @@ let
   ctrNoNet = call "backends/container.nix" { inherit nixos; network = false; };
   ctrExtra = call "backends/container.nix" { inherit nixos; extraModules = [ agentModule ]; };
 
-  vmSizes = { virtualisation.memorySize = 4096; virtualisation.cores = 3; };
+  vmSizes = { virtualisation.memorySize = 2048; virtualisation.cores = 3; };
   vmParams = { lib, ... }: { boot.kernelParams = [ "quiet" ]; };
   vm = call "backends/vm.nix" { inherit nixos; };
   vmNoNet = call "backends/vm.nix" { inherit nixos; network = false; };
@@ -120,14 +120,16 @@ a.report [
   (a.has "vm network=false: --no-network" "--no-network" vmNoNet.launchArgs)
   (a.eq "vm network=false: no NIC options" vmNoNet.system.config.virtualisation.qemu.networkingOptions [ ])
   (a.ok "vm network=true: NIC options" (vm.system.config.virtualisation.qemu.networkingOptions != [ ]))
-  (a.eq "vm kernel" (argAfter "--kernel" vm.launchArgs) "${vm.toplevel}/kernel")
-  (a.eq "vm initrd" (argAfter "--initrd" vm.launchArgs) "${vm.toplevel}/initrd")
-  (a.eq "vm append" (argAfter "--append" vm.launchArgs) "init=${vm.toplevel}/init console=ttyS0")
-  (a.eq "vm default memory" (argAfter "--memory" vm.launchArgs) "1024")
-  (a.eq "vm default cores" (argAfter "--cores" vm.launchArgs) "1")
-  (a.eq "extraModules: memorySize" (argAfter "--memory" vmExtra.launchArgs) "4096")
+  (a.eq "vm boots the system" (argAfter "--system" vm.launchArgs) "${vm.toplevel}")
+  (a.eq "vm: no --kernel/--initrd (burrow reads the toplevel)" (builtins.filter (x: x == "--kernel" || x == "--initrd") vm.launchArgs) [ ])
+  (a.eq "vm: no kernelParams, no --append" (argAfter "--append" vm.launchArgs) null)
+  (a.eq "vm default memory: the seed's" (argAfter "--memory" vm.launchArgs) "4096")
+  (a.eq "vm default cores: the seed's" (argAfter "--cores" vm.launchArgs) "4")
+  (a.contains "vm launcher: --system" "'--system' '${str vm.toplevel}'" vm.text)
+  (a.eq "container boots the system" (argAfter "--system" ctr.launchArgs) "${ctr.toplevel}")
+  (a.eq "extraModules: memorySize" (argAfter "--memory" vmExtra.launchArgs) "2048")
   (a.eq "extraModules: cores" (argAfter "--cores" vmExtra.launchArgs) "3")
-  (a.eq "extraModules: kernelParams" (argAfter "--append" vmExtra.launchArgs) "init=${vmExtra.toplevel}/init console=ttyS0 quiet")
+  (a.eq "extraModules: kernelParams" (argAfter "--append" vmExtra.launchArgs) "quiet")
   (a.has "extraModules: vm handed" vmSizes vmExtra.system.handed)
   (a.has "vm imports qemu-vm.nix" "/stub/nixpkgs/nixos/modules/virtualisation/qemu-vm.nix" vm.system.ignoredImports)
 

@@ -108,7 +108,7 @@ in
 a.report [
   (a.eq "packages per system" (builtins.attrNames outputs.packages) [ "aarch64-linux" "x86_64-linux" ])
   (a.eq "package names" (builtins.attrNames p) [
-    "burrow" "bwrap" "container" "container-no-network" "default" "manager"
+    "burrow" "bwrap" "cli" "container" "container-no-network" "default" "manager"
     "no-network" "sandbox" "vm" "vm-no-network"
   ])
   (a.eq "default is the sandbox" (str p.default) (str p.sandbox))

@@ -37,10 +37,10 @@ check() {
     fi
 }
 check "packages" packages.x86_64-linux builtins.attrNames \
-    '["burrow","bwrap","container","container-no-network","default","manager","no-network","sandbox","vm","vm-no-network"]'
+    '["burrow","bwrap","cli","container","container-no-network","default","manager","no-network","sandbox","vm","vm-no-network"]'
 check "no-network policy" packages.x86_64-linux.no-network 'p: p.policy.network' '"none"'
 check "vm-no-network args" packages.x86_64-linux.vm-no-network \
-    'p: builtins.filter (a: a == "--no-network" || a == "1024") p.launchArgs' '["1024","--no-network"]'
+    'p: builtins.filter (a: a == "--no-network" || a == "4096") p.launchArgs' '["4096","--no-network"]'
 check "container-no-network" packages.x86_64-linux.container-no-network 'p: p.policy.network' '"loopback"'
 check "manager" packages.x86_64-linux.manager 'p: builtins.length p.config.backends' '6'
 check "overlay" overlays 'o: builtins.attrNames (o.default {} {})' \

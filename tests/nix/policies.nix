@@ -30,6 +30,19 @@ in
   # A launcher whose `burrow` prints its arguments one a line: what the
   # launcher script hands burrow, arguments with spaces and quotes included.
   launcher = call "bubblewrap.nix" { burrow = argvBurrow; network = false; };
+  # The default command (agent) and the seed's commands (issue 17), with the
+  # printing `burrow`: claude-sandbox, burrow-sandbox-no-network with an
+  # agent, claude-sandbox-container, claude-sandbox-manager, claude-remote
+  # and burrow-remote.
+  compat = pkgs.symlinkJoin {
+    name = "compat-launchers";
+    paths = [
+      (call "bubblewrap.nix" { burrow = argvBurrow; network = false; agent = pkgs.hello; })
+      (call "container.nix" { inherit nixos; burrow = argvBurrow; agent = pkgs.hello; })
+      (pkgs.callPackage ../../nix/manager/package.nix { burrow = argvBurrow; })
+      (pkgs.callPackage ../../nix/cli.nix { burrow = argvBurrow; })
+    ];
+  };
   # Not in any closure above: must stay invisible in the sandboxes.
   outsider = pkgs.python3;
 }

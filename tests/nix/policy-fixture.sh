@@ -5,7 +5,8 @@
 # sandbox, and writes OUTDIR/env: one NAME=/nix/store/...-policy.json a line
 # (SANDBOX NO_NETWORK ALLOWLIST CONTAINER CONTAINER_NO_NETWORK VM VM_NO_NETWORK),
 # LAUNCHER (the no-network launcher with a `burrow` that prints its
-# arguments) and OUTSIDER, a built store path in none of their closures.
+# arguments), COMPAT (the seed's commands and an agent's launcher, with that
+# `burrow`) and OUTSIDER, a built store path in none of their closures.
 # Exits 77 (skip) when not root or when Nix is not installed.
 set -eu
 out=$1
@@ -39,6 +40,7 @@ build() {
     echo "VM=$(build vm)"
     echo "VM_NO_NETWORK=$(build vm-no-network)"
     echo "LAUNCHER=$(build launcher)"
+    echo "COMPAT=$(build compat)"
     echo "OUTSIDER=$(build outsider)"
 } >"$out/env.tmp"
 mv "$out/env.tmp" "$out/env"

@@ -93,5 +93,51 @@ expect "launcher argv" \
         'a b' '$(echo injected)' "it's" '' '*')" \
     "$("$LAUNCHER/bin/burrow-sandbox-no-network" 'a b' '$(echo injected)' "it's" '' '*')"
 
+# The default command and the seed's commands (issue 17): what each hands
+# burrow, one [word] a line joined, the store paths named by their kind.
+argv() {
+    env -u CLAUDE_REMOTE_HOST -u CLAUDE_REMOTE_PORT -u CLAUDE_REMOTE_SSH_OPTS \
+        -u MANAGER_LISTEN -u MANAGER_STATE_DIR XDG_CONFIG_HOME=/nonexistent "$@" |
+        sed -e 's|^\[/nix/store/[^]]*-hello-stub/bin/hello\]$|[HELLO]|' \
+            -e 's|^\[/nix/store/[^]]*-policy\.json\]$|[POLICY]|' \
+            -e 's|^\[/nix/store/[^]]*-manager-config\.json\]$|[CONFIG]|' \
+            -e 's|^\[/nix/store/[^]]*-nixos-system-[^]/]*\]$|[SYSTEM]|' | tr '\n' ' '
+}
+c=$COMPAT/bin
+ns="[launch] [--backend] [namespace] [--policy] [POLICY] [--no-network]"
+seed="$ns [--env] [ANTHROPIC_API_KEY]"
+expect "agent: the default command" "$ns [/p] [--] [HELLO] " "$(argv "$c/burrow-sandbox-no-network" /p)"
+expect "agent: not with a command" "$ns [/p] [--] [ls] " "$(argv "$c/burrow-sandbox-no-network" /p -- ls)"
+expect "agent: not with --shell" "$ns [--shell] [/p] " "$(argv "$c/burrow-sandbox-no-network" --shell /p)"
+expect "seed: arguments after the dir go to the agent" "$seed [--tmux] [/p] [--] [HELLO] [a b] [--x] " \
+    "$(argv "$c/claude-sandbox" --tmux /p 'a b' --x)"
+expect "seed: dir then --" "$seed [/p] [--] [HELLO] [z] " "$(argv "$c/claude-sandbox" /p -- z)"
+expect "seed: no dir" "$seed [.] [--] [HELLO] [x y] " "$(argv "$c/claude-sandbox" -- 'x y')"
+expect "seed: --shell" "$seed [--gh-token] [--shell] [/p] " "$(argv "$c/claude-sandbox" --shell --gh-token /p extra)"
+expect "seed: --stop" "[stop] [/p] " "$(argv "$c/claude-sandbox" --stop /p)"
+expect "seed: --enter" "[enter] [.] " "$(argv "$c/claude-sandbox" --enter)"
+expect "seed: unknown option" "1" "$("$c/claude-sandbox" --bogus /p >/dev/null 2>&1 && echo 0 || echo $?)"
+# (As root only: not root, the seed's container launcher runs sudo.)
+if [ "$(id -u)" = 0 ]; then
+    expect "seed container: --system, the agent's arguments" \
+        "[launch] [--backend] [container] [--policy] [POLICY] [--system] [SYSTEM] [--env] [ANTHROPIC_API_KEY] [/p] [--] [HELLO] [x] " \
+        "$(argv "$c/claude-sandbox-container" /p x)"
+    expect "container: the default command" \
+        "[launch] [--backend] [container] [--policy] [POLICY] [--system] [SYSTEM] [/p] [--] [HELLO] " \
+        "$(argv "$c/burrow-container" /p)"
+fi
+expect "seed manager: defaults" "[manager] [--config] [CONFIG] [--listen] [127.0.0.1:3000] " \
+    "$(argv "$c/claude-sandbox-manager")"
+expect "seed manager: MANAGER_*" "[manager] [--config] [CONFIG] [--listen] [127.0.0.1:9] [--state-dir] [/s t] [--x] " \
+    "$(argv env MANAGER_LISTEN=127.0.0.1:9 'MANAGER_STATE_DIR=/s t' "$c/claude-sandbox-manager" --x)"
+expect "burrow-manager" "[manager] [--config] [CONFIG] [--x] " "$(argv "$c/burrow-manager" --x)"
+expect "seed cli: create" \
+    "[remote] [--ssh-option=-p] [--ssh-option=2222] [box] [create] [--name] [n] [--backend] [vm] [--network] [none] [/p q] " \
+    "$(argv env CLAUDE_REMOTE_HOST=box 'CLAUDE_REMOTE_SSH_OPTS=-p 2222' "$c/claude-remote" create n vm '/p q' --no-network)"
+expect "seed cli: ls" "[remote] [box] [list] " "$(argv env CLAUDE_REMOTE_HOST=box "$c/claude-remote" ls)"
+expect "seed cli: ui" "[remote] [box] [ui] [--port] [3000] " "$(argv env CLAUDE_REMOTE_HOST=box "$c/claude-remote" ui)"
+expect "seed cli: no host" "1" "$(env -u CLAUDE_REMOTE_HOST XDG_CONFIG_HOME=/nonexistent "$c/claude-remote" ls >/dev/null 2>&1 && echo 0 || echo $?)"
+expect "burrow-remote" "[remote] [box] [list] " "$(argv "$c/burrow-remote" box list)"
+
 echo "policy-run.sh: $checks checks, $failures failed (as uid $(id -u))"
 [ "$failures" = 0 ]

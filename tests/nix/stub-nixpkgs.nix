@@ -5,7 +5,8 @@
 # nix/modules/* use, and nothing else.
 #
 # What is real and what is not:
-#  - writeText, writeShellApplication, symlinkJoin, closureInfo and runCommand
+#  - writeText, writeShellApplication (bash, shellchecked when the host has
+#    shellcheck, as nixpkgs'), symlinkJoin, closureInfo and runCommand
 #    are real derivations (builder /bin/sh with the host's coreutils, grep and
 #    find, no build sandbox), so a generated policy file and its closure can
 #    be built with nix-build and run with `burrow run` (tests/nix/policy-run.sh).
@@ -16,7 +17,10 @@
 #  - nixosSystem evaluates modules with a subset of the NixOS module system:
 #    options with defaults, mkIf (pushed down, conditions evaluated lazily),
 #    mkMerge, mkDefault/mkForce priorities, list concatenation, the
-#    attributes of systemd.services.NAME and users.{users,groups}. Modules given
+#    attributes of systemd.services.NAME and users.{users,groups}, and
+#    mkRenamedOptionModule as nixpkgs has it: the old option's definitions
+#    (with their priorities and conditions) become the new option's, and
+#    each adds a "has been renamed" line to config.warnings. Modules given
 #    by a nixpkgs path (modulesPath + ...) are recorded in `ignoredImports`,
 #    not loaded. The toplevel is a real derivation holding sw/bin (busybox),
 #    and empty kernel, initrd and init files.
@@ -35,6 +39,7 @@ let
     concatStringsSep = builtins.concatStringsSep;
     concatMapStrings = f: xs: builtins.concatStringsSep "" (map f xs);
     concatLists = builtins.concatLists;
+    hasPrefix = pre: s: builtins.substring 0 (builtins.stringLength pre) s == pre;
     last = xs: builtins.elemAt xs (length xs - 1);
     unique = foldl' (acc: x: if elem x acc then acc else acc ++ [ x ]) [ ];
     imap0 = f: xs: builtins.genList (i: f i (builtins.elemAt xs i)) (length xs);
@@ -75,6 +80,11 @@ let
       attrsOf = t: "attrsOf ${t}";
       either = a: b: "either ${a} ${b}";
       nullOr = t: "nullOr ${t}";
+      enum = vs: "enum ${builtins.concatStringsSep "," vs}";
+    };
+    # A module declaring FROM as an alias of TO (see evalModules').
+    mkRenamedOptionModule = from: to: {
+      options = setAttrByPath from (mkOption { _renamedTo = to; });
     };
     evalModules = { modules, specialArgs ? { }, defaults ? _: { } }: evalModules' modules specialArgs defaults;
 
@@ -150,9 +160,20 @@ let
       declared = listToAttrs (map (l: { name = builtins.concatStringsSep "." l.path; value = true; })
         (decls ++ defaultLeaves));
       isDecl = path: declared ? ${builtins.concatStringsSep "." path} || isSubmoduleOption path;
+      # mkRenamedOptionModule: a definition of an old option path is one of
+      # the new path, plus a warning under the same conditions.
+      dotted = builtins.concatStringsSep ".";
+      renames = listToAttrs (map (d: { name = dotted d.path; value = d.option._renamedTo; })
+        (filter (d: d.option ? _renamedTo) decls));
+      rename = l:
+        if renames ? ${dotted l.path} then [
+          (l // { path = renames.${dotted l.path}; })
+          { path = [ "warnings" ]; prio = 100; inherit (l) conds;
+            raw = [ "The option `${dotted l.path}' has been renamed to `${dotted renames.${dotted l.path}}'." ]; }
+        ] else [ l ];
       leaves = concatMap (d: if d.option ? default
           then [{ inherit (d) path; raw = d.option.default; prio = 1500; conds = [ ]; }] else [ ]) decls
-        ++ concatMap (m: flatten isDecl [ ] 100 [ ] m.config) loaded
+        ++ concatMap rename (concatMap (m: flatten isDecl [ ] 100 [ ] m.config) loaded)
         ++ defaultLeaves;
       # The tree is built from the leaves' paths alone, so that no value (and
       # no mkIf condition) is forced before someone reads it.
@@ -190,6 +211,8 @@ let
     virtualisation.cores = 1;
     virtualisation.qemu.networkingOptions = [ "-net nic" "-net user" ];
     environment.systemPackages = [ ];
+    warnings = [ ];
+    assertions = [ ];
     system.build.toplevel = toplevelFor config;
   };
 
@@ -272,11 +295,13 @@ let
       withPassthru (realDrv name ''
         mkdir -p "$out/bin"
         {
-          printf '#!/bin/sh\nset -eu\n'
+          printf '#!/bin/bash\nset -o errexit\nset -o nounset\nset -o pipefail\n'
           [ -z "$runtimePath" ] || printf 'export PATH=%s:"$PATH"\n' "$runtimePath"
           cat "$textPath"
         } > "$out/bin/$name"
         chmod 0555 "$out/bin/$name"
+        # nixpkgs' checkPhase: shellcheck, when the host has it.
+        if [ -x /usr/bin/shellcheck ]; then /usr/bin/shellcheck "$out/bin/$name"; fi
       '' {
         inherit text;
         passAsFile = [ "text" ];
@@ -338,7 +363,10 @@ let
     git = tool "git" [ ] [ "git" ];
     python3 = tool "python3" [ ] [ "python3" ];
     hello = tool "hello" [ ] [ "hello" ];
+    nodejs = tool "nodejs" [ ] [ "node" ];
+    ripgrep = tool "ripgrep" [ ] [ "rg" ];
     passt = tool "passt" [ ] [ "pasta" ];
+    xorg.xhost = tool "xhost" [ ] [ "xhost" ];
     cacert = realDrv "cacert-stub" ''
       mkdir -p "$out/etc/ssl/certs"
       : > "$out/etc/ssl/certs/ca-bundle.crt"
