@@ -234,7 +234,10 @@ bool serve_stdio(int listen_fd, pid_t helper) {
         const int fds[3] = {0, 1, 2};
         std::memcpy(CMSG_DATA(cm), fds, sizeof fds);
         if (::sendmsg(c.get(), &msg, MSG_NOSIGNAL) != 1) {
-            say(errstr("--system: cannot hand the terminal to the command"));
+            // EPIPE/ECONNRESET: the helper is gone already (a signal that
+            // came before it ran); its status says the rest.
+            if (errno != EPIPE && errno != ECONNRESET)
+                say(errstr("--system: cannot hand the terminal to the command"));
             continue;
         }
         return true;
