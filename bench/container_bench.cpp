@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
     const double base = median(cases[3].ms);
     for (const auto& c : cases) {
         double m = median(c.ms);
-        std::printf("  %-45s %8.1f / %6.1f   %5.1fx bwrap%s\n", c.label.c_str(), m,
+        std::printf("  %-50s %8.1f / %6.1f   %5.1fx bwrap%s\n", c.label.c_str(), m,
                     c.ms.empty() ? 0.0 : *std::min_element(c.ms.begin(), c.ms.end()),
                     base > 0 ? m / base : 0.0,
                     c.failures ? ("  (" + std::to_string(c.failures) + " failed)").c_str() : "");
@@ -222,7 +222,7 @@ int main(int argc, char** argv) {
     if (join_ms.empty())
         std::printf("  join: the session never showed in `burrow ps`\n");
     else
-        std::printf("  %-45s %8.1f / %6.1f%s\n", "join (second launch on a running container)",
+        std::printf("  %-50s %8.1f / %6.1f%s\n", "join (second launch on a running container)",
                     median(join_ms), *std::min_element(join_ms.begin(), join_ms.end()),
                     join_failures ? "  (some failed)" : "");
     return 0;
