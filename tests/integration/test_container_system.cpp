@@ -6,8 +6,9 @@
 // exit status, pid 1 is systemd, the test unit runs, no capabilities,
 // exactly the allowlisted environment, SIGTERM to burrow reaches the
 // command) and through `burrow launch` (ps, enter, stop); nothing is left
-// afterwards (no nspawn, no per-launch directory, no mount). As anyone:
-// bad --system input is one line, 125, nothing made.
+// afterwards (no nspawn, no per-launch directory, no mount). A third where
+// Nix is installed: a NixOS-shaped toplevel (empty /etc, its closure). As
+// anyone: bad --system input is one line, 125, nothing made.
 #define BOOST_TEST_MODULE container_system
 #include <boost/test/unit_test.hpp>
 
@@ -163,6 +164,73 @@ BOOST_AUTO_TEST_CASE(ps_enter_stop_through_burrow_launch) {
     BOOST_TEST(r.code() == 0, r.describe());
     BOOST_TEST(r.out == "stopped\n", r.describe());
     check_nothing_left("8.7654", sys.dir, before);
+}
+
+// A NixOS-shaped toplevel in the Nix store (built here with the real Nix,
+// offline, no nixpkgs): DIR/activate marks it, so /etc is an empty writable
+// tmpfs that its activation fills (as NixOS's stage 2 does), /nix/store
+// holds its closure only, and its init (a script that activates, then execs
+// Debian's systemd) is started by its store path.
+BOOST_AUTO_TEST_CASE(nixos_toplevel_activates_an_empty_etc,
+                     *utf::precondition([](utf::test_unit_id) {
+                         return ::access("/usr/bin/nix-build", X_OK) == 0;
+                     })) {
+    TempDir t;
+    write_file(t / "fake-nixos.nix", R"(derivation {
+  name = "burrow-test-fake-nixos-system";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  args = [ "-c" ''
+    set -e
+    /bin/mkdir -p $out/etc/systemd/system/multi-user.target.wants
+    for f in passwd group nsswitch.conf; do /bin/cp -L /etc/$f $out/etc/; done
+    /bin/cp -L /etc/os-release $out/etc/os-release
+    printf '[Service]
+ExecStart=/bin/sleep infinity
+' > $out/etc/systemd/system/burrow-test-hello.service
+    /bin/ln -s ../burrow-test-hello.service $out/etc/systemd/system/multi-user.target.wants/
+    printf '#!/bin/sh
+/bin/cp -a %s/etc/. /etc/
+: > /etc/machine-id
+echo activated > /etc/activated
+' $out > $out/activate
+    printf '#!/bin/sh
+%s/activate
+exec /lib/systemd/systemd "$@"
+' $out > $out/init
+    /bin/chmod 555 $out/init $out/activate
+    echo test > $out/nixos-version
+  '' ];
+})");
+    Command b;
+    b.argv = {"/usr/bin/nix-build",
+              "--option",
+              "sandbox",
+              "false",
+              "--option",
+              "substituters",
+              "",
+              "--option",
+              "build-users-group",
+              "",
+              "--no-out-link",
+              t / "fake-nixos.nix"};
+    b.timeout = std::chrono::milliseconds(60000);
+    Result built = run(b);
+    BOOST_TEST_REQUIRE(built.code() == 0, built.describe());
+    const std::string top = built.out.substr(0, built.out.find('\n'));
+    BOOST_TEST_REQUIRE(top.rfind("/nix/store/", 0) == 0, built.describe());
+    const auto before = instances();
+    Result r = run(
+        driver({"--uid", std::to_string(kUid), "--gid", std::to_string(kUid), "--system", top, "--",
+                "sh", "-c",
+                "cat /proc/1/comm /etc/activated; ls /nix/store; "
+                "i=0; while [ \"$(systemctl is-active burrow-test-hello.service)\" != active ] && "
+                "[ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; "
+                "systemctl is-active burrow-test-hello.service; exit 7"}));
+    BOOST_TEST(r.code() == 7, r.describe());
+    BOOST_TEST(r.out == "systemd\nactivated\n" + top.substr(11) + "\nactive\n", r.describe());
+    check_nothing_left("/run/.burrow-system/init", top, before);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
