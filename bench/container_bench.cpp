@@ -4,6 +4,10 @@
 // all alike). Each sample is one fork+exec until wait4(): the whole life of a
 // launch whose command is `true`. Then the join latency: a second launch on
 // the project while its container runs. Root only (the backend needs it).
+// --system: Debian's systemd booted as the container's init (a system dir
+// made here: init -> /lib/systemd/systemd and a minimal etc), timed to the
+// first byte of its command's output against today's container start, and
+// as a whole launch.
 //
 // Usage: burrow-container-bench [--runs N] [--burrow PATH]
 #include <fcntl.h>
@@ -34,24 +38,40 @@ struct Case {
     std::vector<std::string> argv;
     std::vector<double> ms;
     int failures = 0;
+    bool to_output = false; // timed to the first byte on stdout, not to the exit
 };
 
-double run_once(const std::vector<std::string>& argv, bool& ok) {
+double run_once(const std::vector<std::string>& argv, bool& ok, bool to_output = false) {
     std::vector<char*> av;
     for (const auto& a : argv) av.push_back(const_cast<char*>(a.c_str()));
     av.push_back(nullptr);
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) < 0) return ok = false, 0;
     auto t0 = std::chrono::steady_clock::now();
     pid_t pid = ::fork();
     if (pid == 0) {
         int null = ::open("/dev/null", O_RDWR);
         for (int fd = 0; fd < 3; ++fd) ::dup2(null, fd);
+        ::dup2(p[1], 1);
         ::execv(av[0], av.data());
         ::_exit(127);
     }
+    ::close(p[1]);
+    auto first = std::chrono::steady_clock::time_point{};
+    char buf[256];
+    ssize_t n;
+    while ((n = ::read(p[0], buf, sizeof buf)) > 0)
+        if (first == std::chrono::steady_clock::time_point{})
+            first = std::chrono::steady_clock::now();
+    ::close(p[0]);
     int st = 0;
     ::waitpid(pid, &st, 0);
     auto t1 = std::chrono::steady_clock::now();
     ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    if (to_output) {
+        ok = ok && first != std::chrono::steady_clock::time_point{};
+        t1 = first;
+    }
     return std::chrono::duration<double, std::milli>(t1 - t0).count();
 }
 
@@ -90,6 +110,14 @@ int main(int argc, char** argv) {
     fs::create_directories(root / "etc");
     for (const char* l : {"bin", "lib", "lib64", "sbin"})
         fs::create_symlink(std::string("usr/") + l, root / l);
+    // --system: Debian's systemd with a minimal etc of its own.
+    const fs::path sys = dir / "system";
+    fs::create_directories(sys / "etc");
+    fs::create_symlink("/lib/systemd/systemd", sys / "init");
+    for (const char* f : {"passwd", "group", "os-release", "nsswitch.conf"})
+        fs::copy_file(fs::canonical(fs::path("/etc") / f), sys / "etc" / f);
+    std::FILE* mid = std::fopen((sys / "etc/machine-id").c_str(), "w");
+    if (mid) std::fclose(mid);
 
     std::vector<Case> cases = {
         {"burrow launch --backend container",
@@ -107,11 +135,25 @@ int main(int argc, char** argv) {
          {burrow, "bwrap", "--ro-bind", "/", "/", "--unshare-all", "--", "true"},
          {},
          0},
+        {"container, to `echo`'s output",
+         {burrow, "launch", "--backend", "container", project, "--", "echo", "x"},
+         {},
+         0,
+         true},
+        {"container --system (systemd), to `echo`'s output",
+         {burrow, "launch", "--backend", "container", "--system", sys, project, "--", "echo", "x"},
+         {},
+         0,
+         true},
+        {"container --system (systemd), whole launch",
+         {burrow, "launch", "--backend", "container", "--system", sys, project, "--", "true"},
+         {},
+         0},
     };
     for (int r = 0; r < runs + 1; ++r)
         for (auto& c : cases) {
             bool ok = false;
-            double ms = run_once(c.argv, ok);
+            double ms = run_once(c.argv, ok, c.to_output);
             if (r == 0) continue; // warm-up
             if (ok)
                 c.ms.push_back(ms);
@@ -169,15 +211,18 @@ int main(int argc, char** argv) {
     const double base = median(cases[3].ms);
     for (const auto& c : cases) {
         double m = median(c.ms);
-        std::printf("  %-45s %8.1f / %6.1f   %5.1fx bwrap%s\n", c.label.c_str(), m,
+        std::printf("  %-50s %8.1f / %6.1f   %5.1fx bwrap%s\n", c.label.c_str(), m,
                     c.ms.empty() ? 0.0 : *std::min_element(c.ms.begin(), c.ms.end()),
                     base > 0 ? m / base : 0.0,
                     c.failures ? ("  (" + std::to_string(c.failures) + " failed)").c_str() : "");
     }
+    const double today = median(cases[4].ms), booted = median(cases[5].ms);
+    if (today > 0)
+        std::printf("  --system start / today's container start: %.2fx\n", booted / today);
     if (join_ms.empty())
         std::printf("  join: the session never showed in `burrow ps`\n");
     else
-        std::printf("  %-45s %8.1f / %6.1f%s\n", "join (second launch on a running container)",
+        std::printf("  %-50s %8.1f / %6.1f%s\n", "join (second launch on a running container)",
                     median(join_ms), *std::min_element(join_ms.begin(), join_ms.end()),
                     join_failures ? "  (some failed)" : "");
     return 0;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "launcher/container/exec.hpp"
 #include "policy/network/egress_rules.hpp"
 
 namespace burrow::container {
@@ -130,7 +131,12 @@ std::string escape_path(const std::string& path) {
 Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
     Plan plan;
     auto& a = plan.argv;
-    a = {in.nspawn, "--quiet", "--directory=" + in.root, "--machine=" + in.machine, "--as-pid2"};
+    const SystemInput* sys = in.system ? &*in.system : nullptr;
+    a = {in.nspawn, "--quiet", "--directory=" + in.root, "--machine=" + in.machine};
+    // Without --system the helper runs as pid 2 under nspawn's stub init;
+    // with it, the system's init is pid 1 (nspawn's default mode, the way
+    // NixOS's own containers start: ${toplevel}/init as the command).
+    if (!sys) a.push_back("--as-pid2");
     if (!in.uuid.empty()) a.push_back("--uuid=" + in.uuid);
     if (in.register_machine)
         a.push_back("--register=yes");
@@ -139,7 +145,11 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
     // The host's /etc is shared: same machine-id, so no journal linking; its
     // resolv.conf and localtime are already there and must not be replaced.
     a.insert(a.end(), {"--link-journal=no", "--resolv-conf=off", "--timezone=off",
-                       "--no-new-privileges=yes", "--kill-signal=SIGRTMIN+3"});
+                       "--kill-signal=SIGRTMIN+3"});
+    // A booted system keeps its setuid programs and services working (its
+    // own sudo, dbus' activation helper); the command gets no_new_privs from
+    // the helper either way (launcher/container/exec.cpp).
+    if (!sys) a.push_back("--no-new-privileges=yes");
     a.push_back(in.interactive ? "--console=interactive" : "--console=pipe");
     if (!ps.hostname.empty()) a.push_back("--hostname=" + ps.hostname);
     // nspawn's private network (lo only); but for none, burrow's egress
@@ -148,10 +158,18 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
 
     // The system: the host's /usr and /etc read-only, and /bin, /lib... as
     // the host has them (usr-merge symlinks, or read-only binds).
-    for (const char* d : {"usr", "etc"}) {
-        plan.root_dirs.push_back(d);
-        a.push_back(std::string("--bind-ro=/") + d + ":/" + d);
-    }
+    plan.root_dirs.push_back("usr");
+    a.push_back("--bind-ro=/usr:/usr");
+    // /etc: a NixOS system's activation builds it from DIR/etc on an empty
+    // writable tmpfs; a plain system's DIR/etc is used as it is (read-only);
+    // else the host's, read-only.
+    plan.root_dirs.push_back("etc");
+    if (sys && sys->nixos)
+        a.push_back("--tmpfs=/etc:mode=0755");
+    else if (sys && sys->has_etc)
+        a.push_back("--bind-ro=" + escape_path(sys->dir + "/etc") + ":/etc");
+    else
+        a.push_back("--bind-ro=/etc:/etc");
     for (const char* d : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
         std::string host = std::string("/") + d;
         struct stat st {};
@@ -199,7 +217,8 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
         check_path(s.dest, s);
         if (!s.source.empty()) check_path(s.source, s);
         if (s.dest == "/" || s.dest == kMetaInside || is_under(s.dest, kMetaInside) ||
-            s.dest == kStatusInside || is_under(s.dest, kStatusInside))
+            s.dest == kStatusInside || is_under(s.dest, kStatusInside) ||
+            (sys && (s.dest == kSystemInside || is_under(s.dest, kSystemInside))))
             throw std::runtime_error("share " + s.why + ": " + s.dest +
                                      " cannot be a destination in the container backend");
         const std::string src = escape_path(s.source), dest = escape_path(s.dest);
@@ -263,10 +282,71 @@ Plan plan_container(const project::ProjectSandbox& ps, const PlanInput& in) {
     a.push_back("--bind-ro=" + escape_path(in.exe) + ":" + kMetaInside + "/burrow");
     a.push_back("--bind=" + escape_path(in.status) + ":" + kStatusInside);
     a.push_back("--");
-    a.push_back(std::string(kMetaInside) + "/burrow");
-    a.push_back("__container-exec");
-    a.push_back(std::string(kMetaInside) + "/spec");
+    if (!sys) {
+        a.push_back(std::string(kMetaInside) + "/burrow");
+        a.push_back("__container-exec");
+        a.push_back(std::string(kMetaInside) + "/spec");
+        return plan;
+    }
+
+    // --system: the system's init as pid 1; the helper starts as a unit,
+    // with stdio from burrow (launch.cpp) unless the console is the
+    // caller's terminal. nspawn copies the unit's file into the container
+    // through a bind, before init runs.
+    spec.booted = true;
+    if (!in.interactive) spec.stdio_socket = std::string(kStatusInside) + "/stdio";
+    plan.meta_texts.emplace_back(kCommandUnit, command_unit(in.interactive));
+    a.insert(a.end() - 1, "--bind-ro=" + escape_path(in.meta + "/" + kCommandUnit) +
+                              ":/run/systemd/system/" + kCommandUnit);
+    for (const auto& p : sys->store_paths) {
+        if (!is_under(p, sys->store_dir) || p.find("/..") != std::string::npos)
+            throw std::runtime_error("--system: closure entry " + p + " is not in the store");
+        a.insert(a.end() - 1, "--bind-ro=" + escape_path(p) + ":" + escape_path(p));
+    }
+    std::string init;
+    if (sys->nixos && is_under(sys->dir, sys->store_dir)) {
+        init = sys->dir + "/init"; // its closure (or the whole store) is there
+    } else {
+        a.insert(a.end() - 1, "--bind-ro=" + escape_path(sys->dir) + ":" + kSystemInside);
+        init = std::string(kSystemInside) + "/init";
+    }
+    // systemd as pid 1 of a container reads these from its argv as from a
+    // kernel command line: start burrow's unit, keep gettys off the
+    // console burrow uses, and no boot status.
+    a.insert(a.end(), {init, std::string("systemd.wants=") + kCommandUnit,
+                       "systemd.mask=console-getty.service",
+                       "systemd.mask=container-getty@.service", "systemd.show_status=false"});
+    // On a terminal the console is the caller's: init's own messages (which
+    // fall back to the console until journald runs) stay off it.
+    if (in.interactive) a.push_back("systemd.log_target=null");
     return plan;
+}
+
+std::string command_unit(bool interactive) {
+    std::string u = "[Unit]\n"
+                    "Description=burrow command (the sandbox's command, as the caller)\n"
+                    "DefaultDependencies=no\n"
+                    "After=basic.target\n"
+                    "Before=getty-pre.target shutdown.target\n"
+                    "Wants=getty-pre.target\n"
+                    "Conflicts=shutdown.target\n"
+                    // The container ends with the command: an orderly
+                    // shutdown, then init exits with the helper's status.
+                    "SuccessAction=exit\n"
+                    "FailureAction=exit\n"
+                    "[Service]\n"
+                    "Type=exec\n"
+                    "ExecStart=";
+    u += std::string(kMetaInside) + "/burrow " + kExecVerb + " " + kMetaInside + "/spec\n";
+    // A stop (the container halted) signals the helper, which passes it on
+    // to the command and reports its status; what is left then is killed.
+    u += "KillMode=mixed\n";
+    if (interactive)
+        u += "StandardInput=tty-force\nStandardOutput=inherit\nStandardError=inherit\n"
+             "TTYPath=/dev/console\n";
+    else
+        u += "StandardInput=null\nStandardOutput=journal\nStandardError=journal\n";
+    return u;
 }
 
 } // namespace burrow::container

@@ -8,12 +8,16 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -192,6 +196,76 @@ bool wait_for_network(const std::string& path) {
     return false;
 }
 
+// --system: the helper is a unit of the container's init, which gave it
+// /dev/null (or the journal) for stdio; burrow, outside, hands over its own
+// stdin, stdout and stderr on this socket (SCM_RIGHTS) once it has checked
+// that the peer is this helper. The command then has exactly the caller's
+// descriptors, as nspawn's payload has with --console=pipe.
+bool receive_stdio(const std::string& path) {
+    Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (!s || path.size() >= sizeof sa.sun_path) return say(errstr("socket " + path)), false;
+    std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
+        return say(errstr("cannot connect to " + path)), false;
+    // burrow answers as soon as it sees the helper run (it polls every 5 ms);
+    // the bound only keeps a helper whose burrow is gone from waiting forever.
+    pollfd p{s.get(), POLLIN, 0};
+    int r;
+    while ((r = ::poll(&p, 1, 30000)) < 0 && errno == EINTR) {
+    }
+    if (r <= 0) return say("no stdio from burrow within 30 s"), false;
+    char byte;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char ctl[CMSG_SPACE(3 * sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = ctl;
+    msg.msg_controllen = sizeof ctl;
+    if (::recvmsg(s.get(), &msg, MSG_CMSG_CLOEXEC) != 1) return say(errstr("recvmsg")), false;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(3 * sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
+        return say("stdio: no descriptors from burrow"), false;
+    int fds[3];
+    std::memcpy(fds, CMSG_DATA(c), sizeof fds);
+    bool ok = true;
+    for (int i = 0; i < 3; ++i) {
+        // dup2 clears FD_CLOEXEC on 0-2; the received copies go.
+        if (::dup2(fds[i], i) < 0) ok = false;
+        if (fds[i] > 2) ::close(fds[i]);
+    }
+    if (!ok) say(errstr("dup2"));
+    return ok;
+}
+
+// Booted (--system): the command has ended; every process it left (our
+// children, as the subreaper of its tree) is killed and reaped before the
+// unit ends. The unit's own cleanup cannot be relied on for that: on a host
+// with cgroup v1 the container's systemd is never told that the unit's
+// cgroup became empty and waits out its stop timeout (90 s).
+void kill_leftovers() {
+    const std::string list = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
+    for (int round = 0; round < 1000; ++round) { // about 5 s at most
+        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
+        std::string text;
+        Fd fd(::open(list.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd || read_fd_to_end(fd.get(), text, 1 << 20) != 0 || text.empty()) return;
+        size_t pos = 0;
+        while (pos < text.size()) {
+            const pid_t pid = static_cast<pid_t>(std::strtol(text.c_str() + pos, nullptr, 10));
+            if (pid > 0) ::kill(pid, SIGKILL);
+            pos = text.find(' ', pos);
+            if (pos == std::string::npos) break;
+            ++pos;
+        }
+        ::usleep(5000);
+    }
+}
+
 void write_status(const std::string& path, int code) {
     if (path.empty()) return;
     // O_NONBLOCK: a FIFO the command left there must not hang the helper.
@@ -229,6 +303,7 @@ int container_exec_main(int argc, char** argv) {
         write_status(s.status_path, code);
         return code;
     };
+    if (!s.stdio_socket.empty() && !receive_stdio(s.stdio_socket)) return finish(kExitFailure);
     fix_ownership(s);
     if (!s.net_ready_path.empty() && !wait_for_network(s.net_ready_path)) {
         say("network: the egress allowlist is not in place; the command was not run");
@@ -244,6 +319,9 @@ int container_exec_main(int argc, char** argv) {
     for (int sig : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
         sigaddset(&mask, sig);
     ::sigprocmask(SIG_BLOCK, &mask, &old);
+    // Booted: what the command leaves running (daemons included) becomes
+    // ours when its parent ends, and goes when the command does.
+    if (s.booted) (void)::prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t child = ::fork();
     if (child < 0) {
         say(errstr("fork"));
@@ -271,12 +349,17 @@ int container_exec_main(int argc, char** argv) {
             if (!from_tty && !hup_after_term) ::kill(child, si.si_signo);
             continue;
         }
-        int st = 0;
-        pid_t r = ::waitpid(child, &st, WNOHANG);
-        if (r < 0 && errno != EINTR) return finish(kExitFailure);
-        if (r != child) continue;
-        if (WIFEXITED(st)) return finish(WEXITSTATUS(st));
-        if (WIFSIGNALED(st)) return finish(128 + WTERMSIG(st));
+        // The command, or (booted) an orphan of its that came to us.
+        int st = 0, any = 0;
+        bool ended = false;
+        pid_t r;
+        while ((r = ::waitpid(-1, &any, WNOHANG)) > 0)
+            if (r == child) st = any, ended = true;
+        if (r < 0 && errno != ECHILD && errno != EINTR) return finish(kExitFailure);
+        if (!ended) continue;
+        const int code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+        if (s.booted) kill_leftovers();
+        return finish(code);
     }
 }
 

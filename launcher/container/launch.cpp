@@ -20,6 +20,17 @@
 // UUID and removes the per-launch directory. If the reaper is SIGKILLed as
 // well, the next container launch does both (container_root.hpp).
 //
+// --system DIR: the container boots DIR's init as pid 1 instead
+// (launcher/container/args.cpp), and the helper runs as its unit
+// burrow-command.service, a child of that init:
+//   burrow (this) -> systemd-nspawn -> DIR/init, pid 1 inside
+//                                        -> burrow __container-exec (the unit)
+//                                             -> the command, as the caller
+// The unit's stdio is /dev/null: burrow hands its own stdin/stdout/stderr to
+// the helper over a socket in the status dir (serve_stdio), or, on a
+// terminal, the unit has nspawn's console. When the helper ends, the unit
+// makes init shut the container down and exit with the helper's status.
+//
 // Exit status: the command's (written by the helper into the status dir,
 // 128+N for a signal), 128+N when nspawn itself was killed, 125 with one
 // line when nspawn failed before the command ran.
@@ -46,6 +57,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/nix/closure.hpp"
 #include "runtime/egress/egress.hpp"
 #include "launcher/container/args.hpp"
 #include "launcher/container/root.hpp"
@@ -194,6 +206,44 @@ void start_network(const project::ProjectSandbox& ps, pid_t leader, const std::s
     }
 }
 
+// --system: burrow's stdin, stdout and stderr for the helper, which asks
+// on the listening socket `listen_fd` once its unit runs. Only the helper
+// found as the container's payload gets them (the peer's pid, seen from
+// here): anything else in the container that connects is turned away.
+// Returns true once they were handed over.
+bool serve_stdio(int listen_fd, pid_t helper) {
+    for (;;) {
+        Fd c(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+        if (!c) return false; // EAGAIN: not yet
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (::getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid != helper)
+            continue;
+        char byte = 0;
+        iovec iov{&byte, 1};
+        alignas(cmsghdr) char ctl[CMSG_SPACE(3 * sizeof(int))] = {};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = ctl;
+        msg.msg_controllen = sizeof ctl;
+        cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+        const int fds[3] = {0, 1, 2};
+        std::memcpy(CMSG_DATA(cm), fds, sizeof fds);
+        if (::sendmsg(c.get(), &msg, MSG_NOSIGNAL) != 1) {
+            // EPIPE/ECONNRESET: the helper is gone already (a signal that
+            // came before it ran); its status says the rest.
+            if (errno != EPIPE && errno != ECONNRESET)
+                say(errstr("--system: cannot hand the terminal to the command"));
+            continue;
+        }
+        return true;
+    }
+}
+
 // Not root: one line, or the whole command line again through sudo.
 int not_root(const project::ProjectSandbox& ps, const ContainerOptions& o) {
     if (!o.sudo) {
@@ -331,8 +381,49 @@ class Reaper {
     pid_t pid_ = -1;
 };
 
+// --system DIR, checked before anything is made: a SystemError's text is
+// the reason in "burrow: launch: --system DIR: <reason>".
+struct SystemError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+container::SystemInput check_system(const project::ProjectSandbox& ps, const std::string& dir) {
+    container::SystemInput sys;
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) < 0) throw SystemError(std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) throw SystemError("not a directory");
+    char* real = ::realpath(dir.c_str(), nullptr);
+    if (!real) throw SystemError(std::strerror(errno));
+    sys.dir = real;
+    std::free(real);
+    const std::string init = sys.dir + "/init";
+    if (::stat(init.c_str(), &st) < 0)
+        throw SystemError(std::string("no init (") + init + ": " + std::strerror(errno) + ")");
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 0111) == 0)
+        throw SystemError(init + " is not an executable file");
+    // A NixOS toplevel: its stage 2 activates /etc from DIR/etc itself.
+    sys.nixos = ::access((sys.dir + "/activate").c_str(), F_OK) == 0;
+    sys.has_etc = ::stat((sys.dir + "/etc").c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (sys.nixos) {
+        nix::ClosureRequest req;
+        sys.store_dir = nix::effective_store_dir(req);
+        bool whole_store = false;
+        for (const auto& sh : ps.shares)
+            whole_store |= sh.dest == sys.store_dir && sh.source == sys.store_dir;
+        if (!whole_store) {
+            req.roots = {sys.dir};
+            try {
+                for (const auto& p : nix::compute_closure(req)) sys.store_paths.push_back(p.path);
+            } catch (const nix::NixError& e) {
+                throw SystemError(e.what());
+            }
+        }
+    }
+    return sys;
+}
+
 int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigset_t& old_mask,
-        const sigset_t& mask) {
+        const sigset_t& mask, const std::optional<container::SystemInput>& system) {
     container::clean_leftovers();
     container::Instance inst;
 
@@ -350,6 +441,7 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
     in.exe = std::string(exe, static_cast<size_t>(n));
     in.interactive = ::isatty(0) == 1;
     in.register_machine = system_bus_usable();
+    in.system = system;
     container::Plan plan = container::plan_container(ps, in);
 
     for (const auto& [name, target] : plan.root_symlinks)
@@ -359,6 +451,22 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
     for (const auto& d : plan.meta_dirs) container::make_dirs_under(inst.meta(), d);
     for (const auto& f : plan.meta_files)
         container::write_new_file(inst.meta() + "/" + f, "", 0644);
+    for (const auto& [name, text] : plan.meta_texts)
+        container::write_new_file(inst.meta() + "/" + name, text, 0644);
+    // --system off a terminal: where the helper gets burrow's stdio from.
+    Fd stdio_listen;
+    if (!plan.spec.stdio_socket.empty()) {
+        const std::string path = inst.status() + "/stdio";
+        stdio_listen = Fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        if (!stdio_listen || path.size() >= sizeof sa.sun_path)
+            throw std::runtime_error(errstr("socket " + path));
+        std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
+        if (::bind(stdio_listen.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 ||
+            ::listen(stdio_listen.get(), 4) < 0)
+            throw std::runtime_error(errstr("cannot listen on " + path));
+    }
     // The spec holds the environment (tokens): root only, and its dir is
     // below a 0700 one on the host.
     container::write_new_file(inst.meta() + "/spec", container::encode_spec(plan.spec), 0400);
@@ -422,8 +530,9 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
     for (;;) {
         siginfo_t si{};
         int sig;
-        if (!found) {
-            // Until the helper runs: poll for it every 5 ms.
+        if (!found || stdio_listen) {
+            // Until the helper runs (and, --system, has its stdio): poll
+            // for it every 5 ms.
             timespec ts{0, 5 * 1000 * 1000};
             sig = ::sigtimedwait(&mask, &si, &ts);
         } else {
@@ -439,6 +548,8 @@ int run(const project::ProjectSandbox& ps, const std::string& nspawn, const sigs
             for (int p : pending) pidfd_signal(payload.helper_fd.get(), p);
             pending.clear();
         }
+        if (found && stdio_listen && serve_stdio(stdio_listen.get(), payload.helper))
+            stdio_listen.reset();
         if (sig < 0) {
             if (wait_errno != EAGAIN && wait_errno != EINTR)
                 throw std::runtime_error(errstr("sigwaitinfo", wait_errno));
@@ -498,6 +609,15 @@ int launch_container(const project::ProjectSandbox& ps, const ContainerOptions& 
         say("systemd-nspawn not found (install the Debian package systemd-container)");
         return kExitFailure;
     }
+    std::optional<container::SystemInput> system;
+    if (!o.system.empty()) {
+        try {
+            system = check_system(ps, o.system);
+        } catch (const std::exception& e) {
+            say("--system " + o.system + ": " + e.what());
+            return kExitFailure;
+        }
+    }
     if (::geteuid() != 0) return not_root(ps, o);
 
     // Termination signals wait until nspawn runs, then go to the container;
@@ -508,7 +628,7 @@ int launch_container(const project::ProjectSandbox& ps, const ContainerOptions& 
     ::sigprocmask(SIG_BLOCK, &mask, &old);
     int rc;
     try {
-        rc = run(ps, nspawn, old, mask);
+        rc = run(ps, nspawn, old, mask, system);
     } catch (const std::exception& e) {
         say(e.what());
         rc = kExitFailure;

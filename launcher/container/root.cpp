@@ -115,6 +115,11 @@ int kill_container(const std::string& uuid) {
     const std::string nul(1, '\0');
     const std::string needle1 = nul + "container_uuid=" + uuid + nul;
     const std::string needle2 = nul + "BURROW_CONTAINER_UUID=" + uuid + nul;
+    // A booted init (--system) has nspawn's environment for pid 1, where
+    // the UUID is written with dashes (8-4-4-4-12).
+    const std::string needle3 = nul + "container_uuid=" + uuid.substr(0, 8) + "-" +
+                                uuid.substr(8, 4) + "-" + uuid.substr(12, 4) + "-" +
+                                uuid.substr(16, 4) + "-" + uuid.substr(20) + nul;
     Fd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     int dup_fd = proc ? ::fcntl(proc.get(), F_DUPFD_CLOEXEC, 0) : -1;
     DIR* d = dup_fd < 0 ? nullptr : ::fdopendir(dup_fd);
@@ -130,7 +135,8 @@ int kill_container(const std::string& uuid) {
         // nspawn's stub pid 1 replaces its environment block by container=
         // and container_uuid= when it may (CAP_SYS_RESOURCE); otherwise it
         // still shows nspawn's, which burrow gave BURROW_CONTAINER_UUID.
-        if (env.find(needle1) == std::string::npos && env.find(needle2) == std::string::npos)
+        if (env.find(needle1) == std::string::npos && env.find(needle2) == std::string::npos &&
+            env.find(needle3) == std::string::npos)
             continue;
         pid_t pid = static_cast<pid_t>(std::stol(e->d_name));
         if (::kill(pid, SIGKILL) == 0) ++n;

@@ -11,7 +11,8 @@
 //                                     points for burrow itself and copy sources
 //       status/                       0700, bound read-write: the helper's exit status
 //       uuid                          the container's UUID (nspawn --uuid); its pid 1 shows
-//                                     container_uuid=<it> or BURROW_CONTAINER_UUID=<it>
+//                                     container_uuid=<it> (with dashes under a booted
+//                                     init) or BURROW_CONTAINER_UUID=<it>
 //                                     in /proc/PID/environ
 //
 // Nothing in it outlives the launch: the destructor removes the tree (never

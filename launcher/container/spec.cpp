@@ -29,6 +29,8 @@ std::string encode_spec(const ExecSpec& s) {
     put(out, "interactive"), put(out, s.interactive ? "1" : "0");
     put(out, "status"), put(out, s.status_path);
     if (!s.net_ready_path.empty()) put(out, "net-ready"), put(out, s.net_ready_path);
+    if (!s.stdio_socket.empty()) put(out, "stdio"), put(out, s.stdio_socket);
+    if (s.booted) put(out, "booted"), put(out, "1");
     for (const auto& e : s.env) put(out, "env"), put(out, e);
     for (const auto& c : s.chowns) put(out, "chown"), put(out, c.top), put(out, c.path);
     for (const auto& d : s.dirs)
@@ -68,6 +70,10 @@ ExecSpec decode_spec(const std::string& data) {
             s.status_path = next();
         else if (tag == "net-ready")
             s.net_ready_path = next();
+        else if (tag == "booted")
+            s.booted = next() == "1";
+        else if (tag == "stdio")
+            s.stdio_socket = next();
         else if (tag == "env")
             s.env.push_back(next());
         else if (tag == "chown") {

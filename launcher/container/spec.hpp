@@ -53,6 +53,15 @@ struct ExecSpec {
     // by burrow outside, in the status dir), "fail" or nothing within 30 s:
     // exit 125 without running it. Empty: no wait.
     std::string net_ready_path;
+    // --system (the container boots the system's init, which starts the
+    // helper as a unit with /dev/null for stdio): a unix socket from which
+    // the helper receives burrow's own stdin, stdout and stderr before
+    // anything else. Empty: the helper's stdio is already the command's
+    // (nspawn's payload, or the console of an interactive boot).
+    std::string stdio_socket;
+    // --system: the helper is a unit of the booted init; what the command
+    // leaves running is killed when it ends (launcher/container/exec.cpp).
+    bool booted = false;
 };
 
 std::string encode_spec(const ExecSpec& s);

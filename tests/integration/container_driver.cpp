@@ -7,7 +7,7 @@
 //       [--hostname H] [--no-network | --host-network] [--env NAME=VALUE]... [--sudo]
 //       [--nspawn PATH] [--bind SRC:DEST] [--ro-bind SRC:DEST]
 //       [--dev-bind SRC:DEST] [--tmpfs DEST[:MODE]] [--dir DEST]
-//       [--copy SRC:DEST] ... -- COMMAND [ARG...]
+//       [--copy SRC:DEST] [--system DIR] ... -- COMMAND [ARG...]
 #include <unistd.h>
 
 #include <cstdio>
@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
             ps.hostname = v;
         else if (a == "--nspawn")
             o.nspawn = v;
+        else if (a == "--system")
+            o.system = v;
         else if (a == "--env") {
             auto eq = v.find('=');
             if (eq == std::string::npos) usage("--env NAME=VALUE");

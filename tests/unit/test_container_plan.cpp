@@ -191,3 +191,78 @@ BOOST_AUTO_TEST_CASE(bad_input) {
     BOOST_CHECK_THROW(container::decode_spec(std::string("bogus\0x\0", 8)), std::runtime_error);
     BOOST_CHECK_THROW(container::decode_spec(""), std::runtime_error); // no command
 }
+
+// --system, a plain system dir: its init is pid 1 (no --as-pid2), DIR/etc
+// is /etc read-only, the unit file is bound into /run/systemd/system, the
+// helper gets its stdio over the socket, systemd's words follow the init.
+BOOST_AUTO_TEST_CASE(system_plain_dir) {
+    auto in = input();
+    container::SystemInput sys;
+    sys.dir = "/srv/sys:1";
+    sys.has_etc = true;
+    in.system = sys;
+    auto plan = container::plan_container(sandbox(), in);
+    const auto& a = plan.argv;
+    BOOST_TEST(!has(a, "--as-pid2"));
+    BOOST_TEST(!has(a, "--no-new-privileges=yes"));
+    BOOST_TEST(!has(a, "--bind-ro=/etc:/etc"));
+    BOOST_TEST(has(a, "--bind-ro=/srv/sys\\:1/etc:/etc"));
+    BOOST_TEST(has(a, "--bind-ro=/srv/sys\\:1:/run/.burrow-system"));
+    BOOST_TEST(has(a, "--bind-ro=" + in.meta +
+                          "/burrow-command.service:/run/systemd/system/burrow-command.service"));
+    auto dd = std::find(a.begin(), a.end(), "--");
+    BOOST_TEST_REQUIRE((dd != a.end()));
+    BOOST_TEST(std::vector<std::string>(dd + 1, a.end()) ==
+               (std::vector<std::string>{
+                   "/run/.burrow-system/init", "systemd.wants=burrow-command.service",
+                   "systemd.mask=console-getty.service", "systemd.mask=container-getty@.service",
+                   "systemd.show_status=false"}));
+    BOOST_TEST(plan.spec.stdio_socket == "/run/.burrow-container-status/stdio");
+    BOOST_TEST(plan.spec.booted);
+    const auto round = container::decode_spec(container::encode_spec(plan.spec));
+    BOOST_TEST(round.stdio_socket == plan.spec.stdio_socket);
+    BOOST_TEST(round.booted);
+    BOOST_TEST(!container::plan_container(sandbox(), input()).spec.booted);
+    BOOST_TEST_REQUIRE(plan.meta_texts.size() == 1u);
+    BOOST_TEST(plan.meta_texts[0].first == "burrow-command.service");
+    const std::string& unit = plan.meta_texts[0].second;
+    for (const char* line : {"After=basic.target\n", "Before=getty-pre.target shutdown.target\n",
+                             "SuccessAction=exit\n", "FailureAction=exit\n", "StandardInput=null\n",
+                             "ExecStart=/run/.burrow-container/burrow __container-exec "
+                             "/run/.burrow-container/spec\n"})
+        BOOST_TEST(unit.find(line) != std::string::npos, line);
+
+    // No DIR/etc: the host's. On a terminal: the console, no socket.
+    sys.has_etc = false;
+    in.system = sys;
+    in.interactive = true;
+    plan = container::plan_container(sandbox(), in);
+    BOOST_TEST(has(plan.argv, "--bind-ro=/etc:/etc"));
+    BOOST_TEST(plan.spec.stdio_socket.empty());
+    BOOST_TEST(plan.meta_texts[0].second.find("StandardInput=tty-force\n") != std::string::npos);
+}
+
+// --system, a NixOS toplevel: an empty writable /etc, its closure at its
+// own paths, its init by its store path.
+BOOST_AUTO_TEST_CASE(system_nixos_toplevel) {
+    auto in = input();
+    container::SystemInput sys;
+    sys.dir = "/nix/store/aaaa-nixos-system-x";
+    sys.nixos = true;
+    sys.has_etc = true;
+    sys.store_dir = "/nix/store";
+    sys.store_paths = {"/nix/store/aaaa-nixos-system-x", "/nix/store/bbbb-systemd"};
+    in.system = sys;
+    auto plan = container::plan_container(sandbox(), in);
+    const auto& a = plan.argv;
+    BOOST_TEST(has(a, "--tmpfs=/etc:mode=0755"));
+    BOOST_TEST(!has(a, "--bind-ro=/etc:/etc"));
+    BOOST_TEST(!has(a, "--bind-ro=/nix/store/aaaa-nixos-system-x/etc:/etc"));
+    BOOST_TEST(has(a, "--bind-ro=/nix/store/bbbb-systemd:/nix/store/bbbb-systemd"));
+    auto dd = std::find(a.begin(), a.end(), "--");
+    BOOST_TEST_REQUIRE((dd != a.end()));
+    BOOST_TEST(*(dd + 1) == "/nix/store/aaaa-nixos-system-x/init");
+    sys.store_paths.push_back("/etc/passwd");
+    in.system = sys;
+    BOOST_CHECK_THROW(container::plan_container(sandbox(), in), std::runtime_error);
+}
