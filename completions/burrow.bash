@@ -76,7 +76,8 @@ _burrow() {
     --seccomp-profile) _burrow_reply default strict ci none; _burrow_files; return 0 ;;
     --reader | --nix-reader) _burrow_reply auto sqlite nix-store; return 0 ;;
     --abi) _burrow_reply x86_64 i386 x32; return 0 ;;
-    --store-dir | --chdir | --kernel-modules) _burrow_dirs; return 0 ;;
+    --store-dir | --chdir | --kernel-modules | --system) _burrow_dirs; return 0 ;;
+    --accel) _burrow_reply auto kvm tcg; return 0 ;;
     --status-file | --closure-file | --db | --kernel | --initrd | --nix-closure | \
         --nix-closure-file | --nix-db | --bind | --ro-bind | --bind-try | --ro-bind-try | \
         --dev-bind | --dev-bind-try | --remount-ro | --overlay-src | --lock-file | --file)
@@ -115,7 +116,7 @@ _burrow() {
             _burrow_reply --help --backend --shell --tmux --network --no-network --allow-net \
                 --gh-token --ssh-keys --env \
                 --bind --ro-bind --policy --new --keep-fd --sudo --kernel --initrd --append \
-                --memory --cores --
+                --memory --cores --accel --display --system --
         else
             _burrow_dirs
         fi
