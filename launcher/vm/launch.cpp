@@ -138,6 +138,7 @@ class VmLaunch {
     pid_t spawn(const std::vector<std::string>& argv, const std::vector<int>& fds);
     std::optional<int> relay_loop();
     void register_session();
+    void await_qemu_started();
     void pick_boot_kernel();
 
     const project::ProjectSandbox& ps_;
@@ -408,6 +409,32 @@ pid_t VmLaunch::spawn(const std::vector<std::string>& argv, const std::vector<in
         exec_child(av.data());
     }
     return pid;
+}
+
+// The registry trusts a vm entry only while its pid runs QEMU (after the
+// exec) and the enter socket QEMU creates exists (launcher/session/
+// registry.cpp, alive): registered before both, any `burrow ps` or manager
+// that lists the registry in between takes the live session for stale and
+// removes it. So wait (bounded; a QEMU that exits is the relay loop's to
+// report) until QEMU has made the socket, or without one, has exec'd.
+void VmLaunch::await_qemu_started() {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    const std::string exe_path = "/proc/" + std::to_string(qemu_pid_) + "/exe";
+    while (Clock::now() < deadline) {
+        pollfd p{pidfd_.get(), POLLIN, 0};
+        if (::poll(&p, 1, 0) > 0) return;
+        struct stat st;
+        if (!enter_sock_.empty()) {
+            if (::lstat(enter_sock_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return;
+        } else {
+            char buf[PATH_MAX];
+            const ssize_t n = ::readlink(exe_path.c_str(), buf, sizeof buf - 1);
+            if (n > 0 &&
+                std::string_view(buf, size_t(n)).find("/qemu-system-") != std::string_view::npos)
+                return;
+        }
+        ::usleep(2000);
+    }
 }
 
 void VmLaunch::register_session() {
@@ -839,6 +866,7 @@ int VmLaunch::run() {
             ::waitpid(qemu_pid_, nullptr, 0);
             throw VmError(std::string("pidfd_open: ") + std::strerror(errno));
         }
+        await_qemu_started();
         register_session();
         std::optional<int> rc;
         try {
