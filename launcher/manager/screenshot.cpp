@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cctype>
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
@@ -40,6 +41,26 @@ int shift_of(uint32_t mask) {
     return s;
 }
 
+// raw: `height` rows, each a filter byte (0) and `width` RGB pixels.
+std::string rows_to_png(uint32_t width, uint32_t height, const std::string& raw) {
+    uLongf zlen = ::compressBound(static_cast<uLong>(raw.size()));
+    std::string z(zlen, '\0');
+    if (::compress2(reinterpret_cast<Bytef*>(z.data()), &zlen,
+                    reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
+                    Z_BEST_SPEED) != Z_OK)
+        throw std::runtime_error("zlib could not compress the image");
+    z.resize(zlen);
+    std::string png = "\x89PNG\r\n\x1a\n";
+    std::string ihdr;
+    put32(ihdr, width);
+    put32(ihdr, height);
+    ihdr += std::string("\x08\x02\x00\x00\x00", 5); // 8 bits, RGB, deflate, filter 0, no interlace
+    chunk(png, "IHDR", ihdr);
+    chunk(png, "IDAT", z);
+    chunk(png, "IEND", "");
+    return png;
+}
+
 } // namespace
 
 std::string xwd_to_png(const std::string& xwd) {
@@ -75,22 +96,48 @@ std::string xwd_to_png(const std::string& xwd) {
             raw += static_cast<char>((v & blue) >> bs);
         }
     }
-    uLongf zlen = ::compressBound(static_cast<uLong>(raw.size()));
-    std::string z(zlen, '\0');
-    if (::compress2(reinterpret_cast<Bytef*>(z.data()), &zlen,
-                    reinterpret_cast<const Bytef*>(raw.data()), static_cast<uLong>(raw.size()),
-                    Z_BEST_SPEED) != Z_OK)
-        throw std::runtime_error("zlib could not compress the image");
-    z.resize(zlen);
-    std::string png = "\x89PNG\r\n\x1a\n";
-    std::string ihdr;
-    put32(ihdr, width);
-    put32(ihdr, height);
-    ihdr += std::string("\x08\x02\x00\x00\x00", 5); // 8 bits, RGB, deflate, filter 0, no interlace
-    chunk(png, "IHDR", ihdr);
-    chunk(png, "IDAT", z);
-    chunk(png, "IEND", "");
-    return png;
+    return rows_to_png(width, height, raw);
+}
+
+std::string ppm_to_png(const std::string& ppm) {
+    // P6 WIDTH HEIGHT MAXVAL, separated by whitespace (and # comments),
+    // one whitespace byte, then the pixels: what QEMU's screendump writes.
+    size_t at = 0;
+    auto field = [&]() -> uint64_t {
+        for (;;) {
+            while (at < ppm.size() && std::isspace(static_cast<unsigned char>(ppm[at]))) ++at;
+            if (at < ppm.size() && ppm[at] == '#') {
+                while (at < ppm.size() && ppm[at] != '\n') ++at;
+                continue;
+            }
+            break;
+        }
+        uint64_t v = 0;
+        size_t digits = 0;
+        while (at < ppm.size() && std::isdigit(static_cast<unsigned char>(ppm[at])) && digits < 9) {
+            v = v * 10 + static_cast<uint64_t>(ppm[at++] - '0');
+            ++digits;
+        }
+        if (!digits) throw std::runtime_error("not a PPM image: bad header");
+        return v;
+    };
+    if (ppm.compare(0, 2, "P6") != 0) throw std::runtime_error("not a PPM (P6) image");
+    at = 2;
+    const uint64_t width = field(), height = field(), maxval = field();
+    if (!width || !height || width > 16384 || height > 16384 || maxval != 255)
+        throw std::runtime_error("not an 8-bit PPM image of at most 16384x16384");
+    if (at >= ppm.size() || !std::isspace(static_cast<unsigned char>(ppm[at])))
+        throw std::runtime_error("not a PPM image: bad header");
+    ++at;
+    if (ppm.size() - at < width * height * 3)
+        throw std::runtime_error("PPM image shorter than its header says");
+    std::string raw;
+    raw.reserve(static_cast<size_t>(height * (1 + 3 * width)));
+    for (uint64_t y = 0; y < height; ++y) {
+        raw += '\0';
+        raw.append(ppm, static_cast<size_t>(at + y * width * 3), static_cast<size_t>(width * 3));
+    }
+    return rows_to_png(static_cast<uint32_t>(width), static_cast<uint32_t>(height), raw);
 }
 
 std::string xauth_entry(const std::string& number, const std::string& cookie) {

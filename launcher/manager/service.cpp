@@ -16,6 +16,7 @@
 
 #include "launcher/manager/assets.hpp"
 #include "launcher/manager/metrics.hpp"
+#include "launcher/manager/qmp.hpp"
 #include "launcher/manager/screenshot.hpp"
 #include "launcher/manager/spawn.hpp"
 #include "launcher/manager/supervise.hpp"
@@ -663,11 +664,17 @@ HttpResponse Service::create(const HttpRequest& req) {
     r.id = new_id();
     r.created = static_cast<int64_t>(::time(nullptr));
     store_.save(r);
-    if (r.display && !on_path("Xvfb"))
+    // A VM shows its own screen (--display: QEMU's VGA, read through QMP);
+    // the other backends get an Xvfb of their own.
+    const bool vm_display = r.display && be->backend == "vm";
+    if (r.display && !vm_display && !on_path("Xvfb"))
         throw BadRequest(400, "\"display\": Xvfb is not installed on this machine");
     std::vector<std::string> argv = {opt_.self_exe, kSuperviseVerb, store_.dir(), r.id,
-                                     r.display ? "display" : "-"};
+                                     vm_display  ? "vm-display"
+                                     : r.display ? "display"
+                                                 : "-"};
     argv.insert(argv.end(), be->command.begin(), be->command.end());
+    if (vm_display) argv.push_back("--display");
     if (!r.network.empty()) {
         argv.push_back("--network");
         argv.push_back(r.network);
@@ -811,6 +818,29 @@ HttpResponse Service::screenshot(View& v) {
     if (!v.record || !v.record->display)
         return json_error(404, "no display: " + v.id + " was not created with \"display\": true");
     if (v.status == kStatusExited) return json_error(404, "no display: " + v.id + " has exited");
+    if (v.entry && v.entry->backend == "vm") {
+        // The launch dir is the enter socket's (the registry is the host's
+        // own, out of every sandbox's reach); QEMU writes the PPM into a
+        // dir of the manager's.
+        if (v.entry->control.empty())
+            return json_error(404, "no display: " + v.id + " has no launch dir socket");
+        const std::string& control = v.entry->control;
+        const std::string qmp = control.substr(0, control.rfind('/') + 1) + "qmp.sock";
+        const std::string name = "screen.ppm";
+        std::string ppm;
+        try {
+            qmp_screendump(qmp, store_.screen_dir(v.id) + "/" + name);
+            ppm = store_.read_screen(v.id, name);
+        } catch (const std::exception& e) {
+            store_.drop_screen(v.id, name);
+            return json_error(404, "no display yet: " + v.id + ": " + e.what());
+        }
+        store_.drop_screen(v.id, name);
+        HttpResponse r;
+        r.content_type = "image/png";
+        r.body = ppm_to_png(ppm);
+        return r;
+    }
     const std::string xwd = store_.read_screen(v.id);
     if (xwd.empty()) return json_error(404, "no display yet: " + v.id + " is starting");
     HttpResponse r;

@@ -183,11 +183,23 @@ void Store::remove(const std::string& id) const {
     ::unlinkat(logs_.get(), (id + ".log").c_str(), 0);
 }
 
-std::string Store::read_screen(const std::string& id) const {
+std::string Store::read_screen(const std::string& id, const std::string& name) const {
     Fd d(::openat(displays_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (!d) return {};
     std::string out;
-    return read_small_max(d.get(), "Xvfb_screen0", out, 64u << 20) ? out : std::string();
+    return read_small_max(d.get(), name.c_str(), out, 64u << 20) ? out : std::string();
+}
+
+std::string Store::screen_dir(const std::string& id) const {
+    if (::mkdirat(displays_.get(), id.c_str(), 0700) != 0 && errno != EEXIST)
+        throw std::runtime_error(dir_ + "/displays/" + id + ": " + std::strerror(errno));
+    return dir_ + "/displays/" + id;
+}
+
+void Store::drop_screen(const std::string& id, const std::string& name) const {
+    Fd d(::openat(displays_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (d) ::unlinkat(d.get(), name.c_str(), 0);
+    ::unlinkat(displays_.get(), id.c_str(), AT_REMOVEDIR);
 }
 
 Fd Store::open_log(const std::string& id) const {

@@ -65,9 +65,13 @@ class Store {
     std::string log_path(const std::string& id) const { return dir_ + "/logs/" + id + ".log"; }
     // The log opened for reading (O_NOFOLLOW, a regular file), or an invalid Fd.
     Fd open_log(const std::string& id) const;
-    // The screen of ID's display (displays/ID/Xvfb_screen0), read whole
-    // (at most 64 MiB); empty when there is none.
-    std::string read_screen(const std::string& id) const;
+    // The screen of ID's display (displays/ID/NAME: Xvfb's Xvfb_screen0),
+    // read whole (at most 64 MiB, O_NOFOLLOW); empty when there is none.
+    std::string read_screen(const std::string& id, const std::string& name = "Xvfb_screen0") const;
+    // A VM's screenshot: displays/ID/ made (0700) for QEMU to write a file
+    // into (its path is returned), and the file and dir removed after.
+    std::string screen_dir(const std::string& id) const;
+    void drop_screen(const std::string& id, const std::string& name) const;
 
   private:
     std::string dir_;

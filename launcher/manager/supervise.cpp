@@ -169,9 +169,17 @@ int supervise_main(int argc, char** argv) {
     if (!devnull) return kExitFailure;
     // Everything the child needs, prepared before fork.
     const bool display = std::strcmp(argv[4], "display") == 0;
+    // "vm-display": the VM shows its own screen (QEMU's VNC socket and QMP);
+    // without the manager's DISPLAY, so that QEMU never opens a window on
+    // the manager's host screen.
+    const bool vm_display = std::strcmp(argv[4], "vm-display") == 0;
     std::unique_ptr<Display> xvfb;
     std::vector<std::string> env_s;
     for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
+    if (vm_display)
+        std::erase_if(env_s, [](const std::string& v) {
+            return v.rfind("DISPLAY=", 0) == 0 || v.rfind("WAYLAND_DISPLAY=", 0) == 0;
+        });
     if (display) {
         try {
             xvfb = std::make_unique<Display>(*store, id);

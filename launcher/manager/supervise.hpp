@@ -17,9 +17,10 @@ inline constexpr std::size_t kLogCap = 64u << 20;
 inline constexpr const char* kScreen = "1280x800x24";
 
 // argv: burrow __manager-supervise STATE_DIR ID OPTIONS LAUNCHER [ARGS...];
-// OPTIONS is "-" or "display": an Xvfb of the sandbox's own first (its
+// OPTIONS is "-", "display": an Xvfb of the sandbox's own first (its
 // screen in STATE_DIR/displays/ID/, an authorisation cookie, never -ac),
-// stopped after the launch.
+// stopped after the launch, or "vm-display": a VM launched with --display
+// (its screen is read through QMP), without the manager's DISPLAY.
 // Returns the exit code of the supervisor itself (0 once it recorded the
 // launch's end; 125 when it could not start it).
 int supervise_main(int argc, char** argv);

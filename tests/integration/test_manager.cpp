@@ -43,6 +43,7 @@ struct Manager {
     std::string token;
 
     Manager() { start(); }
+    explicit Manager(const std::vector<std::string>& extra) { start(extra); }
     ~Manager() { stop(); }
 
     void start(const std::vector<std::string>& extra = {}) {
@@ -288,6 +289,58 @@ BOOST_AUTO_TEST_CASE(screenshots_of_a_display_with_a_cookie) {
     BOOST_TEST(btest::wait_gone(display_dir, 10s));
     struct stat st {};
     BOOST_TEST(::stat(display_dir.c_str(), &st) != 0);
+}
+
+// A VM sandbox with "display": launched with --display, its screen read
+// through QEMU's QMP socket in the launch dir (screendump, a PPM) and
+// served as a PNG. Registered on its own (integration.manager_vm, label vm:
+// a TCG boot), not in integration.manager.
+BOOST_AUTO_TEST_CASE(vm_screenshot_through_qmp) {
+    std::string kernel;
+    for (const auto& e : std::filesystem::directory_iterator("/boot"))
+        if (e.path().filename().string().rfind("vmlinuz-", 0) == 0 &&
+            std::filesystem::exists("/lib/modules/" + e.path().filename().string().substr(8)))
+            kernel = e.path().string();
+    BOOST_REQUIRE_MESSAGE(!kernel.empty(), "no /boot/vmlinuz-* with its /lib/modules");
+    btest::TempDir cfg;
+    const std::string launcher = cfg / "vm-launcher";
+    btest::write_file(launcher, "#!/bin/sh\nexec '" + btest::burrow_bin() +
+                                    "' launch --backend vm --kernel '" + kernel +
+                                    "' --accel tcg --memory 1024 --cores 1 \"$@\"\n");
+    BOOST_REQUIRE(::chmod(launcher.c_str(), 0755) == 0);
+    btest::write_file(
+        cfg / "config.json",
+        json{{"backends", {{{"name", "vm-test"}, {"backend", "vm"}, {"launcher", launcher}}}}}
+            .dump());
+    Manager m({"--config", cfg / "config.json"});
+    Project p;
+    json sb = m.create({{"backend", "vm-test"},
+                        {"project_dir", p.path},
+                        {"display", true},
+                        {"command", {"sh", "-c", "echo booted; exec sleep 120"}}});
+    const std::string id = sb["id"];
+    const std::string log = m.wait_log(id, "booted", 120s);
+    BOOST_REQUIRE_MESSAGE(contains(log, "booted\n"), log);
+    btest::HttpReply shot;
+    const auto deadline = Clock::now() + 30s;
+    do {
+        shot = m.get("/api/v1/sandboxes/" + id + "/screenshot");
+        if (shot.status != 200) std::this_thread::sleep_for(200ms);
+    } while (shot.status != 200 && Clock::now() < deadline);
+    BOOST_TEST_REQUIRE(shot.status == 200,
+                       shot.body << "; the sandbox: " << m.get("/api/v1/sandboxes/" + id).body
+                                 << "; burrow ps: " << ps_json().dump());
+    BOOST_TEST(shot.headers.at("content-type") == "image/png");
+    unsigned w = 0, h = 0;
+    png_pixel(shot.body, 0, 0, w, h); // decodes the whole image
+    BOOST_TEST(w >= 320u);
+    BOOST_TEST(h >= 200u);
+    // The PPM QEMU wrote is not kept; the display dir goes with it.
+    struct stat st {};
+    BOOST_TEST(::stat((m.state + "/displays/" + id).c_str(), &st) != 0);
+    BOOST_TEST(m.post("/api/v1/sandboxes/" + id + "/stop", R"({"grace":1})").status == 202);
+    BOOST_REQUIRE(m.wait_status(id, "exited", 60s));
+    BOOST_TEST(m.get("/api/v1/sandboxes/" + id + "/screenshot").status == 404);
 }
 
 BOOST_AUTO_TEST_CASE(the_container_backend_as_root) {
