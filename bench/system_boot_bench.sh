@@ -9,7 +9,7 @@
 #     against today's container launch.
 # DIR is the system tests/integration/test_vm.cpp boots: /lib/systemd/systemd
 # as init, the Debian kernel, an etc/ of its own with the units that only
-# cost boot time in a throwaway machine masked. Each pair runs A then B
+# cost boot time in a throwaway machine masked (the list in test_vm.cpp). Each pair runs A then B
 # through farm-bench (interleaved, ratio pair by pair); quote the medians.
 set -eu
 
@@ -35,10 +35,17 @@ ln -s "$kernel" "$sys/kernel"
 cp /etc/passwd /etc/group /etc/nsswitch.conf "$sys/etc/"
 cp /usr/lib/os-release "$sys/etc/os-release"
 : > "$sys/etc/machine-id"
-for u in systemd-udev-trigger.service systemd-journal-flush.service \
-         systemd-update-utmp.service systemd-random-seed.service; do
+for u in systemd-udev-trigger.service systemd-udevd.service systemd-udevd-control.socket \
+         systemd-udevd-kernel.socket systemd-journal-flush.service systemd-update-utmp.service \
+         systemd-random-seed.service systemd-tmpfiles-setup.service \
+         systemd-tmpfiles-setup-dev.service systemd-binfmt.service \
+         proc-sys-fs-binfmt_misc.automount systemd-sysctl.service systemd-remount-fs.service \
+         kmod-static-nodes.service modprobe@.service sys-kernel-debug.mount \
+         sys-kernel-tracing.mount sys-kernel-config.mount sys-fs-fuse-connections.mount \
+         dev-hugepages.mount dev-mqueue.mount; do
     ln -s /dev/null "$units/$u"
 done
+ln -s /lib/systemd/system/multi-user.target "$units/default.target"
 chmod -R o+rX "$work"
 export XDG_STATE_HOME=$work/state XDG_CACHE_HOME=$work/cache XDG_RUNTIME_DIR=$work/run
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"

@@ -22,3 +22,7 @@ foreach(case setuid_through_the_share control_port_flood_without_newline
   burrow_test(adversarial.vm.${case} LABELS adversarial vm PROPERTIES TIMEOUT 120
               COMMAND test_adversarial_vm --run_test=${case})
 endforeach()
+# Label vm: not in the ASan suite, so not built by default under the asan preset.
+if(BURROW_SANITIZE)
+  set_target_properties(test_adversarial_vm vm_guest_hostile PROPERTIES EXCLUDE_FROM_ALL TRUE)
+endif()

@@ -465,8 +465,20 @@ namespace {
 // installed here: Debian's systemd (from the host's /usr, read-only in the
 // guest), the Debian kernel, and an etc/ of its own holding the test's
 // "extra module": a plain service enabled in multi-user.target. Units that
-// only cost boot time in a throwaway VM (coldplugging udev, the journal's
-// flush, utmp) are masked, as a user's system would configure them.
+// only cost boot time in a throwaway VM (udev and its coldplug, the
+// journal's flush, utmp, tmpfiles, the kernel's pseudo file systems burrow
+// mounts already) are masked and the default target is multi-user, as a
+// user's system would configure them.
+constexpr const char* kBootOnlyUnits[] = {
+    "systemd-udev-trigger.service", "systemd-udevd.service", "systemd-udevd-control.socket",
+    "systemd-udevd-kernel.socket", "systemd-journal-flush.service", "systemd-update-utmp.service",
+    "systemd-random-seed.service", "systemd-tmpfiles-setup.service",
+    "systemd-tmpfiles-setup-dev.service", "systemd-binfmt.service",
+    "proc-sys-fs-binfmt_misc.automount", "systemd-sysctl.service", "systemd-remount-fs.service",
+    "kmod-static-nodes.service", "modprobe@.service", "sys-kernel-debug.mount",
+    "sys-kernel-tracing.mount", "sys-kernel-config.mount", "sys-fs-fuse-connections.mount",
+    "dev-hugepages.mount", "dev-mqueue.mount"};
+
 std::string make_debian_system(const btest::TempDir& tmp) {
     const std::string d = tmp / "system";
     const std::string etc = d + "/etc";
@@ -486,9 +498,10 @@ std::string make_debian_system(const btest::TempDir& tmp) {
     BOOST_REQUIRE(symlink("/etc/systemd/system/burrow-test-hello.service",
                           (units + "/multi-user.target.wants/burrow-test-hello.service").c_str()) ==
                   0);
-    for (const char* u : {"systemd-udev-trigger.service", "systemd-journal-flush.service",
-                          "systemd-update-utmp.service", "systemd-random-seed.service"})
+    for (const char* u : kBootOnlyUnits)
         BOOST_REQUIRE(symlink("/dev/null", (units + "/" + u).c_str()) == 0);
+    BOOST_REQUIRE(symlink("/lib/systemd/system/multi-user.target",
+                          (units + "/default.target").c_str()) == 0);
     return d;
 }
 
