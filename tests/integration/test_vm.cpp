@@ -469,15 +469,27 @@ namespace {
 // journal's flush, utmp, tmpfiles, the kernel's pseudo file systems burrow
 // mounts already) are masked and the default target is multi-user, as a
 // user's system would configure them.
-constexpr const char* kBootOnlyUnits[] = {
-    "systemd-udev-trigger.service", "systemd-udevd.service", "systemd-udevd-control.socket",
-    "systemd-udevd-kernel.socket", "systemd-journal-flush.service", "systemd-update-utmp.service",
-    "systemd-random-seed.service", "systemd-tmpfiles-setup.service",
-    "systemd-tmpfiles-setup-dev.service", "systemd-binfmt.service",
-    "proc-sys-fs-binfmt_misc.automount", "systemd-sysctl.service", "systemd-remount-fs.service",
-    "kmod-static-nodes.service", "modprobe@.service", "sys-kernel-debug.mount",
-    "sys-kernel-tracing.mount", "sys-kernel-config.mount", "sys-fs-fuse-connections.mount",
-    "dev-hugepages.mount", "dev-mqueue.mount"};
+constexpr const char* kBootOnlyUnits[] = {"systemd-udev-trigger.service",
+                                          "systemd-udevd.service",
+                                          "systemd-udevd-control.socket",
+                                          "systemd-udevd-kernel.socket",
+                                          "systemd-journal-flush.service",
+                                          "systemd-update-utmp.service",
+                                          "systemd-random-seed.service",
+                                          "systemd-tmpfiles-setup.service",
+                                          "systemd-tmpfiles-setup-dev.service",
+                                          "systemd-binfmt.service",
+                                          "proc-sys-fs-binfmt_misc.automount",
+                                          "systemd-sysctl.service",
+                                          "systemd-remount-fs.service",
+                                          "kmod-static-nodes.service",
+                                          "modprobe@.service",
+                                          "sys-kernel-debug.mount",
+                                          "sys-kernel-tracing.mount",
+                                          "sys-kernel-config.mount",
+                                          "sys-fs-fuse-connections.mount",
+                                          "dev-hugepages.mount",
+                                          "dev-mqueue.mount"};
 
 std::string make_debian_system(const btest::TempDir& tmp) {
     const std::string d = tmp / "system";
@@ -500,8 +512,8 @@ std::string make_debian_system(const btest::TempDir& tmp) {
                   0);
     for (const char* u : kBootOnlyUnits)
         BOOST_REQUIRE(symlink("/dev/null", (units + "/" + u).c_str()) == 0);
-    BOOST_REQUIRE(symlink("/lib/systemd/system/multi-user.target",
-                          (units + "/default.target").c_str()) == 0);
+    BOOST_REQUIRE(
+        symlink("/lib/systemd/system/multi-user.target", (units + "/default.target").c_str()) == 0);
     return d;
 }
 
