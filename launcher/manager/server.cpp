@@ -38,6 +38,7 @@
 #include <boost/beast/websocket.hpp>
 #include <nlohmann/json.hpp>
 
+#include "launcher/manager/seed_api.hpp"
 #include "launcher/manager/service.hpp"
 #include "launcher/manager/spawn.hpp"
 #include "policy/project/sandbox.hpp"
@@ -135,7 +136,7 @@ class LogFollower : public std::enable_shared_from_this<LogFollower> {
     void start(const http::request<http::string_body>& req) {
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
         ws_.read_message_max(kWsMessageMax);
-        ws_.binary(true);
+        ws_.binary(!t_.text);
         ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
             if (ec) return;
             self->fd_ = self->srv_.service->store().open_log(self->t_.id);
@@ -165,14 +166,19 @@ class LogFollower : public std::enable_shared_from_this<LogFollower> {
         if (fd_) n = ::pread(fd_.get(), buf_.data(), buf_.size(), static_cast<off_t>(t_.offset));
         if (n > 0) {
             t_.offset += static_cast<uint64_t>(n);
-            ws_.async_write(net::buffer(buf_.data(), static_cast<std::size_t>(n)),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                if (ec) {
-                                    self->closed_ = true;
-                                    return;
-                                }
-                                self->pump();
-                            });
+            net::const_buffer out(buf_.data(), static_cast<std::size_t>(n));
+            if (t_.text) {
+                text_ = seed::utf8_text(carry_, buf_.data(), static_cast<std::size_t>(n));
+                if (text_.empty()) return pump(); // only the start of a character so far
+                out = net::buffer(text_);
+            }
+            ws_.async_write(out, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) {
+                    self->closed_ = true;
+                    return;
+                }
+                self->pump();
+            });
             return;
         }
         // Nothing new: done once the sandbox is over (its supervisor wrote
@@ -200,6 +206,7 @@ class LogFollower : public std::enable_shared_from_this<LogFollower> {
     std::shared_ptr<Counted> count_;
     Fd fd_;
     std::array<char, 32768> buf_{};
+    std::string text_, carry_; // text mode (seed_api.hpp)
     beast::flat_buffer in_;
     bool closed_ = false;
     bool finishing_ = false;

@@ -1,4 +1,5 @@
 #include "launcher/manager/service.hpp"
+#include "launcher/manager/seed_api.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -375,6 +376,10 @@ Service::View* Service::find(const std::string& id) {
     return nullptr;
 }
 
+nlohmann::ordered_json Service::seed_view(const View& v) {
+    return seed::sandbox(v.json, v.record && v.record->stop_requested);
+}
+
 bool Service::finished(const std::string& id) {
     View* v = find(id);
     return !v || v->status == kStatusExited;
@@ -467,6 +472,8 @@ HttpResponse Service::handle(const HttpRequest& req) {
         // a token: the login page needs them before there is one.
         if (read_only && path.rfind("/static/", 0) == 0) return serve_asset(path.substr(7));
         auto segs = api_segments(path);
+        // The predecessor's paths answer in its shapes (seed_api.hpp).
+        const bool seed_shape = seed::is_seed_path(path);
         bool by_cookie = false;
         if (auto refused = authenticate(req, by_cookie)) {
             if (!segs && read_only) {
@@ -501,21 +508,41 @@ HttpResponse Service::handle(const HttpRequest& req) {
             j["sandboxes"] = views_.size();
             return json_ok(200, j);
         }
+        if (s.size() == 2 && s[0] == "metrics" && s[1] == "system") {
+            if (!read_only) return method_not_allowed();
+            return json_ok(200, seed::system_metrics(system_metrics()));
+        }
         if (s.size() == 1 && s[0] == "backends") {
             if (!read_only) return method_not_allowed();
             return backends();
         }
         if (s.empty() || s[0] != "sandboxes") return json_error(404, "no such endpoint: " + path);
         if (s.size() == 1) {
-            if (req.method == "POST") return create(req);
+            if (req.method == "POST") {
+                if (!seed_shape) return create(req);
+                HttpRequest converted = req;
+                try {
+                    converted.body = seed::create_body(nlohmann::json::parse(req.body)).dump();
+                } catch (const nlohmann::json::parse_error& e) {
+                    throw BadRequest(400, "malformed JSON at byte " + std::to_string(e.byte));
+                }
+                HttpResponse r = create(converted);
+                if (r.status == 201) {
+                    if (dirty_) rebuild();
+                    const std::string id = nlohmann::json::parse(r.body).value("id", "");
+                    if (View* nv = find(id)) return json_ok(201, seed_view(*nv));
+                }
+                return r;
+            }
             if (!read_only) return method_not_allowed();
             if (dirty_) rebuild();
-            std::string body = "{\"sandboxes\":[";
+            // The seed's list is a bare array; burrow's an object (room for more).
+            std::string body = seed_shape ? "[" : "{\"sandboxes\":[";
             for (size_t i = 0; i < views_.size(); ++i) {
                 if (i) body += ',';
-                body += views_[i].json.dump();
+                body += seed_shape ? seed_view(views_[i]).dump() : views_[i].json.dump();
             }
-            body += "]}\n";
+            body += seed_shape ? "]\n" : "]}\n";
             HttpResponse r;
             r.body = std::move(body);
             return r;
@@ -525,11 +552,16 @@ HttpResponse Service::handle(const HttpRequest& req) {
         if (s.size() == 2) {
             if (req.method == "DELETE") return stop(*v, "", true);
             if (!read_only) return method_not_allowed();
-            return json_ok(200, v->json);
+            return json_ok(200, seed_shape ? seed_view(*v) : ojson(v->json));
         }
         if (s.size() == 3 && s[2] == "stop") {
             if (req.method != "POST") return method_not_allowed();
-            return stop(*v, req.body, false);
+            HttpResponse r = stop(*v, req.body, false);
+            if (seed_shape && r.status == 202) { // the seed answers 204, no body
+                r.status = 204;
+                r.body.clear();
+            }
+            return r;
         }
         if (s.size() == 3 && s[2] == "logs") {
             if (!read_only) return method_not_allowed();
@@ -537,7 +569,10 @@ HttpResponse Service::handle(const HttpRequest& req) {
         }
         if (s.size() == 3 && s[2] == "metrics") {
             if (!read_only) return method_not_allowed();
-            return metrics(*v);
+            HttpResponse r = metrics(*v);
+            if (seed_shape && r.status == 200)
+                r = json_ok(200, seed::claude_metrics(nlohmann::json::parse(r.body)["agent"]));
+            return r;
         }
         if (s.size() == 3 && s[2] == "screenshot") {
             if (!read_only) return method_not_allowed();
@@ -881,6 +916,20 @@ std::variant<WsTarget, HttpResponse> Service::websocket(const HttpRequest& req) 
     if (auto refused = authenticate(req, by_cookie)) return *refused;
     const size_t q = req.target.find('?');
     const std::string path = req.target.substr(0, q);
+    // The seed's live log: the last 1,000 lines, then what is appended, as text.
+    if (path.rfind("/ws/sandboxes/", 0) == 0 && path.ends_with("/logs")) {
+        const std::string id = path.substr(14, path.size() - 14 - 5);
+        View* v = find(id);
+        if (!v) return json_error(404, "no sandbox " + id);
+        if (!v->record)
+            return json_error(404, "no log: " + v->id + " was not started by the manager");
+        WsTarget t;
+        t.id = v->id;
+        t.kind = WsTarget::Kind::logs;
+        t.text = true;
+        if (Fd log = store_.open_log(v->id)) t.offset = seed::backlog_offset(log.get(), 1000);
+        return t;
+    }
     auto segs = api_segments(path);
     if (!segs || segs->size() < 3 || (*segs)[0] != "sandboxes")
         return json_error(404, "no WebSocket at " + path);

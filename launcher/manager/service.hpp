@@ -43,6 +43,9 @@ struct WsTarget {
     std::string id;          // the sandbox's API id
     std::string project_dir; // terminal: what `burrow enter` enters
     uint64_t offset = 0;     // logs: where to start
+    // logs: text frames of valid UTF-8 (seed::utf8_text), for the seed's
+    // /ws/sandboxes/ID/logs; burrow's own follower sends the bytes as binary.
+    bool text = false;
 };
 
 class Service {
@@ -79,6 +82,7 @@ class Service {
     };
     void rebuild();
     View* find(const std::string& id);
+    static nlohmann::ordered_json seed_view(const View& v);
     std::optional<HttpResponse> authenticate(const HttpRequest& req, bool& by_cookie);
     HttpResponse create(const HttpRequest& req);
     HttpResponse stop(View& v, const std::string& body, bool and_delete);

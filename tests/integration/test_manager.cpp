@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -505,6 +506,98 @@ BOOST_AUTO_TEST_CASE(websocket_logs_and_terminal) {
     const auto c_deadline = Clock::now() + 15s;
     while (!ws.closed() && Clock::now() < c_deadline) ws.receive(1s);
     BOOST_TEST(ws.closed());
+}
+
+// The predecessor's clients (claude-code-nix-sandbox's manager API, its
+// docs/src/remote-manager/api.md): its paths, bodies, status codes and
+// object shapes, plus the token it never had.
+BOOST_AUTO_TEST_CASE(the_seeds_clients_keep_working) {
+    Manager m;
+    Project p;
+    // The seed's create body: backend "bubblewrap", network a boolean.
+    const auto c = m.post("/api/sandboxes", json{{"name", "seedling"},
+                                                 {"backend", "bubblewrap"},
+                                                 {"project_dir", p.path},
+                                                 {"network", false}}
+                                                .dump());
+    BOOST_REQUIRE_MESSAGE(c.status == 201, std::to_string(c.status) + " " + c.body);
+    const json sb = json::parse(c.body);
+    const std::string id = sb["id"];
+    BOOST_TEST(sb["name"] == "seedling");
+    BOOST_TEST(sb["backend"] == "bubblewrap");
+    BOOST_TEST(sb["project_dir"] == p.path);
+    BOOST_TEST(sb["network"] == false);
+    BOOST_TEST(sb["status"] == "running"); // the seed has no "starting"
+    for (const char* k : {"display_num", "tmux_session", "pid_xvfb", "qemu_qmp_socket"})
+        BOOST_TEST(sb.contains(k), k);
+    const std::string at = sb["created_at"];
+    BOOST_TEST((at.size() == 20 && at[4] == '-' && at[10] == 'T' && at.back() == 'Z'), at);
+    // burrow's own view of the same sandbox: network "none" reached the launch.
+    BOOST_TEST(m.sandbox(id)["network"] == "none");
+    BOOST_REQUIRE(m.wait_status(id, "running"));
+    // The list is a bare array of the seed's objects.
+    const auto l = m.get("/api/sandboxes");
+    BOOST_REQUIRE(l.status == 200);
+    const json list = json::parse(l.body);
+    BOOST_REQUIRE(list.is_array());
+    // (Other sandboxes of this user, started by hand, may be listed too.)
+    const auto mine = std::find_if(list.begin(), list.end(),
+                                   [&](const json& e) { return e.is_object() && e["id"] == id; });
+    BOOST_REQUIRE(mine != list.end());
+    BOOST_TEST((*mine)["backend"] == "bubblewrap");
+    BOOST_TEST(json::parse(m.get("/api/sandboxes/" + id).body)["created_at"] == at);
+    // The seed's metrics.
+    const json sys = json::parse(m.get("/api/metrics/system").body);
+    for (const char* k : {"cpu_usage", "memory_used", "memory_total", "disk_used", "disk_total",
+                          "net_rx_bytes", "net_tx_bytes"})
+        BOOST_TEST(sys.contains(k), k);
+    BOOST_TEST(sys["memory_total"].get<uint64_t>() > 0);
+    BOOST_TEST(sys["disk_total"].get<uint64_t>() > 0);
+    const json cm = json::parse(m.get("/api/sandboxes/" + id + "/metrics").body);
+    for (const char* k : {"input_tokens", "output_tokens", "cache_creation_tokens",
+                          "cache_read_tokens", "message_count", "tool_use_count"})
+        BOOST_TEST(cm.contains(k), k);
+    // The seed's live log: text frames, its backlog first.
+    btest::WebSocket ws;
+    BOOST_REQUIRE(ws.open(m.ep, "/ws/sandboxes/" + id + "/logs", m.auth()) == 101);
+    BOOST_TEST(ws.open(m.ep, "/ws/sandboxes/" + id + "/logs", {}) != 101); // the token
+    BOOST_TEST(m.get("/api/sandboxes").status == 200);
+    // Stop: 204 without a body, then "stopped" (not "dead": it was asked).
+    const auto st = m.post("/api/sandboxes/" + id + "/stop", "");
+    BOOST_TEST(st.status == 204, st.body);
+    BOOST_TEST(st.body.empty());
+    BOOST_REQUIRE(m.wait_status(id, "exited"));
+    BOOST_TEST(json::parse(m.get("/api/sandboxes/" + id).body)["status"] == "stopped");
+    BOOST_TEST(m.del("/api/sandboxes/" + id).status == 204);
+    BOOST_TEST(m.get("/api/sandboxes/" + id).status == 404);
+}
+
+BOOST_AUTO_TEST_CASE(the_seeds_live_log_is_text_with_a_backlog) {
+    Manager m;
+    Project p;
+    // 1,005 lines and a 1,006th with an invalid byte: the backlog is the
+    // last 1,000 lines (from l7), and a text frame carries U+FFFD for the byte.
+    json sb = m.create({{"project_dir", p.path},
+                        {"network", "none"},
+                        {"command",
+                         {"sh", "-c",
+                          "i=0; while [ $i -lt 1005 ]; do i=$((i+1)); echo l$i; done; "
+                          "printf 'bad-\\377-\\n'; sleep 60"}}});
+    const std::string id = sb["id"];
+    BOOST_REQUIRE(contains(m.wait_log(id, "bad-"), "l1005\n"));
+    btest::WebSocket ws;
+    BOOST_REQUIRE(ws.open(m.ep, "/ws/sandboxes/" + id + "/logs", m.auth()) == 101);
+    std::string got;
+    const auto deadline = Clock::now() + 10s;
+    while (!contains(got, "bad-") && Clock::now() < deadline)
+        if (auto f = ws.receive(2s)) {
+            BOOST_TEST(ws.last_text());
+            got += *f;
+        }
+    BOOST_TEST(got.rfind("l7\n", 0) == 0, got.substr(0, 40));
+    BOOST_TEST(!contains(got, "l6\n"));
+    BOOST_TEST(contains(got, "l1005\nbad-\xef\xbf\xbd-\n"));
+    BOOST_TEST(m.del("/api/sandboxes/" + id).status == 204);
 }
 
 BOOST_AUTO_TEST_CASE(a_restart_loses_nothing) {

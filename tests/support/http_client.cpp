@@ -211,6 +211,7 @@ std::optional<std::string> WebSocket::receive(std::chrono::milliseconds timeout)
                     return std::nullopt;
                 }
                 if (op == 9 || op == 10) continue; // ping/pong
+                if (op == 1 || op == 2) last_text_ = op == 1;
                 return payload;
             }
         }

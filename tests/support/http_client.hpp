@@ -46,11 +46,14 @@ class WebSocket {
     // (closed() says which).
     std::optional<std::string> receive(std::chrono::milliseconds timeout);
     bool closed() const { return closed_; }
+    // Whether the last data frame received was a text frame.
+    bool last_text() const { return last_text_; }
     int fd() const { return fd_; }
 
   private:
     int fd_ = -1;
     bool closed_ = false;
+    bool last_text_ = false;
     std::string buf_;
 };
 
