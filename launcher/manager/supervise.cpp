@@ -210,12 +210,21 @@ int supervise_main(int argc, char** argv) {
         ::dup2(wr.get(), 2);
         ::signal(SIGPIPE, SIG_DFL);
         ::execve(args[0], args.data(), envp.data());
+        // strerror() is not async-signal-safe: the number, then the name
+        // of the usual ones.
         const int e = errno;
+        char num[16];
+        size_t k = sizeof num;
+        unsigned v = static_cast<unsigned>(e);
+        do num[--k] = static_cast<char>('0' + v % 10);
+        while ((v /= 10) != 0 && k > 0);
         write_all(2, "burrow: manager: cannot run ");
         write_all(2, args[0], std::strlen(args[0]));
-        write_all(2, ": ");
-        write_all(2, std::strerror(e));
-        write_all(2, "\n");
+        write_all(2, ": errno ");
+        write_all(2, num + k, sizeof num - k);
+        write_all(2, e == ENOENT   ? " (No such file or directory)\n"
+                     : e == EACCES ? " (Permission denied)\n"
+                                   : "\n");
         ::_exit(kExitFailure);
     }
     wr.reset();

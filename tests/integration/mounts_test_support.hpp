@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +99,17 @@ struct TempDir {
         ::chmod(path.c_str(), 0755);
     }
     ~TempDir() {
+        // overlayfs leaves its work dir's "work" subdir mode 0 (as the plain
+        // user nothing can list it then): opened up first, visited before
+        // its entries (nftw is pre-order without FTW_DEPTH).
+        ::nftw(
+            path.c_str(),
+            [](const char* p, const struct stat* st, int type, struct FTW*) {
+                if (type == FTW_D || type == FTW_DNR)
+                    if ((st->st_mode & 0700) != 0700) ::chmod(p, 0700);
+                return 0;
+            },
+            16, FTW_PHYS);
         std::error_code ec;
         std::filesystem::remove_all(path, ec);
     }
