@@ -298,7 +298,9 @@ async function main() {
             `--user-data-dir=${profile}`, '--window-size=1280,900', 'about:blank',
         ], {
             stdio: ['ignore', 'ignore', fs.openSync(path.join(tmp, 'chromium.stderr'), 'w'), 'pipe', 'pipe'],
-            env: { ...process.env, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'config'), XDG_CACHE_HOME: path.join(tmp, 'cache') },
+            env: { ...process.env, HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'config'), XDG_CACHE_HOME: path.join(tmp, 'cache'),
+                   // Its singleton socket dir (org.chromium.Chromium.*) goes to TMPDIR: ours, removed at the end.
+                   TMPDIR: tmp },
         });
         children.push(browser);
         const cdp = new Cdp(browser.stdio[3], browser.stdio[4]);
