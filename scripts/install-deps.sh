@@ -51,6 +51,11 @@ packages=(
     # `burrow remote` runs the real ssh client; its test starts its own
     # sshd (a private config, key pair and port) on 127.0.0.1
     openssh-client openssh-server
+    # burrow oci (issue 18): the real clients that call an OCI runtime
+    # (podman with conmon; containerd's runc shim, driven by ctr), the
+    # runtimes it is compared with (runc; crun refuses hybrid cgroup
+    # hosts), and newuidmap/newgidmap for rootless podman
+    podman conmon containerd runc crun uidmap
 )
 
 # The dashboard's terminal (burrow manager) is xterm.js. Debian's node-xterm

@@ -78,6 +78,11 @@ if ! id "$test_user" >/dev/null 2>&1; then
     useradd -m -s /bin/sh "$test_user"
 fi
 id "$test_user"
+# Rootless podman (integration.oci_podman.user) maps the user's subordinate
+# ids; Debian's useradd allocates them, an older user may have none.
+if ! grep -q "^$test_user:" /etc/subuid 2>/dev/null || ! grep -q "^$test_user:" /etc/subgid 2>/dev/null; then
+    usermod --add-subuids 300000-365535 --add-subgids 300000-365535 "$test_user"
+fi
 
 # The ".user" tests run binaries from build/ as $test_user (setpriv), so
 # every directory above the checkout must be searchable by others. CI often
