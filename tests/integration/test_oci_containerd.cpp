@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/oci_test_support.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/skip.hpp"
 
@@ -27,16 +28,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string which(const std::string& name) {
-    for (const char* d : {"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"})
-        if (::access((std::string(d) + name).c_str(), X_OK) == 0) return d + name;
-    return "";
-}
-
-std::string burrow_oci() {
-    const std::string b = btest::burrow_bin();
-    return b.substr(0, b.rfind('/') + 1) + "burrow-oci";
-}
+using ocitest::burrow_oci;
+using ocitest::which;
 
 btest::Result run(std::vector<std::string> argv, std::chrono::milliseconds timeout = 60s) {
     btest::Command c;
@@ -55,14 +48,9 @@ struct Containerd {
     std::string why;
 
     Containerd() {
-        const std::string rootfs = dir / "rootfs";
-        for (const char* d : {"", "/bin", "/etc", "/proc", "/sys", "/dev", "/tmp"})
-            ::mkdir((rootfs + d).c_str(), 0755);
-        std::filesystem::copy_file("/usr/bin/busybox", rootfs + "/bin/busybox");
-        for (const char* a : {"sh", "id", "echo", "sleep", "cat", "true"})
-            ::symlink("busybox", (rootfs + "/bin/" + a).c_str());
-        auto r = run({"/bin/tar", "-C", rootfs, "-cf", dir / "rootfs.tar", "."});
-        BOOST_REQUIRE_MESSAGE(r.code() == 0, r.describe());
+        ocitest::make_busybox_image(dir / "rootfs", dir / "rootfs.tar",
+                                    {"sh", "id", "echo", "sleep", "cat", "true"});
+        btest::Result r;
         const std::vector<std::string> pm = {
             which("podman"),    "--root", dir / "pstorage", "--runroot", dir / "prun",
             "--storage-driver", "vfs"};
@@ -166,7 +154,7 @@ BOOST_AUTO_TEST_CASE(ctr_run_through_the_runc_shim) {
         const auto r = c.ctr({"run", "--rm", "--runc-binary", binary, c.image, id, "sh", "-c",
                               "id; echo out; exit 5"});
         BOOST_TEST(r.code() == 5, id << ": " << r.describe());
-        BOOST_TEST(contains(r.out, "uid=0 gid=0"), id << ": " << r.out);
+        BOOST_TEST(contains(r.out, "uid=0(root) gid=0(root)"), id << ": " << r.out);
         BOOST_TEST(contains(r.out, "out\n"), id << ": " << r.out);
     }
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/oci_test_support.hpp"
 #include "tests/support/run_command.hpp"
 #include "tests/support/skip.hpp"
 
@@ -27,17 +28,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string which(const std::string& name) {
-    for (const char* d : {"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/"})
-        if (::access((std::string(d) + name).c_str(), X_OK) == 0) return d + name;
-    return "";
-}
-
-// burrow's runtime: the burrow-oci link beside the burrow under test.
-std::string burrow_oci() {
-    const std::string b = btest::burrow_bin();
-    return b.substr(0, b.rfind('/') + 1) + "burrow-oci";
-}
+using ocitest::burrow_oci;
+using ocitest::which;
 
 struct Podman {
     btest::TempDir dir;
@@ -64,19 +56,9 @@ struct Podman {
                "XDG_RUNTIME_DIR=" + (dir / "xdg"), "CONTAINERS_CONF=" + (dir / "containers.conf"),
                "TMPDIR=" + dir.path()};
         // The image: busybox-static and its applets.
-        const std::string rootfs = dir / "rootfs";
-        for (const char* d : {"", "/bin", "/etc", "/proc", "/sys", "/dev", "/tmp", "/mnt"})
-            ::mkdir((rootfs + d).c_str(), 0755);
-        std::filesystem::copy_file("/usr/bin/busybox", rootfs + "/bin/busybox");
-        for (const char* a : {"sh", "id", "cat", "echo", "sleep", "ls", "touch", "grep", "tty",
-                              "true", "false", "ps", "stat", "readlink", "hostname"})
-            ::symlink("busybox", (rootfs + "/bin/" + a).c_str());
-        btest::write_file(rootfs + "/etc/passwd", "root:x:0:0:root:/:/bin/sh\n");
-        btest::write_file(rootfs + "/etc/group", "root:x:0:\n");
-        btest::Command tar;
-        tar.argv = {"/bin/tar", "-C", rootfs, "-cf", dir / "rootfs.tar", "."};
-        const auto t = btest::run(tar);
-        BOOST_REQUIRE_MESSAGE(t.code() == 0, t.describe());
+        ocitest::make_busybox_image(dir / "rootfs", dir / "rootfs.tar",
+                                    {"sh", "id", "cat", "echo", "sleep", "ls", "touch", "grep",
+                                     "tty", "true", "false", "ps", "stat", "readlink", "hostname"});
         const auto i = run({"import", dir / "rootfs.tar", image});
         BOOST_REQUIRE_MESSAGE(i.code() == 0, i.describe());
         ready = true;
