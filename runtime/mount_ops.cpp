@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -165,8 +166,19 @@ FsOptions split_data(const std::string& data) {
 void do_mount(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
     Fd at = ensure_dir_dest(ctx, op.dest, 0755, pm);
     const std::string what = "Can't mount " + op.fstype + " on " + MountCtx::newroot_path(op.dest);
-    if (fs_at(op.fstype.c_str(), op.source.c_str(), op.mount_flags, split_data(op.data),
-              at.get()) != 0) {
+    FsOptions opts = split_data(op.data);
+    int rc = fs_at(op.fstype.c_str(), op.source.c_str(), op.mount_flags, opts, at.get());
+    if (rc != 0 && errno == EINVAL && op.fstype == "devpts") {
+        // gid=5 (tty) is not mapped in a user namespace that maps one id
+        // only: the kernel refuses the option. crun mounts without it then.
+        const auto gid = std::find_if(opts.begin(), opts.end(),
+                                      [](const auto& o) { return o.first == "gid"; });
+        if (gid != opts.end()) {
+            opts.erase(gid);
+            rc = fs_at(op.fstype.c_str(), op.source.c_str(), op.mount_flags, opts, at.get());
+        }
+    }
+    if (rc != 0) {
         // Rootless: sysfs and cgroup need privilege over namespaces the
         // payload may not own. runc and crun bind the host's tree instead.
         if (!(errno == EPERM && src.tree)) fail_mount(what);

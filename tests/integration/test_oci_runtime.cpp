@@ -359,3 +359,44 @@ BOOST_AUTO_TEST_CASE(bad_configs_refused_before_running) {
     BOOST_TEST(config_error(b, m) ==
                "config.json: /linux/namespaces/0/path: joining a mount namespace is not supported");
 }
+
+// A config exactly as podman 4.3 sent it (--read-only --cap-drop all, masked and read-only paths, seccomp profile, sysfs, cgroup,
+// devpts, mqueue, its bind mounts), only the paths rewritten to the test's
+// bundle; the plain user gets a user namespace added.
+BOOST_AUTO_TEST_CASE(captured_podman_config_runs) {
+    Bundle b;
+    std::ifstream in(std::string(BURROW_OCI_CONFIGS) + "/podman-root-readonly.json");
+    nlohmann::json doc = nlohmann::json::parse(in);
+    for (const char* d : {"sys", "run", "dev"}) fs::create_directories(b.dir + "/rootfs/" + d);
+    for (auto& m : doc["mounts"]) {
+        std::string src = m["source"];
+        const std::string prefix = "/run/burrow-test-bundle/";
+        if (src.rfind(prefix, 0) != 0) continue;
+        const std::string name = src.substr(prefix.size());
+        const std::string path = b.dir + "/" + name;
+        if (name == "shm")
+            fs::create_directories(path);
+        else
+            std::ofstream(path) << name << "\n";
+        m["source"] = path;
+    }
+    doc["process"]["args"] = {"/bin/sh", "-c",
+                              "cat /etc/hostname; grep -E '^Cap(Eff|Bnd)' /proc/self/status; "
+                              "touch /x 2>&1; cat /proc/kcore | wc -c; "
+                              "grep -c ' /sys/fs/cgroup ' /proc/mounts; ls /dev/mqueue >/dev/null && "
+                              "echo mqueue; cat /proc/sys/net/ipv4/ping_group_range; echo $$"};
+    if (!rtest::is_root()) {
+        doc["linux"]["namespaces"].push_back({{"type", "user"}});
+        doc["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", ::getuid()}, {"size", 1}}};
+        doc["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", ::getgid()}, {"size", 1}}};
+    }
+    b.write_config(doc.dump());
+    burrow::oci::LoadOptions opt;
+    opt.rootless = !rtest::is_root();
+    burrow::oci::Bundle bundle = burrow::oci::load_bundle(b.dir, opt);
+    rtest::Result r = rtest::run(bundle.sandbox);
+    BOOST_TEST(r.status == 0, r.err);
+    BOOST_TEST(r.out == "hostname\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\n"
+                        "touch: /x: Read-only file system\n0\n1\nmqueue\n0\t0\n1\n",
+               r.out);
+}
