@@ -233,13 +233,15 @@ BOOST_AUTO_TEST_CASE(sysctl_hostname_domainname_oom) {
     Bundle b;
     Config c;
     c.script = "cat /proc/sys/net/ipv4/ip_forward; hostname; cat /proc/sys/kernel/domainname; "
-               "cat /proc/self/oom_score_adj";
+               "cat /proc/self/oom_score_adj; cat /proc/1/environ | wc -c";
     c.linux_extra = R"(,"sysctl":{"net.ipv4.ip_forward":"1"})";
     c.top_extra = R"(,"hostname":"oci-host","domainname":"oci-domain")";
     c.process_extra = R"(,"oomScoreAdj":500)";
     rtest::Result r = run_bundle(b, c);
     BOOST_TEST(r.status == 0, r.err);
-    BOOST_TEST(r.out == "1\noci-host\noci-domain\n500\n");
+    // pid 1 (the payload) got the environment exactly as configured
+    // ("PATH=/bin\0"): no PWD added.
+    BOOST_TEST(r.out == "1\noci-host\noci-domain\n500\n10\n");
 }
 
 BOOST_AUTO_TEST_CASE(ids_groups_umask) {
@@ -360,9 +362,9 @@ BOOST_AUTO_TEST_CASE(bad_configs_refused_before_running) {
                "config.json: /linux/namespaces/0/path: joining a mount namespace is not supported");
 }
 
-// A config exactly as podman 4.3 sent it (--read-only --cap-drop all, masked and read-only paths, seccomp profile, sysfs, cgroup,
-// devpts, mqueue, its bind mounts), only the paths rewritten to the test's
-// bundle; the plain user gets a user namespace added.
+// A config exactly as podman 4.3 sent it (--read-only --cap-drop all, masked and read-only paths,
+// seccomp profile, sysfs, cgroup, devpts, mqueue, its bind mounts), only the paths rewritten to the
+// test's bundle; the plain user gets a user namespace added.
 BOOST_AUTO_TEST_CASE(captured_podman_config_runs) {
     Bundle b;
     std::ifstream in(std::string(BURROW_OCI_CONFIGS) + "/podman-root-readonly.json");
@@ -380,11 +382,12 @@ BOOST_AUTO_TEST_CASE(captured_podman_config_runs) {
             std::ofstream(path) << name << "\n";
         m["source"] = path;
     }
-    doc["process"]["args"] = {"/bin/sh", "-c",
-                              "cat /etc/hostname; grep -E '^Cap(Eff|Bnd)' /proc/self/status; "
-                              "touch /x 2>&1; cat /proc/kcore | wc -c; "
-                              "grep -c ' /sys/fs/cgroup ' /proc/mounts; ls /dev/mqueue >/dev/null && "
-                              "echo mqueue; cat /proc/sys/net/ipv4/ping_group_range; echo $$"};
+    doc["process"]["args"] = {
+        "/bin/sh", "-c",
+        "cat /etc/hostname; grep -E '^Cap(Eff|Bnd)' /proc/self/status; "
+        "touch /x 2>&1; cat /proc/kcore | wc -c; "
+        "grep -c ' /sys/fs/cgroup ' /proc/mounts; ls /dev/mqueue >/dev/null && "
+        "echo mqueue; cat /proc/sys/net/ipv4/ping_group_range; echo $$"};
     if (!rtest::is_root()) {
         doc["linux"]["namespaces"].push_back({{"type", "user"}});
         doc["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", ::getuid()}, {"size", 1}}};
