@@ -229,6 +229,24 @@ BOOST_AUTO_TEST_CASE(devices_in_dev_tmpfs) {
     BOOST_TEST(r.out.find("ptmx") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(linux_devices) {
+    Bundle b;
+    Config c;
+    c.script = "stat -c '%n %t %T %a %u %g' /dev/full2";
+    // char 1:7 is /dev/full; the host has no /dev/full2 to bind instead.
+    c.linux_extra = R"(,"devices":[{"path":"/dev/full2","type":"c","major":1,"minor":7,
+                                     "fileMode":384,"uid":0,"gid":0}])";
+    rtest::Result r = run_bundle(b, c);
+    if (rtest::is_root()) {
+        BOOST_TEST(r.status == 0, r.err);
+        BOOST_TEST(r.out == "/dev/full2 1 7 600 0 0\n");
+    } else {
+        // mknod needs privilege over the tmpfs; there is no host node to bind.
+        BOOST_TEST(r.status != 0);
+        BOOST_TEST(r.err == "burrow: Can't create device /dev/full2: Operation not permitted\n");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(sysctl_hostname_domainname_oom) {
     Bundle b;
     Config c;
