@@ -1086,9 +1086,10 @@ void Parser::top(const json& doc) {
     const json* p = member(doc, "process");
     if (!p) fail("", "missing field \"process\"");
     process(*p, sb, b->terminal);
+    // Optional in the spec: no namespaces but the mount namespace burrow
+    // always creates.
     const json* lx = member(doc, "linux");
-    if (!lx) fail("", "missing field \"linux\"");
-    linux_section(*lx, dev_tmpfs);
+    linux_section(lx ? *lx : json::object(), dev_tmpfs);
     const bool new_uts = sb.ns.uts;
     if (const json* h = member(doc, "hostname")) {
         std::string name = str(*h, "/hostname");
