@@ -179,6 +179,34 @@ BOOST_AUTO_TEST_CASE(mounts_with_their_flags) {
     BOOST_TEST(r.out.find("tmp-ok") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(mount_propagation) {
+    Bundle b;
+    fs::create_directories(b.dir + "/data");
+    Config c;
+    c.script = "grep -E ' /(shared|private) ' /proc/self/mountinfo";
+    c.mounts_extra = R"(,{"destination":"/shared","type":"bind","source":")" + b.dir +
+                     R"(/data","options":["rbind","rshared"]},
+                        {"destination":"/private","type":"bind","source":")" +
+                     b.dir + R"(/data","options":["rbind","rprivate"]})";
+    rtest::Result r = run_bundle(b, c);
+    BOOST_TEST(r.status == 0, r.err);
+    std::istringstream lines(r.out);
+    std::string line;
+    int seen = 0;
+    while (std::getline(lines, line)) {
+        if (line.find(" /shared ") != std::string::npos) {
+            BOOST_TEST(line.find(" shared:") != std::string::npos, line);
+            ++seen;
+        }
+        if (line.find(" /private ") != std::string::npos) {
+            BOOST_TEST(line.find(" shared:") == std::string::npos, line);
+            BOOST_TEST(line.find(" master:") == std::string::npos, line);
+            ++seen;
+        }
+    }
+    BOOST_TEST(seen == 2, r.out);
+}
+
 BOOST_AUTO_TEST_CASE(readonly_root) {
     Bundle b;
     Config c;
