@@ -31,6 +31,7 @@
 #include "policy/bwrap/caps_names.hpp"
 #include "policy/seccomp/precompiled.hpp"
 #include "runtime/io.hpp"
+#include "runtime/landlock.hpp"
 
 namespace burrow::oci {
 
@@ -168,6 +169,7 @@ struct Parser {
     void resources(const json& j);
     void seccomp(const json& j);
     void hooks(const json& j);
+    void landlock(const std::string& value, const std::string& where);
 };
 
 const json* member(const json& obj, const char* key) {
@@ -1119,14 +1121,47 @@ void Parser::top(const json& doc) {
             fail(at("/annotations", it->first), e.what());
         }
     }
-    for (const char* k : {"run.oci.burrow.landlock", "run.oci.burrow.nix-closure"})
-        if (b->annotations.count(k)) fail(at("/annotations", k), "annotation not supported yet");
+    if (auto it = b->annotations.find("run.oci.burrow.landlock"); it != b->annotations.end())
+        landlock(it->second, at("/annotations", it->first));
+    if (b->annotations.count("run.oci.burrow.nix-closure"))
+        fail(at("/annotations", "run.oci.burrow.nix-closure"), "annotation not supported yet");
     // The root made read-only last: every mount point exists by then.
     if (const json* ro = member(*r, "readonly"); ro && boolean(*ro, "/root/readonly")) {
         FsOp op;
         op.kind = FsOpKind::remount_ro;
         op.dest = "/";
         sb.fs.push_back(std::move(op));
+    }
+}
+
+// run.oci.burrow.landlock = "ro:/,rw:/tmp": every filesystem right is
+// denied below the container's root unless an entry grants it; ro: read and
+// execute, rw: every right. Enforced or the container does not start
+// (min_abi 1): a requested confinement is never silently dropped.
+void Parser::landlock(const std::string& value, const std::string& where) {
+    Landlock& ll = b->sandbox.landlock;
+    ll.enabled = true;
+    ll.min_abi = 1;
+    ll.handled_fs = burrow::landlock::fs_rights_for_abi(burrow::landlock::known_abi);
+    size_t start = 0;
+    while (start <= value.size()) {
+        size_t end = value.find(',', start);
+        if (end == std::string::npos) end = value.size();
+        const std::string item = value.substr(start, end - start);
+        start = end + 1;
+        LandlockPathRule r;
+        if (starts_with(item, "ro:"))
+            r.access = burrow::landlock::fs::read_file | burrow::landlock::fs::read_dir |
+                       burrow::landlock::fs::execute;
+        else if (starts_with(item, "rw:"))
+            r.access = ll.handled_fs;
+        else
+            fail(where,
+                 "expected ro:PATH or rw:PATH entries separated by commas, got \"" + item + "\"");
+        r.path = item.substr(3);
+        if (r.path.empty() || r.path[0] != '/')
+            fail(where, "must be an absolute path: \"" + r.path + "\"");
+        ll.paths.push_back(std::move(r));
     }
 }
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -391,6 +392,25 @@ BOOST_AUTO_TEST_CASE(joined_network_namespace_by_path) {
     BOOST_TEST(r.status == 0, r.err);
     BOOST_TEST(r.out == want + "\n");
     BOOST_TEST(want != fs::read_symlink("/proc/self/ns/net").string());
+}
+
+// run.oci.burrow.landlock: enforced where the kernel has landlock, and
+// the container refused where it has not (never silently unconfined).
+BOOST_AUTO_TEST_CASE(landlock_annotation_confines) {
+    Bundle b;
+    Config c;
+    c.script = "touch /etc/x 2>&1; touch /tmp/y && echo tmp-ok";
+    c.top_extra = R"(,"annotations":{"run.oci.burrow.landlock":"ro:/,rw:/tmp,rw:/dev"})";
+    rtest::Result r = run_bundle(b, c);
+    const long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U /* VERSION */);
+    if (abi < 1) {
+        BOOST_TEST(r.status != 0);
+        BOOST_TEST(r.err.find("landlock") != std::string::npos, r.err);
+        return;
+    }
+    BOOST_TEST(r.status == 0, r.err);
+    BOOST_TEST(r.out == "touch: /etc/x: Permission denied\ntmp-ok\n");
+    BOOST_TEST(!fs::exists(b.dir + "/rootfs/etc/x"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_configs_refused_before_running) {

@@ -404,6 +404,25 @@ BOOST_AUTO_TEST_CASE(seccomp_profile_annotation) {
             .find("config.json: /annotations/run.oci.burrow.seccomp-profile: ") == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(landlock_annotation) {
+    Bundle b = parse(doc("", R"("annotations":{"run.oci.burrow.landlock":"ro:/,rw:/tmp"})"));
+    const auto& ll = b.sandbox.landlock;
+    BOOST_TEST(ll.enabled);
+    BOOST_TEST(ll.min_abi == 1);
+    BOOST_TEST(ll.paths.size() == 2u);
+    BOOST_TEST(ll.paths[0].path == "/");
+    BOOST_TEST(ll.paths[1].path == "/tmp");
+    BOOST_TEST(ll.paths[1].access == ll.handled_fs);
+    BOOST_TEST((ll.paths[0].access & ll.handled_fs) == ll.paths[0].access);
+    BOOST_TEST(ll.paths[0].access != ll.handled_fs);
+    BOOST_TEST(error_of(doc("", R"("annotations":{"run.oci.burrow.landlock":"ro:/,wx:/tmp"})")) ==
+               "config.json: /annotations/run.oci.burrow.landlock: expected ro:PATH or rw:PATH "
+               "entries separated by commas, got \"wx:/tmp\"");
+    BOOST_TEST(
+        error_of(doc("", R"("annotations":{"run.oci.burrow.nix-closure":"x"})")) ==
+        "config.json: /annotations/run.oci.burrow.nix-closure: annotation not supported yet");
+}
+
 BOOST_AUTO_TEST_CASE(hooks_and_annotations) {
     Bundle b =
         parse(doc("", R"("hooks":{"prestart":[{"path":"/bin/true","args":["true"],"timeout":5}],
