@@ -141,6 +141,18 @@ struct Process {
     std::vector<int> keep_fds;             // with hardened: open in the payload besides 0, 1, 2
     std::optional<std::string> exec_label; // SELinux exec context (ignored without SELinux)
     std::optional<std::string> file_label; // SELinux file context for created files
+
+    // --- detached mode (burrow oci create; issue 18, engineer ocilife) ---
+    // run_sandbox_report returns as soon as the child has finished its whole
+    // setup (everything but seccomp and exec) and waits on status.block_fd
+    // (the OCI exec fifo, which must then be set): RunResult::child_pid is
+    // that child, left unreaped for the caller (or its subreaper) to wait
+    // for. No monitor stays and no reaper is forked, so a pid namespace
+    // needs as_pid_1; what needs a monitor (die_with_parent, egress,
+    // user_net, seccomp_log, timeout, cgroup limits, lock files, sync_fd) is
+    // refused. The caller's own process is left as it was: no fd closed, no
+    // capability dropped, its signal mask restored.
+    bool detach = false;
 };
 
 struct StatusFds {
