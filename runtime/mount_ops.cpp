@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -98,11 +99,40 @@ void copy_fd_or_fail(int from, int to, const std::string& dest) {
     if (int err = copy_fd(from, to)) fail_errno("Can't write data to file " + dest, err);
 }
 
+// The mount now at dest (OCI ops). A dest that names the sandbox root
+// itself resolves to /newroot, not to the directory the old root fd holds.
+Fd open_mounted(MountCtx& ctx, const std::string& dest) {
+    Fd fd(inroot::normalize(dest).empty() ? ::open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                                          : inroot::open(ctx.root.get(), dest, O_PATH));
+    if (!fd) fail_errno("Can't open " + MountCtx::newroot_path(dest));
+    return fd;
+}
+
+// OCI mount options bind_at and fs_at do not set themselves: noexec on a
+// bind, and the propagation type.
+void apply_oci_attrs(MountCtx& ctx, const FsOp& op, bool bind) {
+    const unsigned extra = bind && (op.mount_flags & MS_NOEXEC) ? MOUNT_ATTR_NOEXEC : 0;
+    if (extra == 0 && op.propagation == 0) return;
+    Fd fd = open_mounted(ctx, op.dest);
+    const bool rec = bind ? op.recursive : true;
+    if (extra && mountapi::set_attr(fd.get(), extra, rec) != 0)
+        fail_errno("Can't set noexec on " + MountCtx::newroot_path(op.dest));
+    if (op.propagation) {
+        const unsigned type = op.propagation & (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE);
+        if (mountapi::set_attr(fd.get(), 0, (op.propagation & MS_REC) != 0, type) != 0)
+            fail_errno("Can't set the propagation of " + MountCtx::newroot_path(op.dest));
+    }
+}
+
 void do_bind(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
     Fd at = src.type == S_IFDIR ? ensure_dir_dest(ctx, op.dest, 0755, pm)
                                 : ensure_file_dest(ctx, op.dest, 0444, pm);
     unsigned flags = bind_recursive | (op.readonly ? bind_readonly : 0) |
                      (op.allow_dev && op.kind == FsOpKind::bind ? bind_devices : 0);
+    if (op.exact_flags)
+        flags = (op.recursive ? bind_recursive : 0) |
+                (op.mount_flags & MS_RDONLY ? bind_readonly : 0) |
+                (op.mount_flags & MS_NODEV ? 0 : bind_devices);
     if (std::string step = bind_at(src.tree.get(), at.get(), flags); !step.empty()) {
         std::string from =
             op.kind == FsOpKind::bind ? "/oldroot" + op.source : "fd " + std::to_string(op.fd);
@@ -110,6 +140,107 @@ void do_bind(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
                    step);
     }
     if (op.kind == FsOpKind::bind_fd) ::close(op.fd); // bwrap does not pass it on
+    if (op.exact_flags) apply_oci_attrs(ctx, op, true);
+}
+
+FsOptions split_data(const std::string& data) {
+    FsOptions out;
+    size_t start = 0;
+    while (start <= data.size()) {
+        size_t end = data.find(',', start);
+        if (end == std::string::npos) end = data.size();
+        std::string item = data.substr(start, end - start);
+        if (!item.empty()) {
+            const size_t eq = item.find('=');
+            if (eq == std::string::npos)
+                out.emplace_back(item, "");
+            else
+                out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+// OCI "mounts" entries that are not binds.
+void do_mount(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
+    Fd at = ensure_dir_dest(ctx, op.dest, 0755, pm);
+    const std::string what = "Can't mount " + op.fstype + " on " + MountCtx::newroot_path(op.dest);
+    FsOptions opts = split_data(op.data);
+    int rc = fs_at(op.fstype.c_str(), op.source.c_str(), op.mount_flags, opts, at.get());
+    if (rc != 0 && errno == EINVAL && op.fstype == "devpts") {
+        // gid=5 (tty) is not mapped in a user namespace that maps one id
+        // only: the kernel refuses the option. crun mounts without it then.
+        const auto gid = std::find_if(opts.begin(), opts.end(),
+                                      [](const auto& o) { return o.first == "gid"; });
+        if (gid != opts.end()) {
+            opts.erase(gid);
+            rc = fs_at(op.fstype.c_str(), op.source.c_str(), op.mount_flags, opts, at.get());
+        }
+    }
+    if (rc != 0) {
+        // Rootless: sysfs and cgroup need privilege over namespaces the
+        // payload may not own. runc and crun bind the host's tree instead.
+        if (!(errno == EPERM && src.tree)) fail_mount(what);
+        std::string step =
+            bind_at(src.tree.get(), at.get(),
+                    bind_recursive | (op.mount_flags & MS_RDONLY ? bind_readonly : 0));
+        if (!step.empty()) fail_errno(what + ": " + step);
+    }
+    apply_oci_attrs(ctx, op, false);
+}
+
+void do_device(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
+    ParentDir p = make_parents_dest(ctx, op.dest, pm);
+    const mode_t mode = static_cast<mode_t>(op.perms.value_or(S_IFCHR | 0666));
+    if (::mknodat(p.dir.get(), p.name.c_str(), mode, static_cast<dev_t>(op.rdev)) == 0) {
+        if ((op.owner_uid || op.owner_gid) &&
+            ::fchownat(p.dir.get(), p.name.c_str(), op.owner_uid ? *op.owner_uid : -1U,
+                       op.owner_gid ? *op.owner_gid : -1U, AT_SYMLINK_NOFOLLOW) != 0)
+            fail_errno("Can't chown device " + op.dest);
+        return;
+    }
+    // Without CAP_MKNOD over the filesystem (rootless): the host's node.
+    if (errno != EPERM || !src.tree) fail_errno("Can't create device " + op.dest);
+    Fd file(::openat(p.dir.get(), p.name.c_str(),
+                     O_CREAT | O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444));
+    if (!file) fail_errno("Can't create file " + op.dest);
+    if (std::string step = bind_at(src.tree.get(), file.get(), bind_devices); !step.empty())
+        fail_errno("Can't bind mount " + op.source + " on " + MountCtx::newroot_path(op.dest) +
+                   ": " + step);
+}
+
+void do_mask(MountCtx& ctx, const FsOp& op) {
+    Fd fd(inroot::open(ctx.root.get(), op.dest, O_PATH));
+    if (!fd) {
+        if (errno == ENOENT) return; // nothing to hide
+        fail_errno("Can't mask " + op.dest);
+    }
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) fail_errno("Can't mask " + op.dest);
+    if (S_ISDIR(st.st_mode)) {
+        if (fs_at("tmpfs", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, {{"size", "0"}},
+                  fd.get()) != 0)
+            fail_mount("Can't mask " + MountCtx::newroot_path(op.dest));
+        return;
+    }
+    Fd null(::openat(ctx.old_root.get(), "dev/null", O_PATH | O_CLOEXEC));
+    if (!null) fail_errno("Can't open /oldroot/dev/null");
+    if (std::string step = bind_at(null.get(), fd.get(), bind_readonly | bind_devices);
+        !step.empty())
+        fail_errno("Can't mask " + MountCtx::newroot_path(op.dest) + ": " + step);
+}
+
+void do_readonly_path(MountCtx& ctx, const FsOp& op) {
+    Fd fd(inroot::open(ctx.root.get(), op.dest, O_PATH));
+    if (!fd) {
+        if (errno == ENOENT) return;
+        fail_errno("Can't make " + op.dest + " read-only");
+    }
+    if (std::string step =
+            bind_at(fd.get(), fd.get(), bind_readonly | bind_recursive | bind_devices);
+        !step.empty())
+        fail_errno("Can't make " + MountCtx::newroot_path(op.dest) + " read-only: " + step);
 }
 
 void do_remount_ro(MountCtx& ctx, const FsOp& op) {
@@ -298,6 +429,14 @@ void apply(MountCtx& ctx, const FsOp& op, Source& src) {
         return setup_bind_view(ctx, op, src, pm);
     case FsOpKind::lock_file:
         return; // taken later, by take_lock_files()
+    case FsOpKind::mount:
+        return do_mount(ctx, op, src, pm);
+    case FsOpKind::device:
+        return do_device(ctx, op, src, pm);
+    case FsOpKind::mask:
+        return do_mask(ctx, op);
+    case FsOpKind::readonly_path:
+        return do_readonly_path(ctx, op);
     }
 }
 

@@ -109,6 +109,15 @@ std::vector<Source> open_sources(const Sandbox& sb) {
             case FsOpKind::bind_view:
                 open_view_sources(op, out[i]);
                 break;
+            case FsOpKind::mount:
+            case FsOpKind::device: {
+                // The host tree to bind when the kernel refuses the op
+                // (rootless); absent is fine until it is needed.
+                const std::string& host =
+                    op.kind == FsOpKind::mount ? op.fallback_source : op.source;
+                if (!host.empty()) out[i].tree = mountapi::open_path(host.c_str());
+                break;
+            }
             case FsOpKind::overlay:
                 out[i].layers.push_back(oldroot_realpath(op.overlay_upper));
                 out[i].layers.push_back(oldroot_realpath(op.overlay_work));

@@ -64,6 +64,7 @@
 #include "runtime/landlock.hpp"
 #include "runtime/mounts.hpp"
 #include "runtime/namespaces.hpp"
+#include "runtime/oci_setup.hpp"
 #include "runtime/rlimits.hpp"
 #include "runtime/seccomp_install.hpp"
 #include "runtime/seccomp_notify.hpp"
@@ -307,6 +308,7 @@ void child_setup_and_exec(Launch& l) {
     if (sb.ns.net && sb.ns.net_loopback) ns::bring_up_loopback();
     setup_step::enter(setup_step::Step::hostname);
     if (sb.proc.hostname) ns::set_hostname(*sb.proc.hostname);
+    oci_setup::before_mounts(sb);
     // The nested user namespace steps need the host's /proc after pivot.
     Fd proc_fd;
     if (l.maps.nested || sb.ns.disable_userns) {
@@ -320,6 +322,7 @@ void child_setup_and_exec(Launch& l) {
     if (sb.ns.join_user2_fd >= 0) ns::join_user2(sb.ns.join_user2_fd);
     ns::finish_user_namespaces(sb, l.maps, proc_fd.get());
     proc_fd.reset();
+    oci_setup::after_mounts(sb);
 
     // From here on nothing needs our /proc files writable by our own uid
     // (the maps are written), so pid 1 can be made non-dumpable here.
@@ -329,11 +332,14 @@ void child_setup_and_exec(Launch& l) {
     // on the host, NO_NEW_PRIVS already keeps exec from granting anything
     // beyond the permitted set, and CapBnd stays what the caller had.
     setup_step::enter(setup_step::Step::bounding_set);
-    if (sb.ns.user || sb.ns.join_user_fd >= 0) caps::limit_bounding_set(sb.proc.capabilities);
+    if (sb.proc.cap_sets)
+        oci_setup::set_capabilities(*sb.proc.cap_sets);
+    else if (sb.ns.user || sb.ns.join_user_fd >= 0)
+        caps::limit_bounding_set(sb.proc.capabilities);
     // bwrap's root caller without --cap-add/--cap-drop: no capset() at all
     // (systemd-nspawn's seccomp policy refuses it; inheritable stays as is).
     setup_step::enter(setup_step::Step::capset);
-    if (!sb.proc.keep_capabilities) caps::set_exact(sb.proc.capabilities);
+    if (!sb.proc.keep_capabilities && !sb.proc.cap_sets) caps::set_exact(sb.proc.capabilities);
 
     setup_step::enter(setup_step::Step::block_fd);
     // Detached: the wait comes last (below), once everything that can fail
@@ -398,7 +404,7 @@ void child_setup_and_exec(Launch& l) {
     setup_step::enter(setup_step::Step::rlimits);
     rlimits::apply(sb.limits.rlimits);
     setup_step::enter(setup_step::Step::ambient_caps);
-    caps::raise_ambient(sb.proc.capabilities);
+    if (!sb.proc.cap_sets) caps::raise_ambient(sb.proc.capabilities);
     // Inherited fds: only stdio and the kept ones reach the command; ours
     // (the exec report pipe) are close-on-exec already and stay usable.
     if (sb.proc.hardened)
@@ -688,6 +694,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     // setns(CLONE_NEWPID) affects only our children: the child is born in
     // that pid namespace (or in a new one below it), no intermediate fork.
     if (sb.ns.join_pid_fd >= 0) ns::join_pid(sb.ns.join_pid_fd);
+    oci_setup::join_namespaces(sb.ns);
     setup_step::enter(setup_step::Step::block_signals);
     l.signals = supervisor::block_forwarded_signals(sb.limits.timeout_ms.has_value());
 

@@ -22,6 +22,7 @@
 #include <optional>
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/exit_status.hpp"
@@ -59,6 +60,16 @@ enum class FsOpKind {
                  // component: directories and files bind-mounted read-only (nosuid, nodev,
                  // recursively), symlinks recreated with the same text. Nothing else of
                  // the sources' parent directories is visible.
+    // --- OCI front end (issue 18, ocifront) ---
+    mount,         // a new filesystem `fstype` at dest: source, mount_flags (MS_*), data
+                   // ("k=v,flag,..."); propagation applies. When the kernel refuses it
+                   // (EPERM: rootless sysfs, cgroup) and fallback_source is set, that host
+                   // path is bound there instead, recursively, with the same flags.
+    device,        // mknod dest (perms = S_IFCHR/S_IFBLK/S_IFIFO | mode, rdev, owner);
+                   // refused (EPERM): the host's node `source` is bound there instead
+    mask,          // OCI maskedPaths: dest (if it exists) hidden: a directory under an
+                   // empty read-only tmpfs, anything else under a read-only /dev/null
+    readonly_path, // OCI readonlyPaths: dest (if it exists) bound onto itself read-only
 };
 
 struct FsOp {
@@ -78,6 +89,23 @@ struct FsOp {
     std::string overlay_work;  // overlay: host path of the work dir
     // bind_view: absolute host paths; their last components must differ.
     std::vector<std::string> view_sources;
+
+    // --- OCI front end (issue 18, ocifront) ---
+    // bind/bind_fd with exact_flags: mount_flags (MS_RDONLY, MS_NOSUID, MS_NODEV,
+    // MS_NOEXEC, MS_NOATIME, ...) are the mount's flags as written (nosuid is
+    // still always added: burrow sets NO_NEW_PRIVS anyway), readonly/allow_dev
+    // are ignored, and recursive chooses rbind or bind.
+    bool exact_flags = false;
+    bool recursive = true;
+    unsigned long mount_flags = 0;
+    // MS_PRIVATE, MS_SLAVE, MS_SHARED or MS_UNBINDABLE, with MS_REC for the
+    // r* forms; 0: as inherited (bind) / the default (mount).
+    unsigned long propagation = 0;
+    std::string fstype;                           // mount
+    std::string data;                             // mount: options for the filesystem
+    std::string fallback_source;                  // mount: host path bound instead on EPERM
+    uint64_t rdev = 0;                            // device: makedev(major, minor)
+    std::optional<uint32_t> owner_uid, owner_gid; // device: chown after mknod
 };
 
 struct Namespaces {
@@ -97,6 +125,14 @@ struct Namespaces {
     int join_pid_fd = -1;        // bwrap --pidns: setns into this pid ns before creating children
     bool disable_userns = false; // payload cannot create further user namespaces
     bool assert_userns_disabled = false; // fail unless creating a user ns is already refused
+
+    // --- OCI front end (issue 18, ocifront) ---
+    // setns by the monitor before clone, after join_user_fd and join_pid_fd
+    // (the matching "new" flag above must be false).
+    int join_net_fd = -1;
+    int join_ipc_fd = -1;
+    int join_uts_fd = -1;
+    int join_cgroup_fd = -1;
 };
 
 struct Ids {
@@ -153,6 +189,24 @@ struct Process {
     // refused. The caller's own process is left as it was: no fd closed, no
     // capability dropped, its signal mask restored.
     bool detach = false;
+
+    // --- OCI front end (issue 18, ocifront) ---
+    std::optional<std::string> domainname; // setdomainname (needs ns.uts)
+    std::optional<uint32_t> umask;         // the payload's umask
+    // setgroups() to exactly these before exec (needs setgroups allowed:
+    // Ids::deny_setgroups false when a user namespace is created).
+    std::optional<std::vector<uint32_t>> supplementary_gids;
+    std::optional<int> oom_score_adj; // written to /proc/self/oom_score_adj
+    // Exact capability sets (OCI process.capabilities); when set they replace
+    // `capabilities` for each set: bounding cut to it, then effective,
+    // permitted, inheritable set, ambient raised (masks of 1 << CAP_*).
+    struct CapSets {
+        uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
+    };
+    std::optional<CapSets> cap_sets;
+    // Written in the child before the mount tree (linux.sysctl): keys in
+    // dotted form, namespaced ones only (the front end checks).
+    std::vector<std::pair<std::string, std::string>> sysctl;
 };
 
 struct StatusFds {

@@ -46,6 +46,8 @@ bool is_covering(const FsOp& op) {
     case FsOpKind::overlay:
     case FsOpKind::tmp_overlay:
     case FsOpKind::ro_overlay:
+    case FsOpKind::mount:
+    case FsOpKind::device:
         return true;
     default:
         return false;
@@ -94,6 +96,14 @@ std::string describe_fs_op(const FsOp& op) {
     case FsOpKind::bind_view:
         return "--nix-closure view at " + op.dest + " (" + std::to_string(op.view_sources.size()) +
                " entries)";
+    case FsOpKind::mount:
+        return "OCI mount " + op.fstype + " " + op.dest;
+    case FsOpKind::device:
+        return "OCI device " + op.dest;
+    case FsOpKind::mask:
+        return "OCI maskedPaths " + op.dest;
+    case FsOpKind::readonly_path:
+        return "OCI readonlyPaths " + op.dest;
     }
     return op.dest;
 }
