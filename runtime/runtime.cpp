@@ -40,6 +40,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -50,6 +52,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <string>
@@ -139,6 +142,8 @@ void validate_detached(const Sandbox& sb) {
     if (has_lock_files(sb)) refuse("a lock file");
     if (sb.status.sync_fd >= 0) refuse("--sync-fd");
     if (sb.status.userns_block_fd >= 0) refuse("--userns-block-fd");
+    if (sb.proc.console_socket_fd >= 0 && sb.proc.new_session)
+        fail("detached mode: the terminal makes the session itself (new_session must be off)");
 }
 
 // The rules bwrap checks before it creates anything, for front ends that
@@ -193,6 +198,8 @@ void validate(const Sandbox& sb) {
     if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
         fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));
     if (sb.proc.detach) validate_detached(sb);
+    if (sb.proc.console_socket_fd >= 0 && !sb.proc.detach)
+        fail("a console socket is for detached mode only");
 }
 
 void read_one_byte(int fd) {
@@ -260,6 +267,51 @@ bool hide_exe(uid_t real_uid) {
     return real_uid == 0 || ::access("/proc/self/exe", W_OK) == 0;
 }
 
+// Process::console_socket_fd, in the child once the container's /dev is
+// built: its pty (so tty(1) names it and /dev/console is it), the session
+// it controls, and the master to the caller's console socket.
+void setup_console(int socket_fd) {
+    Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master) fail_errno("terminal: can't open /dev/ptmx of the container");
+    int unlock = 0;
+    unsigned int n = 0;
+    if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0 || ::ioctl(master.get(), TIOCGPTN, &n) != 0)
+        fail_errno("terminal: can't unlock the pseudo-terminal");
+    const std::string name = "/dev/pts/" + std::to_string(n);
+    Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave) slave.reset(::open(name.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave) fail_errno("terminal: can't open " + name);
+    // /dev/console: a file to bind the slave onto (runc's mount).
+    Fd console(::open("/dev/console", O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!console) fail_errno("terminal: can't create /dev/console");
+    console.reset();
+    if (::mount(name.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+        fail_errno("terminal: can't bind " + name + " on /dev/console");
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{const_cast<char*>(name.data()), name.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    const int mfd = master.get();
+    std::memcpy(CMSG_DATA(c), &mfd, sizeof(int));
+    ssize_t sent;
+    do sent = ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent < 0) fail_errno("terminal: can't send the master to the console socket");
+    ::close(socket_fd);
+    if (::setsid() == -1) fail_errno("terminal: setsid");
+    if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) fail_errno("terminal: TIOCSCTTY");
+    for (int fd = 0; fd < 3; ++fd)
+        if (::dup2(slave.get(), fd) < 0) fail_errno("terminal: dup2");
+}
+
 [[noreturn]] void init_main(Launch& l, pid_t payload, std::vector<Fd>& locks) {
     const Sandbox& sb = l.sb;
     l.setup_done_write.reset();
@@ -323,6 +375,7 @@ void child_setup_and_exec(Launch& l) {
     ns::finish_user_namespaces(sb, l.maps, proc_fd.get());
     proc_fd.reset();
     oci_setup::after_mounts(sb);
+    if (sb.proc.console_socket_fd >= 0) setup_console(sb.proc.console_socket_fd);
 
     // From here on nothing needs our /proc files writable by our own uid
     // (the maps are written), so pid 1 can be made non-dumpable here.

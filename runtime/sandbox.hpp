@@ -189,6 +189,13 @@ struct Process {
     // refused. The caller's own process is left as it was: no fd closed, no
     // capability dropped, its signal mask restored.
     bool detach = false;
+    // Detached mode with process.terminal: a connected unix socket (the
+    // caller's --console-socket). After the mount tree the child opens a
+    // pseudo-terminal of the container's own devpts, makes its slave the
+    // payload's stdin/stdout/stderr, controlling terminal (a new session:
+    // leave new_session false) and /dev/console, and sends the master over
+    // this socket (SCM_RIGHTS), as runc does for conmon and the shim.
+    int console_socket_fd = -1;
 
     // --- OCI front end (issue 18, ocifront) ---
     std::optional<std::string> domainname; // setdomainname (needs ns.uts)

@@ -443,28 +443,10 @@ std::vector<pid_t> cgroup_pids(const State& st) {
 
 // ---- terminal ---------------------------------------------------------------
 
-struct Pty {
-    Fd master, slave;
-    std::string name;
-};
-
-Pty open_pty() {
-    Pty p;
-    p.master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (!p.master) die_errno("terminal: posix_openpt");
-    if (::grantpt(p.master.get()) != 0 || ::unlockpt(p.master.get()) != 0)
-        die_errno("terminal: unlockpt");
-    char name[128];
-    if (::ptsname_r(p.master.get(), name, sizeof name) != 0) die_errno("terminal: ptsname");
-    p.name = name;
-    p.slave.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (!p.slave) die_errno(std::string("terminal: ") + name);
-    return p;
-}
-
-// The master to --console-socket over SCM_RIGHTS (what conmon and the
-// containerd shim expect, as runc sends it).
-void send_console(const std::string& path, int master, const std::string& name) {
+// --console-socket: connected here, used by the container's init, which
+// sends the master of a pty of its own devpts over it (SCM_RIGHTS: what
+// conmon and the containerd shim expect, as runc sends it).
+Fd connect_console(const std::string& path) {
     Fd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!s) die_errno("--console-socket");
     sockaddr_un addr{};
@@ -473,38 +455,8 @@ void send_console(const std::string& path, int master, const std::string& name) 
     std::memcpy(addr.sun_path, path.c_str(), path.size());
     if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         die_errno("--console-socket " + path);
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    iovec iov{const_cast<char*>(name.data()), name.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-    if (::sendmsg(s.get(), &msg, MSG_NOSIGNAL) < 0) die_errno("--console-socket " + path);
+    return s;
 }
-
-// stdio of the process about to be cloned, restored on scope exit.
-struct StdioSwap {
-    Fd saved[3];
-    explicit StdioSwap(int fd) {
-        for (int i = 0; i < 3; ++i) {
-            saved[i].reset(::fcntl(i, F_DUPFD_CLOEXEC, 3));
-            if (::dup2(fd, i) < 0) die_errno("terminal: dup2");
-        }
-    }
-    ~StdioSwap() {
-        for (int i = 0; i < 3; ++i)
-            if (saved[i])
-                ::dup2(saved[i].get(), i);
-            else
-                ::close(i);
-    }
-};
 
 // ---- create / start -----------------------------------------------------------
 
@@ -600,15 +552,14 @@ pid_t do_create(const CreateOpts& o) {
     sb.diag.prog = "burrow";
     for (int i = 0; i < o.preserve_fds; ++i) sb.proc.keep_fds.push_back(3 + i);
 
-    std::optional<Pty> pty;
-    std::optional<StdioSwap> swap;
+    Fd console;
     if (b.terminal) {
-        pty = open_pty();
-        sb.proc.new_session = true;
-        swap.emplace(pty->slave.get());
+        console = connect_console(o.console_socket);
+        sb.proc.console_socket_fd = console.get();
+        sb.proc.new_session = false; // the terminal's session instead
     }
     const RunResult r = run_sandbox_report(sb);
-    swap.reset();
+    console.reset();
     if (r.setup_failed || r.child_pid <= 0)
         throw CmdError("container \"" + o.id + "\": setup failed" +
                            (r.setup_stage.empty() ? "" : " (stage " + r.setup_stage + ")"),
@@ -624,7 +575,6 @@ pid_t do_create(const CreateOpts& o) {
     run_hooks(b.hooks.create_runtime, state, "createRuntime");
     // Run on the host, not in the container's namespaces (see burrow-oci(1)).
     run_hooks(b.hooks.create_container, state, "createContainer");
-    if (pty) send_console(o.console_socket, pty->master.get(), pty->name);
     write_pid_file(o.pid_file, st.pid);
     guard.committed = true;
     return st.pid;

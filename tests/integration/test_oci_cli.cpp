@@ -15,11 +15,15 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <set>
 
@@ -89,13 +93,17 @@ struct Bundle {
         c["process"] = p;
         c["root"] = {{"path", "rootfs"}, {"readonly", true}};
         c["hostname"] = "oci-test";
-        c["mounts"] =
-            json::array({{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-                         {{"destination", "/dev"},
-                          {"type", "tmpfs"},
-                          {"source", "tmpfs"},
-                          {"options", {"nosuid", "mode=755"}}},
-                         {{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}}});
+        c["mounts"] = json::array(
+            {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+             {{"destination", "/dev"},
+              {"type", "tmpfs"},
+              {"source", "tmpfs"},
+              {"options", {"nosuid", "mode=755"}}},
+             {{"destination", "/dev/pts"},
+              {"type", "devpts"},
+              {"source", "devpts"},
+              {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+             {{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}}});
         json ns = json::array({{{"type", "pid"}},
                                {{"type", "ipc"}},
                                {{"type", "uts"}},
@@ -301,6 +309,57 @@ BOOST_AUTO_TEST_CASE(exec_into_a_stopped_container_is_refused) {
     BOOST_TEST(reap(pid) == 0);
     expect_one_line_error(oci(b, {"exec", "x1", "true"}), "stopped");
     BOOST_TEST(oci(b, {"delete", "x1"}).code() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(terminal_master_goes_to_the_console_socket) {
+    Bundle b({"sh", "-c", "tty; [ /dev/console -ef /proc/self/fd/0 ] && echo console; exit 4"},
+             R"({"terminal": true})");
+    const std::string sock_path = b.tmp / "console.sock";
+    const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(ls >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
+    BOOST_REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(ls, 1) == 0);
+    // Without --console-socket: refused, nothing left.
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "t0"}), "--console-socket");
+    const std::string pidfile = b.tmp / "pid";
+    const Result c = oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "--console-socket",
+                             sock_path, "t1"});
+    BOOST_REQUIRE_MESSAGE(c.code() == 0, c.describe());
+    const pid_t pid = read_pid(pidfile);
+    const int conn = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    BOOST_REQUIRE(conn >= 0);
+    char name[64] = {};
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{name, sizeof name - 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    BOOST_REQUIRE(::recvmsg(conn, &msg, 0) > 0);
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    BOOST_REQUIRE(cm && cm->cmsg_type == SCM_RIGHTS);
+    int master = -1;
+    std::memcpy(&master, CMSG_DATA(cm), sizeof master);
+    BOOST_TEST(oci(b, {"start", "t1"}).code() == 0);
+    std::string out;
+    for (;;) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 5000) <= 0) break;
+        char buf[256];
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break; // EIO once the last slave fd is closed
+        out.append(buf, static_cast<size_t>(n));
+    }
+    BOOST_TEST(reap(pid) == 4);
+    BOOST_TEST(out == "/dev/pts/0\r\nconsole\r\n");
+    BOOST_TEST(oci(b, {"delete", "t1"}).code() == 0);
+    ::close(master);
+    ::close(conn);
+    ::close(ls);
 }
 
 // ---- bad input ------------------------------------------------------------------
