@@ -679,6 +679,23 @@ void thaw(const State& st) {
 }
 
 void do_delete(const std::string& id, bool force) {
+    validate_id(id);
+    // A create killed before it wrote its state leaves a directory without
+    // state.json (no init was left: it died with create's guard or never
+    // started): --force removes it.
+    if (force) {
+        Fd root = open_root(false);
+        Fd dir(
+            root ? ::openat(root.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                 : -1);
+        struct stat s {};
+        if (dir && ::fstatat(dir.get(), kStateFile, &s, AT_SYMLINK_NOFOLLOW) != 0 &&
+            errno == ENOENT) {
+            dir.reset();
+            remove_state_dir(id);
+            return;
+        }
+    }
     Container c = load_container(id);
     if ((c.status == "running" || c.status == "paused") && !force)
         die("cannot delete container \"" + id + "\" that is not stopped: " + c.status);

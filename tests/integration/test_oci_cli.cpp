@@ -397,6 +397,21 @@ BOOST_AUTO_TEST_CASE(bad_input_one_line_exit_1_nothing_left) {
     BOOST_TEST(line.contains("time"));
 }
 
+BOOST_AUTO_TEST_CASE(spec_and_features) {
+    Bundle b({"true"});
+    TempDir d;
+    BOOST_TEST(oci(b, {"spec", "--bundle", d.path()}).code() == 0);
+    const json spec = json::parse(read_text(d / "config.json"));
+    BOOST_TEST(spec["root"]["path"] == "rootfs");
+    BOOST_TEST(spec["process"]["args"] == json({"sh"}));
+    expect_one_line_error(oci(b, {"spec", "--bundle", d.path()}), "exists already");
+    const Result f = oci(b, {"features"});
+    BOOST_TEST(f.code() == 0);
+    const json feat = json::parse(f.out);
+    BOOST_TEST(feat["ociVersionMax"] == "1.2.0");
+    BOOST_TEST(feat["linux"]["namespaces"].size() == 7u);
+}
+
 // ---- against runc -----------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(same_statuses_and_state_shape_as_runc) {
