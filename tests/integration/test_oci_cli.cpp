@@ -362,6 +362,71 @@ BOOST_AUTO_TEST_CASE(terminal_master_goes_to_the_console_socket) {
     ::close(ls);
 }
 
+BOOST_AUTO_TEST_CASE(hooks_get_the_state_on_stdin) {
+    Bundle b({"true"});
+    json c = json::parse(read_text(b.dir + "/config.json"));
+    for (const char* h : {"prestart", "createRuntime", "poststart", "poststop"})
+        c["hooks"][h] = {
+            {{"path", "/bin/sh"}, {"args", {"sh", "-c", std::string("cat > ") + (b.tmp / h)}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    const std::string pidfile = b.tmp / "pid";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "h1"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    for (const char* h : {"prestart", "createRuntime"}) {
+        const json st = json::parse(read_text(b.tmp / h));
+        BOOST_TEST(st["id"] == "h1", h);
+        BOOST_TEST(st["status"] == "created", h);
+        BOOST_TEST(st["pid"] == pid, h);
+    }
+    BOOST_TEST(!exists(b.tmp / "poststart"));
+    BOOST_TEST(oci(b, {"start", "h1"}).code() == 0);
+    BOOST_TEST(json::parse(read_text(b.tmp / "poststart"))["status"] == "running");
+    BOOST_TEST(reap(pid) == 0);
+    BOOST_TEST(oci(b, {"delete", "h1"}).code() == 0);
+    BOOST_TEST(json::parse(read_text(b.tmp / "poststop"))["status"] == "stopped");
+    // A failing createRuntime hook fails create, and leaves nothing.
+    c["hooks"] = {{"createRuntime", {{{"path", "/bin/false"}}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "h2"}), "createRuntime hook");
+    BOOST_TEST(listing(b.state).empty());
+}
+
+// As root: linux.cgroupsPath in the v1 hierarchies (or v2), resources
+// applied, the freezer for pause/resume, removed on delete. Rootless: not
+// managed, and no failure.
+BOOST_AUTO_TEST_CASE(cgroups_path_resources_pause_resume) {
+    Bundle b({"sleep", "100"});
+    json c = json::parse(read_text(b.dir + "/config.json"));
+    const std::string rel = "burrow-oci-test-" + std::to_string(::getpid());
+    c["linux"]["cgroupsPath"] = "/" + rel;
+    c["linux"]["resources"] = {{"pids", {{"limit", 32}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    const std::string pidfile = b.tmp / "pid";
+    const Result cr = oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "g1"});
+    BOOST_REQUIRE_MESSAGE(cr.code() == 0, cr.describe());
+    const pid_t pid = read_pid(pidfile);
+    const bool v2 = exists("/sys/fs/cgroup/cgroup.controllers");
+    const std::string pids_dir = (v2 ? "/sys/fs/cgroup/" : "/sys/fs/cgroup/pids/") + rel;
+    BOOST_TEST(oci(b, {"start", "g1"}).code() == 0);
+    if (is_root()) {
+        BOOST_TEST(read_text(pids_dir + "/pids.max") == "32\n");
+        BOOST_TEST(read_text(pids_dir + "/cgroup.procs") == std::to_string(pid) + "\n");
+        BOOST_TEST(oci(b, {"pause", "g1"}).code() == 0);
+        BOOST_TEST(state_of(b, "g1")["status"] == "paused");
+        expect_one_line_error(oci(b, {"exec", "g1", "true"}), "paused");
+        BOOST_TEST(oci(b, {"resume", "g1"}).code() == 0);
+        BOOST_TEST(state_of(b, "g1")["status"] == "running");
+        const Result ps = oci(b, {"ps", "--format", "json", "g1"});
+        BOOST_TEST(json::parse(ps.out) == json::array({pid}), ps.describe());
+    } else {
+        BOOST_TEST(!exists(pids_dir));
+        expect_one_line_error(oci(b, {"pause", "g1"}), "no cgroup freezer");
+    }
+    BOOST_TEST(oci(b, {"delete", "--force", "g1"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
+    BOOST_TEST(!exists(pids_dir));
+}
+
 // ---- bad input ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(bad_input_one_line_exit_1_nothing_left) {
