@@ -42,6 +42,7 @@ void enter_working_directory(const Process& proc, const std::string& caller_cwd,
         std::string dir = home->substr(5);
         if (::chdir(dir.c_str()) == 0) cwd = dir;
     }
+    if (proc.exact_env) return;
     std::string pwd = "PWD=" + cwd;
     for (auto& e : env) {
         if (e.compare(0, 4, "PWD=") == 0) {

@@ -171,8 +171,8 @@ void do_mount(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
     if (rc != 0 && errno == EINVAL && op.fstype == "devpts") {
         // gid=5 (tty) is not mapped in a user namespace that maps one id
         // only: the kernel refuses the option. crun mounts without it then.
-        const auto gid = std::find_if(opts.begin(), opts.end(),
-                                      [](const auto& o) { return o.first == "gid"; });
+        const auto gid =
+            std::find_if(opts.begin(), opts.end(), [](const auto& o) { return o.first == "gid"; });
         if (gid != opts.end()) {
             opts.erase(gid);
             rc = fs_at(op.fstype.c_str(), op.source.c_str(), op.mount_flags, opts, at.get());
@@ -199,6 +199,16 @@ void do_device(MountCtx& ctx, const FsOp& op, Source& src, mode_t pm) {
                        op.owner_gid ? *op.owner_gid : -1U, AT_SYMLINK_NOFOLLOW) != 0)
             fail_errno("Can't chown device " + op.dest);
         return;
+    }
+    if (errno == EEXIST) {
+        // The image has it already (a /dev that is not a fresh tmpfs): fine
+        // if it is that very device, as runc accepts it.
+        struct stat st;
+        if (::fstatat(p.dir.get(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            (st.st_mode & S_IFMT) == (mode & S_IFMT) &&
+            (S_ISFIFO(mode) || st.st_rdev == static_cast<dev_t>(op.rdev)))
+            return;
+        fail("Can't create device " + op.dest + ": something else exists there");
     }
     // Without CAP_MKNOD over the filesystem (rootless): the host's node.
     if (errno != EPERM || !src.tree) fail_errno("Can't create device " + op.dest);

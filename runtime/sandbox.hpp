@@ -199,7 +199,8 @@ struct Process {
 
     // --- OCI front end (issue 18, ocifront) ---
     std::optional<std::string> domainname; // setdomainname (needs ns.uts)
-    std::optional<uint32_t> umask;         // the payload's umask
+    bool exact_env = false;        // env exactly as given: no PWD added (runc and crun add none)
+    std::optional<uint32_t> umask; // the payload's umask
     // setgroups() to exactly these before exec (needs setgroups allowed:
     // Ids::deny_setgroups false when a user namespace is created).
     std::optional<std::vector<uint32_t>> supplementary_gids;

@@ -320,6 +320,9 @@ void Parser::mounts(const json& j, bool& dev_tmpfs) {
                 op.source = "cgroup2";
                 op.data.clear();
                 op.fallback_source = "/sys/fs/cgroup";
+                note("mount " + op.dest +
+                     ": cgroup means the unified (cgroup2) hierarchy; the host's tree is bound "
+                     "where the kernel refuses a new one");
             } else if (type == "cgroup2") {
                 op.fallback_source = "/sys/fs/cgroup";
             } else if (type == "sysfs") {
@@ -396,6 +399,7 @@ void Parser::process(const json& j, Sandbox& sb, bool& terminal) {
     if (sb.proc.argv.empty()) fail(at(w, "args"), "must not be empty");
     sb.proc.argv0.reset();
     sb.proc.env.clear();
+    sb.proc.exact_env = true;
     if (const json* e = member(j, "env")) {
         sb.proc.env = strings(*e, at(w, "env"));
         for (size_t i = 0; i < sb.proc.env.size(); ++i)
@@ -1082,9 +1086,10 @@ void Parser::top(const json& doc) {
     const json* p = member(doc, "process");
     if (!p) fail("", "missing field \"process\"");
     process(*p, sb, b->terminal);
+    // Optional in the spec: no namespaces but the mount namespace burrow
+    // always creates.
     const json* lx = member(doc, "linux");
-    if (!lx) fail("", "missing field \"linux\"");
-    linux_section(*lx, dev_tmpfs);
+    linux_section(lx ? *lx : json::object(), dev_tmpfs);
     const bool new_uts = sb.ns.uts;
     if (const json* h = member(doc, "hostname")) {
         std::string name = str(*h, "/hostname");

@@ -179,6 +179,34 @@ BOOST_AUTO_TEST_CASE(mounts_with_their_flags) {
     BOOST_TEST(r.out.find("tmp-ok") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(mount_propagation) {
+    Bundle b;
+    fs::create_directories(b.dir + "/data");
+    Config c;
+    c.script = "grep -E ' /(shared|private) ' /proc/self/mountinfo";
+    c.mounts_extra = R"(,{"destination":"/shared","type":"bind","source":")" + b.dir +
+                     R"(/data","options":["rbind","rshared"]},
+                        {"destination":"/private","type":"bind","source":")" +
+                     b.dir + R"(/data","options":["rbind","rprivate"]})";
+    rtest::Result r = run_bundle(b, c);
+    BOOST_TEST(r.status == 0, r.err);
+    std::istringstream lines(r.out);
+    std::string line;
+    int seen = 0;
+    while (std::getline(lines, line)) {
+        if (line.find(" /shared ") != std::string::npos) {
+            BOOST_TEST(line.find(" shared:") != std::string::npos, line);
+            ++seen;
+        }
+        if (line.find(" /private ") != std::string::npos) {
+            BOOST_TEST(line.find(" shared:") == std::string::npos, line);
+            BOOST_TEST(line.find(" master:") == std::string::npos, line);
+            ++seen;
+        }
+    }
+    BOOST_TEST(seen == 2, r.out);
+}
+
 BOOST_AUTO_TEST_CASE(readonly_root) {
     Bundle b;
     Config c;
@@ -229,17 +257,37 @@ BOOST_AUTO_TEST_CASE(devices_in_dev_tmpfs) {
     BOOST_TEST(r.out.find("ptmx") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(linux_devices) {
+    Bundle b;
+    Config c;
+    c.script = "stat -c '%n %t %T %a %u %g' /dev/full2";
+    // char 1:7 is /dev/full; the host has no /dev/full2 to bind instead.
+    c.linux_extra = R"(,"devices":[{"path":"/dev/full2","type":"c","major":1,"minor":7,
+                                     "fileMode":384,"uid":0,"gid":0}])";
+    rtest::Result r = run_bundle(b, c);
+    if (rtest::is_root()) {
+        BOOST_TEST(r.status == 0, r.err);
+        BOOST_TEST(r.out == "/dev/full2 1 7 600 0 0\n");
+    } else {
+        // mknod needs privilege over the tmpfs; there is no host node to bind.
+        BOOST_TEST(r.status != 0);
+        BOOST_TEST(r.err == "burrow: Can't create device /dev/full2: Operation not permitted\n");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(sysctl_hostname_domainname_oom) {
     Bundle b;
     Config c;
     c.script = "cat /proc/sys/net/ipv4/ip_forward; hostname; cat /proc/sys/kernel/domainname; "
-               "cat /proc/self/oom_score_adj";
+               "cat /proc/self/oom_score_adj; cat /proc/1/environ | wc -c";
     c.linux_extra = R"(,"sysctl":{"net.ipv4.ip_forward":"1"})";
     c.top_extra = R"(,"hostname":"oci-host","domainname":"oci-domain")";
     c.process_extra = R"(,"oomScoreAdj":500)";
     rtest::Result r = run_bundle(b, c);
     BOOST_TEST(r.status == 0, r.err);
-    BOOST_TEST(r.out == "1\noci-host\noci-domain\n500\n");
+    // pid 1 (the payload) got the environment exactly as configured
+    // ("PATH=/bin\0"): no PWD added.
+    BOOST_TEST(r.out == "1\noci-host\noci-domain\n500\n10\n");
 }
 
 BOOST_AUTO_TEST_CASE(ids_groups_umask) {
@@ -360,9 +408,9 @@ BOOST_AUTO_TEST_CASE(bad_configs_refused_before_running) {
                "config.json: /linux/namespaces/0/path: joining a mount namespace is not supported");
 }
 
-// A config exactly as podman 4.3 sent it (--read-only --cap-drop all, masked and read-only paths, seccomp profile, sysfs, cgroup,
-// devpts, mqueue, its bind mounts), only the paths rewritten to the test's
-// bundle; the plain user gets a user namespace added.
+// A config exactly as podman 4.3 sent it (--read-only --cap-drop all, masked and read-only paths,
+// seccomp profile, sysfs, cgroup, devpts, mqueue, its bind mounts), only the paths rewritten to the
+// test's bundle; the plain user gets a user namespace added.
 BOOST_AUTO_TEST_CASE(captured_podman_config_runs) {
     Bundle b;
     std::ifstream in(std::string(BURROW_OCI_CONFIGS) + "/podman-root-readonly.json");
@@ -380,11 +428,12 @@ BOOST_AUTO_TEST_CASE(captured_podman_config_runs) {
             std::ofstream(path) << name << "\n";
         m["source"] = path;
     }
-    doc["process"]["args"] = {"/bin/sh", "-c",
-                              "cat /etc/hostname; grep -E '^Cap(Eff|Bnd)' /proc/self/status; "
-                              "touch /x 2>&1; cat /proc/kcore | wc -c; "
-                              "grep -c ' /sys/fs/cgroup ' /proc/mounts; ls /dev/mqueue >/dev/null && "
-                              "echo mqueue; cat /proc/sys/net/ipv4/ping_group_range; echo $$"};
+    doc["process"]["args"] = {
+        "/bin/sh", "-c",
+        "cat /etc/hostname; grep -E '^Cap(Eff|Bnd)' /proc/self/status; "
+        "touch /x 2>&1; cat /proc/kcore | wc -c; "
+        "grep -c ' /sys/fs/cgroup ' /proc/mounts; ls /dev/mqueue >/dev/null && "
+        "echo mqueue; cat /proc/sys/net/ipv4/ping_group_range; echo $$"};
     if (!rtest::is_root()) {
         doc["linux"]["namespaces"].push_back({{"type", "user"}});
         doc["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", ::getuid()}, {"size", 1}}};

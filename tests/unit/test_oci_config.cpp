@@ -323,6 +323,14 @@ BOOST_AUTO_TEST_CASE(process_section) {
                "config.json: /process/env/0: not NAME=VALUE: \"NOEQUALS\"");
 }
 
+BOOST_AUTO_TEST_CASE(linux_section_is_optional) {
+    Bundle b = parse(
+        R"({"ociVersion":"1.0.0","root":{"path":"rootfs"},"process":{"args":["x"],"cwd":"/"}})");
+    BOOST_TEST(!b.sandbox.ns.pid);
+    BOOST_TEST(!b.sandbox.ns.net);
+    BOOST_TEST(b.sandbox.seccomp_programs.empty());
+}
+
 BOOST_AUTO_TEST_CASE(hostname_and_domainname) {
     Bundle b = parse(doc(R"("namespaces":[{"type":"uts"}])", R"("hostname":"h","domainname":"d")"));
     BOOST_TEST(*b.sandbox.proc.hostname == "h");
