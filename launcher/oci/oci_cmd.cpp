@@ -458,6 +458,22 @@ Fd connect_console(const std::string& path) {
     return s;
 }
 
+void send_master(int sock, int master, const std::string& name) {
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{const_cast<char*>(name.data()), name.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &master, sizeof(int));
+    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) die_errno("--console-socket");
+}
+
 // ---- create / start -----------------------------------------------------------
 
 struct CreateOpts {
@@ -816,7 +832,22 @@ int do_exec(const ExecOpts& o) {
     } catch (const std::runtime_error& e) {
         die(e.what());
     }
-    if (terminal) die("exec: a terminal (--tty / process.terminal) is not supported yet");
+    // A terminal: a pty of the host's devpts (the process gets no name for
+    // it inside, and no controlling terminal), its master to
+    // --console-socket, its slave the process's stdio.
+    Fd slave;
+    if (terminal) {
+        if (o.console_socket.empty()) die("exec: a terminal needs --console-socket");
+        Fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!master) die_errno("exec: terminal: posix_openpt");
+        if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0)
+            die_errno("exec: terminal: unlockpt");
+        char name[128];
+        if (::ptsname_r(master.get(), name, sizeof name) != 0) die_errno("exec: terminal: ptsname");
+        slave.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+        if (!slave) die_errno(std::string("exec: terminal: ") + name);
+        send_master(connect_console(o.console_socket).get(), master.get(), name);
+    }
     join::JoinSpec spec;
     spec.pidfd = pidfd.get();
     const auto own = session::process_namespaces(::getpid());
@@ -833,13 +864,24 @@ int do_exec(const ExecOpts& o) {
     if (!sb.seccomp_programs.empty()) spec.seccomp = sb.seccomp_programs.back();
     for (int i = 0; i < o.preserve_fds; ++i) spec.keep_fds.push_back(3 + i);
     spec.new_session = true;
-    if (!o.detach) return join::run_joined(spec);
+    const auto use_terminal = [&slave] {
+        if (slave)
+            for (int fd = 0; fd < 3; ++fd)
+                if (::dup2(slave.get(), fd) < 0) ::_exit(kExitFailure);
+    };
+    if (!o.detach) {
+        use_terminal();
+        return join::run_joined(spec);
+    }
     // --detach: a process of ours runs the join and ends with the command's
     // status; its pid goes to --pid-file, and when we exit it is reparented
     // to the caller's subreaper (conmon), which waits for it.
     const pid_t pid = ::fork();
     if (pid < 0) die_errno("exec: fork");
-    if (pid == 0) ::_exit(join::run_joined(spec));
+    if (pid == 0) {
+        use_terminal();
+        ::_exit(join::run_joined(spec));
+    }
     write_pid_file(o.pid_file, pid);
     return 0;
 }
@@ -973,7 +1015,7 @@ int oci_main(int argc, char** argv, int first) {
     exec->add_option("--process,-p", eo.process, "process.json (the config's process object)");
     exec->add_flag("--detach,-d", eo.detach, "return at once; the pid goes to --pid-file");
     exec->add_option("--pid-file", eo.pid_file, "write the process's pid here");
-    exec->add_flag("--tty,-t", eo.tty, "a terminal (not supported yet)");
+    exec->add_flag("--tty,-t", eo.tty, "a terminal (its master to --console-socket)");
     exec->add_option("--console-socket", eo.console_socket, "with --tty");
     exec->add_option("--cwd", eo.cwd, "working directory inside");
     exec->add_option("--env,-e", eo.env, "NAME=VALUE, added to the container's environment");

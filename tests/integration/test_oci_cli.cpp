@@ -427,6 +427,60 @@ BOOST_AUTO_TEST_CASE(cgroups_path_resources_pause_resume) {
     BOOST_TEST(!exists(pids_dir));
 }
 
+BOOST_AUTO_TEST_CASE(exec_with_a_terminal) {
+    Bundle b({"sleep", "100"});
+    const std::string sock_path = b.tmp / "exec.sock";
+    const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(ls >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
+    BOOST_REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(ls, 1) == 0);
+    const std::string pidfile = b.tmp / "pid";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "xt"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    BOOST_TEST(oci(b, {"start", "xt"}).code() == 0);
+    expect_one_line_error(oci(b, {"exec", "--tty", "xt", "true"}), "--console-socket");
+    const std::string exec_pid = b.tmp / "exec_pid";
+    const Result e =
+        oci(b, {"exec", "--tty", "--console-socket", sock_path, "--detach", "--pid-file", exec_pid,
+                "xt", "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo isatty"});
+    BOOST_REQUIRE_MESSAGE(e.code() == 0, e.describe());
+    const int conn = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    BOOST_REQUIRE(conn >= 0);
+    char name[64] = {};
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{name, sizeof name - 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    BOOST_REQUIRE(::recvmsg(conn, &msg, 0) > 0);
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    BOOST_REQUIRE(cm && cm->cmsg_type == SCM_RIGHTS);
+    int master = -1;
+    std::memcpy(&master, CMSG_DATA(cm), sizeof master);
+    // The exec'd process is ours to reap (subreaper), with its status.
+    BOOST_TEST(reap(read_pid(exec_pid)) == 0);
+    std::string out;
+    for (;;) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 2000) <= 0) break;
+        char buf[256];
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    BOOST_TEST(out == "isatty\r\n");
+    BOOST_TEST(oci(b, {"delete", "--force", "xt"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
+    ::close(master);
+    ::close(conn);
+    ::close(ls);
+}
+
 // ---- bad input ------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(bad_input_one_line_exit_1_nothing_left) {
