@@ -40,6 +40,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -50,6 +52,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <optional>
 #include <string>
@@ -120,6 +123,29 @@ bool has_lock_files(const Sandbox& sb) {
     return false;
 }
 
+// Process::detach: nothing may need a process that outlives setup on our
+// side, as none does (the container's init is the caller's direct child).
+void validate_detached(const Sandbox& sb) {
+    const auto refuse = [](const std::string& what) {
+        fail("detached mode: " + what + " needs a monitor process");
+    };
+    if (sb.status.block_fd < 0) fail("detached mode: no fd to wait on before exec");
+    if (sb.ns.pid && !sb.proc.as_pid_1)
+        fail("detached mode: a new pid namespace needs the payload as its pid 1");
+    if (sb.proc.die_with_parent) refuse("dying with the parent");
+    if (sb.egress.enabled || sb.egress.dns_only) refuse("the egress proxy");
+    if (sb.user_net.stack != NetStack::none) refuse("a user-mode network stack");
+    if (sb.seccomp_log.enabled) refuse("the seccomp denial log");
+    if (sb.limits.timeout_ms) refuse("a timeout");
+    if (sb.limits.memory_max || sb.limits.pids_max || sb.limits.cpu_max)
+        refuse("a cgroup of burrow's own (the caller places the process)");
+    if (has_lock_files(sb)) refuse("a lock file");
+    if (sb.status.sync_fd >= 0) refuse("--sync-fd");
+    if (sb.status.userns_block_fd >= 0) refuse("--userns-block-fd");
+    if (sb.proc.console_socket_fd >= 0 && sb.proc.new_session)
+        fail("detached mode: the terminal makes the session itself (new_session must be off)");
+}
+
 // The rules bwrap checks before it creates anything, for front ends that
 // did not check them already (policy files).
 void validate(const Sandbox& sb) {
@@ -171,6 +197,9 @@ void validate(const Sandbox& sb) {
     if (sb.limits.timeout_ms && *sb.limits.timeout_ms == 0) fail("timeout must be positive");
     if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
         fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));
+    if (sb.proc.detach) validate_detached(sb);
+    if (sb.proc.console_socket_fd >= 0 && !sb.proc.detach)
+        fail("a console socket is for detached mode only");
 }
 
 void read_one_byte(int fd) {
@@ -238,6 +267,51 @@ bool hide_exe(uid_t real_uid) {
     return real_uid == 0 || ::access("/proc/self/exe", W_OK) == 0;
 }
 
+// Process::console_socket_fd, in the child once the container's /dev is
+// built: its pty (so tty(1) names it and /dev/console is it), the session
+// it controls, and the master to the caller's console socket.
+void setup_console(int socket_fd) {
+    Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!master) fail_errno("terminal: can't open /dev/ptmx of the container");
+    int unlock = 0;
+    unsigned int n = 0;
+    if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0 || ::ioctl(master.get(), TIOCGPTN, &n) != 0)
+        fail_errno("terminal: can't unlock the pseudo-terminal");
+    const std::string name = "/dev/pts/" + std::to_string(n);
+    Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave) slave.reset(::open(name.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!slave) fail_errno("terminal: can't open " + name);
+    // /dev/console: a file to bind the slave onto (runc's mount).
+    Fd console(::open("/dev/console", O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!console) fail_errno("terminal: can't create /dev/console");
+    console.reset();
+    if (::mount(name.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+        fail_errno("terminal: can't bind " + name + " on /dev/console");
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{const_cast<char*>(name.data()), name.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    const int mfd = master.get();
+    std::memcpy(CMSG_DATA(c), &mfd, sizeof(int));
+    ssize_t sent;
+    do sent = ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
+    while (sent < 0 && errno == EINTR);
+    if (sent < 0) fail_errno("terminal: can't send the master to the console socket");
+    ::close(socket_fd);
+    if (::setsid() == -1) fail_errno("terminal: setsid");
+    if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) fail_errno("terminal: TIOCSCTTY");
+    for (int fd = 0; fd < 3; ++fd)
+        if (::dup2(slave.get(), fd) < 0) fail_errno("terminal: dup2");
+}
+
 [[noreturn]] void init_main(Launch& l, pid_t payload, std::vector<Fd>& locks) {
     const Sandbox& sb = l.sb;
     l.setup_done_write.reset();
@@ -301,6 +375,7 @@ void child_setup_and_exec(Launch& l) {
     ns::finish_user_namespaces(sb, l.maps, proc_fd.get());
     proc_fd.reset();
     oci_setup::after_mounts(sb);
+    if (sb.proc.console_socket_fd >= 0) setup_console(sb.proc.console_socket_fd);
 
     // From here on nothing needs our /proc files writable by our own uid
     // (the maps are written), so pid 1 can be made non-dumpable here.
@@ -320,7 +395,9 @@ void child_setup_and_exec(Launch& l) {
     if (!sb.proc.keep_capabilities && !sb.proc.cap_sets) caps::set_exact(sb.proc.capabilities);
 
     setup_step::enter(setup_step::Step::block_fd);
-    if (sb.status.block_fd >= 0) {
+    // Detached: the wait comes last (below), once everything that can fail
+    // before the payload's own code has run.
+    if (sb.status.block_fd >= 0 && !sb.proc.detach) {
         read_one_byte(sb.status.block_fd);
         ::close(sb.status.block_fd);
     }
@@ -389,8 +466,23 @@ void child_setup_and_exec(Launch& l) {
     // Last, so that the filters need not allow anything burrow needs.
     // Before seccomp: a filter may refuse write(), and a payload that runs
     // must not be taken for a failed setup (its status would be lost).
+    if (sb.proc.detach) {
+        // Ready: the caller returns on this byte and nobody reads the pipe
+        // again, so it is closed before anything else could write to it
+        // (a write would be EPIPE, or SIGPIPE with the default action).
+        // Then wait for `start` (the exec fifo): EOF or data, go on.
+        setup_step::enter(setup_step::Step::block_fd);
+        const char ready = 'R';
+        ssize_t n;
+        do n = ::write(l.setup_done_write.get(), &ready, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1) ::_exit(1);
+        l.setup_done_write.reset();
+        read_one_byte(sb.status.block_fd);
+        ::close(sb.status.block_fd);
+    }
     setup_step::enter(setup_step::Step::seccomp);
-    supervisor::report_exec_starting(l.setup_done_write.get());
+    if (l.setup_done_write) supervisor::report_exec_starting(l.setup_done_write.get());
     try {
         // The tty guard first, so that no program below can refuse its
         // install; stacked filters all apply.
@@ -403,13 +495,13 @@ void child_setup_and_exec(Launch& l) {
         else
             install_seccomp_programs(sb.seccomp_programs);
     } catch (...) {
-        supervisor::report_setup_failed_late(l.setup_done_write.get());
+        if (l.setup_done_write) supervisor::report_setup_failed_late(l.setup_done_write.get());
         throw;
     }
     setup_step::enter(setup_step::Step::exec);
     exec::exec_payload(sb.proc, env);
     const int err = errno;
-    supervisor::report_exec_failed(l.setup_done_write.get(), err);
+    if (l.setup_done_write) supervisor::report_exec_failed(l.setup_done_write.get(), err);
     fail_errno("execvp " + sb.proc.argv[0], err);
 }
 
@@ -555,6 +647,49 @@ int killed_child_signal(int pidfd) {
     return si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED ? si.si_status : 0;
 }
 
+// Process::detach, after "go": wait for the child's ready byte (setup done,
+// blocked on block_fd), or for its death (EOF: the pipe is close-on-exec and
+// the child does not exec before the byte). Ready: the child is left to the
+// caller, unreaped, and the caller gets its signal mask back.
+int finish_detached(const Sandbox& sb, const Launch& l, int pidfd, ChildGuard& guard,
+                    RunResult& r) {
+    char b = 0;
+    ssize_t n;
+    // The pipe was made non-blocking for the monitor's poll loop.
+    struct pollfd p {
+        l.setup_done_read.get(), POLLIN, 0
+    };
+    for (;;) {
+        if (::poll(&p, 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            fail_errno("poll");
+        }
+        n = ::read(l.setup_done_read.get(), &b, 1);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        break;
+    }
+    if (n == 1 && b == 'R') {
+        guard.pidfd = -1;
+        if (::sigprocmask(SIG_SETMASK, &l.signals.original_mask, nullptr) != 0)
+            fail_errno("sigprocmask");
+        return 0;
+    }
+    siginfo_t si{};
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, WEXITED) != 0)
+        fail_errno("waitid");
+    guard.pidfd = -1;
+    supervisor::Outcome o;
+    o.wait_status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+    const int status = final_status(sb, o, r);
+    if (!r.setup_failed && !r.signal) {
+        // Exited 0 before its ready byte: cannot happen, but is no success.
+        r.setup_failed = true;
+        return sb.exit_codes.setup_failed;
+    }
+    report_setup_failure(sb, o, r);
+    return status;
+}
+
 int run_monitor(const Sandbox& sb, RunResult& r) {
     setup_step::begin_sandbox();
     setup_step::enter(setup_step::Step::validate);
@@ -698,8 +833,10 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     setup_step::enter(setup_step::Step::monitor_caps);
     // The monitor needs no privilege from here on, and a payload that can
     // see it (shared pid namespace) must not reach our /proc/PID/exe.
-    caps::drop_all();
-    if (l.hide_exe)
+    // Detached: this process is the caller's (burrow oci create goes on to
+    // run hooks and write state), and no payload code runs before it exits.
+    if (!sb.proc.detach) caps::drop_all();
+    if (l.hide_exe && !sb.proc.detach)
         if (const int e = harden::not_dumpable()) fail_errno("can't set dumpable", e);
     if (sb.proc.die_with_parent) {
         supervisor::set_parent_death_signal();
@@ -722,6 +859,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     }
     setup_step::enter(setup_step::Step::go);
     write_go(l.link_write.get());
+    if (sb.proc.detach) return finish_detached(sb, l, pidfd.get(), guard, r);
     setup_step::enter(setup_step::Step::net_ready);
     if (sb.egress.enabled || sb.egress.dns_only) {
         egress_proxy.wait_ready();

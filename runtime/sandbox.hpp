@@ -178,6 +178,25 @@ struct Process {
     std::optional<std::string> exec_label; // SELinux exec context (ignored without SELinux)
     std::optional<std::string> file_label; // SELinux file context for created files
 
+    // --- detached mode (burrow oci create; issue 18, engineer ocilife) ---
+    // run_sandbox_report returns as soon as the child has finished its whole
+    // setup (everything but seccomp and exec) and waits on status.block_fd
+    // (the OCI exec fifo, which must then be set): RunResult::child_pid is
+    // that child, left unreaped for the caller (or its subreaper) to wait
+    // for. No monitor stays and no reaper is forked, so a pid namespace
+    // needs as_pid_1; what needs a monitor (die_with_parent, egress,
+    // user_net, seccomp_log, timeout, cgroup limits, lock files, sync_fd) is
+    // refused. The caller's own process is left as it was: no fd closed, no
+    // capability dropped, its signal mask restored.
+    bool detach = false;
+    // Detached mode with process.terminal: a connected unix socket (the
+    // caller's --console-socket). After the mount tree the child opens a
+    // pseudo-terminal of the container's own devpts, makes its slave the
+    // payload's stdin/stdout/stderr, controlling terminal (a new session:
+    // leave new_session false) and /dev/console, and sends the master over
+    // this socket (SCM_RIGHTS), as runc does for conmon and the shim.
+    int console_socket_fd = -1;
+
     // --- OCI front end (issue 18, ocifront) ---
     std::optional<std::string> domainname; // setdomainname (needs ns.uts)
     bool exact_env = false;        // env exactly as given: no PWD added (runc and crun add none)

@@ -13,6 +13,7 @@
 #include "launcher/cli/bwrap_mode.hpp"
 #include "launcher/container/exec.hpp"
 #include "launcher/manager/supervise.hpp"
+#include "launcher/oci/oci_cmd.hpp"
 #include "launcher/cli/launch_cmd.hpp"
 #include "launcher/cli/manager_client_cmd.hpp"
 #include "launcher/cli/manager_cmd.hpp"
@@ -26,10 +27,14 @@
 
 namespace {
 
-bool invoked_as_bwrap(const char* argv0) {
+bool invoked_as(const char* argv0, const char* name) {
     const char* base = std::strrchr(argv0, '/');
     base = base ? base + 1 : argv0;
-    return std::strcmp(base, "bwrap") == 0;
+    return std::strcmp(base, name) == 0;
+}
+
+bool invoked_as_bwrap(const char* argv0) {
+    return invoked_as(argv0, "bwrap");
 }
 
 // bwrap mode: started under the name bwrap, or with a bwrap option as the
@@ -62,6 +67,10 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (as_bwrap) return burrow::bwrap_main(argc, argv, 1);
+    // The OCI runtime command line: "burrow-oci ARGS" is "burrow oci ARGS"
+    // (what podman's --runtime and containerd's BinaryName point at).
+    if (argc > 0 && invoked_as(argv[0], "burrow-oci")) return burrow::oci::oci_main(argc, argv, 1);
+    if (argc > 1 && std::strcmp(argv[1], "oci") == 0) return burrow::oci::oci_main(argc, argv, 2);
     // Inside a --backend container sandbox: the payload-side helper.
     if (argc > 1 && std::strcmp(argv[1], burrow::container::kExecVerb) == 0)
         return burrow::container::container_exec_main(argc, argv);

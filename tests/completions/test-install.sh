@@ -1,7 +1,7 @@
 #!/bin/sh
 # `cmake --install` of a build tree into a temporary prefix puts what
 # nix/package.nix (and any distribution package) relies on where it
-# belongs: bin/burrow, the bin/bwrap symlink, the man pages and the three
+# belongs: bin/burrow, the bin/bwrap and bin/burrow-oci symlinks, the man pages and the three
 # shell completions.
 set -eu
 build=$1
@@ -19,6 +19,14 @@ for f in bin/burrow share/man/man1/burrow.1 share/man/man1/burrow-bwrap.1 share/
 done
 if [ "$(readlink "$prefix/bin/bwrap" || true)" != burrow ]; then
     echo "FAIL: bin/bwrap is not a symlink to burrow" >&2
+    failures=$((failures + 1))
+fi
+if [ "$(readlink "$prefix/bin/burrow-oci" || true)" != burrow ]; then
+    echo "FAIL: bin/burrow-oci is not a symlink to burrow" >&2
+    failures=$((failures + 1))
+fi
+if [ ! -f "$prefix/share/man/man1/burrow-oci.1" ]; then
+    echo "FAIL: share/man/man1/burrow-oci.1 not installed" >&2
     failures=$((failures + 1))
 fi
 # Installed stripped: no debug sections, and it still runs.

@@ -1,0 +1,564 @@
+// `burrow-oci` driven the way podman drives an OCI runtime (create --bundle
+// --pid-file, start, state, kill 15, kill 9, delete --force), on a
+// busybox-static bundle, as root and as burrowtest (rootless: the bundle
+// maps the caller to root in a user namespace). Attack tests first, then
+// the lifecycle, bad input (one line, exit 1, nothing left behind) and, as
+// root, the same calls through the real runc for comparison (crun fails on
+// this cgroup-v1 host: "cgroups in hybrid mode not supported").
+//
+// The test process is a child subreaper: as under conmon or containerd's
+// shim, the container's init (a child of `create`) is reparented to it when
+// create exits, and it waits for the pid of --pid-file.
+#define BOOST_TEST_MODULE oci_cli
+#include <boost/test/unit_test.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/run_command.hpp"
+
+using namespace btest;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::string oci_bin() {
+    const std::string b = burrow_bin();
+    return b.substr(0, b.rfind('/')) + "/burrow-oci";
+}
+
+struct Subreaper {
+    Subreaper() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+};
+BOOST_TEST_GLOBAL_FIXTURE(Subreaper);
+
+bool exists(const std::string& p) {
+    struct stat st;
+    return ::lstat(p.c_str(), &st) == 0;
+}
+
+std::set<std::string> listing(const std::string& dir) {
+    std::set<std::string> names;
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (dirent* e = ::readdir(d))
+            if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
+                names.insert(e->d_name);
+        ::closedir(d);
+    }
+    return names;
+}
+
+// A bundle: rootfs with busybox-static and its applets, config.json running
+// `args`, with a user namespace mapping the caller to root when not root.
+struct Bundle {
+    TempDir tmp;
+    std::string dir = tmp / "bundle";
+    std::string rootfs = dir + "/rootfs";
+    std::string state = tmp / "state";
+    explicit Bundle(const std::vector<std::string>& args, const std::string& extra_process = "") {
+        namespace fs = std::filesystem;
+        fs::create_directories(rootfs + "/bin");
+        for (const char* d : {"proc", "dev", "tmp", "etc", "sys"})
+            fs::create_directories(rootfs + "/" + d);
+        fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
+        for (const char* a : {"sh", "true", "sleep", "id", "cat", "ls", "readlink", "echo"})
+            fs::create_symlink("busybox", rootfs + "/bin/" + a);
+        write_config(args, extra_process);
+    }
+    void write_config(const std::vector<std::string>& args, const std::string& extra_process = "") {
+        json c;
+        c["ociVersion"] = "1.0.2";
+        json p;
+        p["terminal"] = false;
+        p["user"] = {{"uid", 0}, {"gid", 0}};
+        p["args"] = args;
+        p["env"] = {"PATH=/bin"};
+        p["cwd"] = "/";
+        if (!extra_process.empty()) p.update(json::parse(extra_process));
+        c["process"] = p;
+        c["root"] = {{"path", "rootfs"}, {"readonly", true}};
+        c["hostname"] = "oci-test";
+        c["mounts"] = json::array(
+            {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
+             {{"destination", "/dev"},
+              {"type", "tmpfs"},
+              {"source", "tmpfs"},
+              {"options", {"nosuid", "mode=755"}}},
+             {{"destination", "/dev/pts"},
+              {"type", "devpts"},
+              {"source", "devpts"},
+              {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+             {{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}}});
+        json ns = json::array({{{"type", "pid"}},
+                               {{"type", "ipc"}},
+                               {{"type", "uts"}},
+                               {{"type", "mount"}},
+                               {{"type", "network"}}});
+        json linux_;
+        if (!is_root()) {
+            ns.push_back({{"type", "user"}});
+            linux_["uidMappings"] = {{{"containerID", 0}, {"hostID", ::getuid()}, {"size", 1}}};
+            linux_["gidMappings"] = {{{"containerID", 0}, {"hostID", ::getgid()}, {"size", 1}}};
+        }
+        linux_["namespaces"] = ns;
+        c["linux"] = linux_;
+        write_file(dir + "/config.json", c.dump(2));
+    }
+};
+
+Result oci(const Bundle& b, std::vector<std::string> args, const std::string& runtime = "") {
+    Command cmd;
+    const bool runc = runtime == "runc";
+    cmd.argv = {runc ? "runc" : "burrow-oci", "--root", b.state + (runc ? "-runc" : "")};
+    for (auto& a : args) cmd.argv.push_back(a);
+    cmd.path = runc ? "/usr/sbin/runc" : oci_bin();
+    cmd.cwd = b.dir;
+    cmd.timeout = 20000ms;
+    if (args.empty() || args[0] != "create") return run(cmd);
+    // create: the container's init keeps create's stdio (as under conmon),
+    // so they are a file, not the pipes run() reads to their end.
+    const std::string log = b.tmp / "create.log";
+    cmd.before_exec = [log] {
+        const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd < 0 || ::dup2(fd, 1) < 0 || ::dup2(fd, 2) < 0) ::_exit(99);
+        ::close(fd);
+    };
+    Result r = run(cmd);
+    r.err = read_text(log);
+    return r;
+}
+
+pid_t read_pid(const std::string& file) {
+    return static_cast<pid_t>(std::stol(read_text(file)));
+}
+
+// The init of a created container is ours to reap (we are its subreaper).
+int reap(pid_t pid) {
+    int ws = 0;
+    while (::waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+json state_of(const Bundle& b, const std::string& id, const std::string& runtime = "") {
+    const Result r = oci(b, {"state", id}, runtime);
+    BOOST_REQUIRE_MESSAGE(r.code() == 0, r.describe());
+    return json::parse(r.out);
+}
+
+bool process_alive(pid_t pid) {
+    const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+    if (stat.empty()) return false;
+    const auto p = stat.rfind(')');
+    return p != std::string::npos && stat[p + 2] != 'Z';
+}
+
+// One line "burrow: ..." on stderr, exit 1.
+void expect_one_line_error(const Result& r, const std::string& needle) {
+    BOOST_TEST(r.code() == 1, r.describe());
+    BOOST_TEST(r.err.rfind("burrow: ", 0) == 0, r.describe());
+    BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.describe());
+    BOOST_TEST(contains(r.err, needle), r.describe() << " lacks: " << needle);
+}
+
+} // namespace
+
+// ---- attacks ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(state_dir_planted_as_symlink_is_refused_not_followed) {
+    Bundle b({"true"});
+    TempDir elsewhere;
+    std::filesystem::create_directories(b.state);
+    ::symlink(elsewhere.path().c_str(), (b.state + "/evil").c_str());
+    const Result c = oci(b, {"create", "--bundle", b.dir, "evil"});
+    expect_one_line_error(c, "already exists");
+    BOOST_TEST(listing(elsewhere.path()).empty());
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"state", "evil"}, {"kill", "evil", "9"}, {"delete", "--force", "evil"}}) {
+        const Result r = oci(b, args);
+        expect_one_line_error(r, "not a directory");
+    }
+    // A state file planted as a symlink in a real state dir: not read.
+    std::filesystem::create_directories(b.state + "/planted");
+    write_file(elsewhere / "state.json", "{}");
+    ::symlink((elsewhere / "state.json").c_str(), (b.state + "/planted/state.json").c_str());
+    expect_one_line_error(oci(b, {"state", "planted"}), "state of \"planted\"");
+    BOOST_TEST(exists(elsewhere / "state.json"));
+}
+
+BOOST_AUTO_TEST_CASE(rootfs_proc_as_symlink_stays_inside_the_root) {
+    Bundle b({"sh", "-c", "ls /proc/self >/dev/null"});
+    TempDir outside;
+    std::filesystem::remove(b.rootfs + "/proc");
+    // Absolute and relative escapes: both resolve inside the root.
+    ::symlink(("../../../../../../../../" + outside.path()).c_str(), (b.rootfs + "/proc").c_str());
+    const std::string before = host_mount_table();
+    const Result r = oci(b, {"run", "--bundle", b.dir, "procsym"});
+    BOOST_TEST(host_mount_table() == before);
+    BOOST_TEST(listing(outside.path()).empty(), "something appeared outside the root");
+    BOOST_TEST(!exists(b.state + "/procsym"), r.describe());
+}
+
+BOOST_AUTO_TEST_CASE(no_host_fd_or_cwd_reaches_the_container) {
+    Bundle b({"sleep", "100"});
+    const std::string pidfile = b.tmp / "pid";
+    const Result c = oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "fds"});
+    BOOST_REQUIRE_MESSAGE(c.code() == 0, c.describe());
+    const pid_t pid = read_pid(pidfile);
+    BOOST_REQUIRE_MESSAGE(oci(b, {"start", "fds"}).code() == 0, "start");
+    // Once exec'd: stdio only, and its cwd is the container's root.
+    for (int i = 0;
+         i < 100 &&
+         contains(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe").string(),
+                  "burrow");
+         ++i)
+        ::usleep(10000);
+    std::set<std::string> fds = listing("/proc/" + std::to_string(pid) + "/fd");
+    BOOST_TEST((fds == std::set<std::string>{"0", "1", "2"}), fds.size() << " fds");
+    // Its cwd is the container's root (seen from its own root: "/").
+    const std::string cwd = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/cwd");
+    BOOST_TEST(cwd == "/");
+    // exec'd processes too.
+    const Result e = oci(b, {"exec", "fds", "ls", "/proc/self/fd"});
+    BOOST_TEST(e.code() == 0, e.describe());
+    BOOST_TEST(e.out == "0\n1\n2\n3\n", e.describe()); // 3: ls's own directory
+    BOOST_TEST(oci(b, {"delete", "--force", "fds"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
+}
+
+// ---- lifecycle ----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(podman_sequence_create_start_state_kill_delete) {
+    Bundle b({"sleep", "100"});
+    const std::string pidfile = b.tmp / "pidfile";
+    const Result c = oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "c1"});
+    BOOST_REQUIRE_MESSAGE(c.code() == 0, c.describe());
+    const pid_t pid = read_pid(pidfile);
+    BOOST_TEST(process_alive(pid));
+    json st = state_of(b, "c1");
+    BOOST_TEST(st["status"] == "created");
+    BOOST_TEST(st["pid"] == pid);
+    BOOST_TEST(st["id"] == "c1");
+    BOOST_TEST(st["bundle"] == b.dir);
+    BOOST_TEST(st.contains("ociVersion"));
+    // A second create with the same id: refused, the first one untouched.
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "c1"}), "already exists");
+    BOOST_TEST(process_alive(pid));
+    BOOST_TEST(oci(b, {"start", "c1"}).code() == 0);
+    BOOST_TEST(state_of(b, "c1")["status"] == "running");
+    expect_one_line_error(oci(b, {"start", "c1"}), "not created");
+    expect_one_line_error(oci(b, {"delete", "c1"}), "not stopped");
+    // pid 1 without a handler ignores TERM (as with runc); KILL ends it.
+    BOOST_TEST(oci(b, {"kill", "c1", "15"}).code() == 0);
+    BOOST_TEST(oci(b, {"kill", "c1", "SIGKILL"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
+    BOOST_TEST(state_of(b, "c1")["status"] == "stopped");
+    expect_one_line_error(oci(b, {"kill", "c1", "9"}), "not running");
+    BOOST_TEST(oci(b, {"delete", "--force", "c1"}).code() == 0);
+    BOOST_TEST(!exists(b.state + "/c1"));
+    expect_one_line_error(oci(b, {"state", "c1"}), "does not exist");
+}
+
+BOOST_AUTO_TEST_CASE(exit_status_reaches_the_waiter_and_run_returns_it) {
+    Bundle b({"sh", "-c", "echo out; exit 3"});
+    const std::string pidfile = b.tmp / "pidfile";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "e1"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    BOOST_TEST(oci(b, {"start", "e1"}).code() == 0);
+    BOOST_TEST(reap(pid) == 3);
+    BOOST_TEST(state_of(b, "e1")["status"] == "stopped");
+    BOOST_TEST(oci(b, {"delete", "e1"}).code() == 0);
+    const Result r = oci(b, {"run", "--bundle", b.dir, "e2"});
+    BOOST_TEST(r.code() == 3, r.describe());
+    BOOST_TEST(r.out == "out\n");
+    BOOST_TEST(!exists(b.state + "/e2"));
+}
+
+BOOST_AUTO_TEST_CASE(delete_force_of_a_created_container_and_kill_by_name) {
+    Bundle b({"sleep", "100"});
+    const std::string pidfile = b.tmp / "pidfile";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "d1"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    BOOST_TEST(oci(b, {"delete", "--force", "d1"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
+    BOOST_TEST(listing(b.state).empty());
+    expect_one_line_error(oci(b, {"kill", "d1", "FROB"}), "invalid signal");
+}
+
+BOOST_AUTO_TEST_CASE(exec_into_a_stopped_container_is_refused) {
+    Bundle b({"true"});
+    const std::string pidfile = b.tmp / "pidfile";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "x1"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    BOOST_TEST(oci(b, {"start", "x1"}).code() == 0);
+    BOOST_TEST(reap(pid) == 0);
+    expect_one_line_error(oci(b, {"exec", "x1", "true"}), "stopped");
+    BOOST_TEST(oci(b, {"delete", "x1"}).code() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(terminal_master_goes_to_the_console_socket) {
+    Bundle b({"sh", "-c", "tty; [ /dev/console -ef /proc/self/fd/0 ] && echo console; exit 4"},
+             R"({"terminal": true})");
+    const std::string sock_path = b.tmp / "console.sock";
+    const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(ls >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
+    BOOST_REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(ls, 1) == 0);
+    // Without --console-socket: refused, nothing left.
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "t0"}), "--console-socket");
+    const std::string pidfile = b.tmp / "pid";
+    const Result c = oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "--console-socket",
+                             sock_path, "t1"});
+    BOOST_REQUIRE_MESSAGE(c.code() == 0, c.describe());
+    const pid_t pid = read_pid(pidfile);
+    const int conn = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    BOOST_REQUIRE(conn >= 0);
+    char name[64] = {};
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{name, sizeof name - 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    BOOST_REQUIRE(::recvmsg(conn, &msg, 0) > 0);
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    BOOST_REQUIRE(cm && cm->cmsg_type == SCM_RIGHTS);
+    int master = -1;
+    std::memcpy(&master, CMSG_DATA(cm), sizeof master);
+    BOOST_TEST(oci(b, {"start", "t1"}).code() == 0);
+    std::string out;
+    for (;;) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 5000) <= 0) break;
+        char buf[256];
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break; // EIO once the last slave fd is closed
+        out.append(buf, static_cast<size_t>(n));
+    }
+    BOOST_TEST(reap(pid) == 4);
+    BOOST_TEST(out == "/dev/pts/0\r\nconsole\r\n");
+    BOOST_TEST(oci(b, {"delete", "t1"}).code() == 0);
+    ::close(master);
+    ::close(conn);
+    ::close(ls);
+}
+
+BOOST_AUTO_TEST_CASE(hooks_get_the_state_on_stdin) {
+    Bundle b({"true"});
+    json c = json::parse(read_text(b.dir + "/config.json"));
+    for (const char* h : {"prestart", "createRuntime", "poststart", "poststop"})
+        c["hooks"][h] = {
+            {{"path", "/bin/sh"}, {"args", {"sh", "-c", std::string("cat > ") + (b.tmp / h)}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    const std::string pidfile = b.tmp / "pid";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "h1"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    for (const char* h : {"prestart", "createRuntime"}) {
+        const json st = json::parse(read_text(b.tmp / h));
+        BOOST_TEST(st["id"] == "h1", h);
+        BOOST_TEST(st["status"] == "created", h);
+        BOOST_TEST(st["pid"] == pid, h);
+    }
+    BOOST_TEST(!exists(b.tmp / "poststart"));
+    BOOST_TEST(oci(b, {"start", "h1"}).code() == 0);
+    BOOST_TEST(json::parse(read_text(b.tmp / "poststart"))["status"] == "running");
+    BOOST_TEST(reap(pid) == 0);
+    BOOST_TEST(oci(b, {"delete", "h1"}).code() == 0);
+    BOOST_TEST(json::parse(read_text(b.tmp / "poststop"))["status"] == "stopped");
+    // A failing createRuntime hook fails create, and leaves nothing.
+    c["hooks"] = {{"createRuntime", {{{"path", "/bin/false"}}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "h2"}), "createRuntime hook");
+    BOOST_TEST(listing(b.state).empty());
+}
+
+// As root: linux.cgroupsPath in the v1 hierarchies (or v2), resources
+// applied, the freezer for pause/resume, removed on delete. Rootless: not
+// managed, and no failure.
+BOOST_AUTO_TEST_CASE(cgroups_path_resources_pause_resume) {
+    Bundle b({"sleep", "100"});
+    json c = json::parse(read_text(b.dir + "/config.json"));
+    const std::string rel = "burrow-oci-test-" + std::to_string(::getpid());
+    c["linux"]["cgroupsPath"] = "/" + rel;
+    c["linux"]["resources"] = {{"pids", {{"limit", 32}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    const std::string pidfile = b.tmp / "pid";
+    const Result cr = oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "g1"});
+    BOOST_REQUIRE_MESSAGE(cr.code() == 0, cr.describe());
+    const pid_t pid = read_pid(pidfile);
+    const bool v2 = exists("/sys/fs/cgroup/cgroup.controllers");
+    const std::string pids_dir = (v2 ? "/sys/fs/cgroup/" : "/sys/fs/cgroup/pids/") + rel;
+    BOOST_TEST(oci(b, {"start", "g1"}).code() == 0);
+    if (is_root()) {
+        BOOST_TEST(read_text(pids_dir + "/pids.max") == "32\n");
+        BOOST_TEST(read_text(pids_dir + "/cgroup.procs") == std::to_string(pid) + "\n");
+        BOOST_TEST(oci(b, {"pause", "g1"}).code() == 0);
+        BOOST_TEST(state_of(b, "g1")["status"] == "paused");
+        expect_one_line_error(oci(b, {"exec", "g1", "true"}), "paused");
+        BOOST_TEST(oci(b, {"resume", "g1"}).code() == 0);
+        BOOST_TEST(state_of(b, "g1")["status"] == "running");
+        const Result ps = oci(b, {"ps", "--format", "json", "g1"});
+        BOOST_TEST(json::parse(ps.out) == json::array({pid}), ps.describe());
+    } else {
+        BOOST_TEST(!exists(pids_dir));
+        expect_one_line_error(oci(b, {"pause", "g1"}), "no cgroup freezer");
+    }
+    BOOST_TEST(oci(b, {"delete", "--force", "g1"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
+    BOOST_TEST(!exists(pids_dir));
+}
+
+BOOST_AUTO_TEST_CASE(exec_with_a_terminal) {
+    Bundle b({"sleep", "100"});
+    const std::string sock_path = b.tmp / "exec.sock";
+    const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(ls >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
+    BOOST_REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(ls, 1) == 0);
+    const std::string pidfile = b.tmp / "pid";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "xt"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    BOOST_TEST(oci(b, {"start", "xt"}).code() == 0);
+    expect_one_line_error(oci(b, {"exec", "--tty", "xt", "true"}), "--console-socket");
+    const std::string exec_pid = b.tmp / "exec_pid";
+    const Result e =
+        oci(b, {"exec", "--tty", "--console-socket", sock_path, "--detach", "--pid-file", exec_pid,
+                "xt", "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo isatty"});
+    BOOST_REQUIRE_MESSAGE(e.code() == 0, e.describe());
+    const int conn = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
+    BOOST_REQUIRE(conn >= 0);
+    char name[64] = {};
+    char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{name, sizeof name - 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    BOOST_REQUIRE(::recvmsg(conn, &msg, 0) > 0);
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    BOOST_REQUIRE(cm && cm->cmsg_type == SCM_RIGHTS);
+    int master = -1;
+    std::memcpy(&master, CMSG_DATA(cm), sizeof master);
+    // The exec'd process is ours to reap (subreaper), with its status.
+    BOOST_TEST(reap(read_pid(exec_pid)) == 0);
+    std::string out;
+    for (;;) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, 2000) <= 0) break;
+        char buf[256];
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    BOOST_TEST(out == "isatty\r\n");
+    BOOST_TEST(oci(b, {"delete", "--force", "xt"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
+    ::close(master);
+    ::close(conn);
+    ::close(ls);
+}
+
+// ---- bad input ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(bad_input_one_line_exit_1_nothing_left) {
+    Bundle b({"true"});
+    const std::string before = host_mount_table();
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "a/b"}), "invalid container id");
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, ".."}), "invalid container id");
+    expect_one_line_error(oci(b, {"kill", "nosuch", "9"}), "does not exist");
+    expect_one_line_error(oci(b, {"delete", "nosuch"}), "does not exist");
+    write_file(b.dir + "/config.json", "{\"ociVersion\": ");
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "m1"}), "config.json");
+    b.write_config({"true"});
+    std::filesystem::rename(b.rootfs, b.tmp / "moved");
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "m2"}), "config.json");
+    // A failure in the runtime's setup (before the exec fifo): its one line.
+    std::filesystem::rename(b.tmp / "moved", b.rootfs);
+    b.write_config({"true"}, R"({"cwd": "/nope"})");
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "m3"}), "/nope");
+    expect_one_line_error(oci(b, {"run", "--bundle", b.dir, "m4"}), "/nope");
+    BOOST_TEST(listing(b.state).empty());
+    BOOST_TEST(host_mount_table() == before);
+    // --log-format json: the error as a JSON line in the log, one line on stderr.
+    const std::string log = b.tmp / "log.json";
+    Command cmd;
+    cmd.path = oci_bin();
+    cmd.argv = {"burrow-oci",   "--root", b.state, "--log", log,
+                "--log-format", "json",   "kill",  "nosuch"};
+    const Result r = run(cmd);
+    expect_one_line_error(r, "does not exist");
+    const json line = json::parse(read_text(log));
+    BOOST_TEST(line["level"] == "error");
+    BOOST_TEST(contains(line["msg"].get<std::string>(), "does not exist"));
+    BOOST_TEST(line.contains("time"));
+}
+
+BOOST_AUTO_TEST_CASE(spec_and_features) {
+    Bundle b({"true"});
+    TempDir d;
+    BOOST_TEST(oci(b, {"spec", "--bundle", d.path()}).code() == 0);
+    const json spec = json::parse(read_text(d / "config.json"));
+    BOOST_TEST(spec["root"]["path"] == "rootfs");
+    BOOST_TEST(spec["process"]["args"] == json({"sh"}));
+    expect_one_line_error(oci(b, {"spec", "--bundle", d.path()}), "exists already");
+    const Result f = oci(b, {"features"});
+    BOOST_TEST(f.code() == 0);
+    const json feat = json::parse(f.out);
+    BOOST_TEST(feat["ociVersionMax"] == "1.2.0");
+    BOOST_TEST(feat["linux"]["namespaces"].size() == 7u);
+}
+
+// ---- against runc -----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(same_statuses_and_state_shape_as_runc) {
+    if (!is_root() || !exists("/usr/sbin/runc")) {
+        BOOST_TEST_MESSAGE("runc comparison: root with /usr/sbin/runc only");
+        return;
+    }
+    for (const std::string rt : {"", "runc"}) {
+        Bundle b({"sh", "-c", "exit 7"});
+        const Result r = oci(b, {"run", "--bundle", b.dir, "r1"}, rt);
+        BOOST_TEST(r.code() == 7, rt << ": " << r.describe());
+        BOOST_TEST(oci(b, {"kill", "nosuch", "9"}, rt).code() == 1, rt);
+        BOOST_TEST(oci(b, {"delete", "nosuch"}, rt).code() == 1, rt);
+        b.write_config({"sleep", "100"});
+        const std::string pidfile = b.tmp / "pid";
+        BOOST_REQUIRE(
+            oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "s1"}, rt).code() == 0);
+        const pid_t pid = read_pid(pidfile);
+        const json st = state_of(b, "s1", rt);
+        for (const char* k : {"ociVersion", "id", "status", "pid", "bundle"})
+            BOOST_TEST(st.contains(k), rt << " lacks " << k);
+        BOOST_TEST(st["status"] == "created", rt);
+        BOOST_TEST(oci(b, {"create", "--bundle", b.dir, "s1"}, rt).code() == 1, rt);
+        BOOST_TEST(oci(b, {"start", "s1"}, rt).code() == 0, rt);
+        BOOST_TEST(state_of(b, "s1", rt)["status"] == "running", rt);
+        BOOST_TEST(oci(b, {"delete", "s1"}, rt).code() == 1, rt);
+        BOOST_TEST(oci(b, {"delete", "--force", "s1"}, rt).code() == 0, rt);
+        BOOST_TEST(reap(pid) == 128 + SIGKILL, rt);
+        BOOST_TEST(oci(b, {"state", "s1"}, rt).code() == 1, rt);
+    }
+}
