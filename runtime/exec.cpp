@@ -1,5 +1,6 @@
 #include "runtime/exec.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,6 +52,37 @@ void enter_working_directory(const Process& proc, const std::string& caller_cwd,
         }
     }
     env.push_back(std::move(pwd));
+}
+
+void check_executable(const Process& proc, const std::vector<std::string>& env) {
+    const std::string& name = proc.argv.at(0);
+    auto usable = [](const std::string& path) -> int {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) return errno;
+        if (!S_ISREG(st.st_mode)) return EACCES;
+        return ::access(path.c_str(), X_OK) == 0 ? 0 : errno;
+    };
+    if (name.find('/') != std::string::npos) {
+        if (const int e = usable(name)) fail_errno("exec: stat " + name, e);
+        return;
+    }
+    // execvp's search: each PATH entry ("" is the working directory), the
+    // C library's default when PATH is unset.
+    const std::string* var = find_var(env, "PATH");
+    const std::string path = var ? var->substr(5) : "/bin:/usr/bin";
+    bool denied = false;
+    size_t i = 0;
+    while (i <= path.size()) {
+        size_t end = path.find(':', i);
+        if (end == std::string::npos) end = path.size();
+        const std::string dir = path.substr(i, end - i);
+        const int e = usable((dir.empty() ? "." : dir) + "/" + name);
+        if (e == 0) return;
+        if (e == EACCES) denied = true;
+        i = end + 1;
+    }
+    if (denied) fail_errno("exec: \"" + name + "\"", EACCES);
+    fail("exec: \"" + name + "\": executable file not found in $PATH: No such file or directory");
 }
 
 void exec_payload(const Process& proc, std::vector<std::string>& env) {

@@ -25,4 +25,13 @@ void enter_working_directory(const Process& proc, const std::string& caller_cwd,
 // failure, errno set.
 void exec_payload(const Process& proc, std::vector<std::string>& env);
 
+// What exec_payload would find: 0 when proc.argv[0] names (or the PATH of
+// env finds) an executable regular file, else ENOENT or EACCES, and the
+// setup fails with runc's wording ("exec: \"NAME\": executable file not
+// found in $PATH", "exec: stat PATH: No such file or directory"), which
+// podman turns into its 127 and 126. For a detached payload (burrow oci
+// create), whose exec comes only after the caller has gone: checked before
+// it returns, as runc does before it waits for `start`.
+void check_executable(const Process& proc, const std::vector<std::string>& env);
+
 } // namespace burrow::exec

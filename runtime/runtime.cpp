@@ -467,6 +467,9 @@ void child_setup_and_exec(Launch& l) {
     // Before seccomp: a filter may refuse write(), and a payload that runs
     // must not be taken for a failed setup (its status would be lost).
     if (sb.proc.detach) {
+        // A program that is not there is create's failure, not a payload
+        // that dies after `start` (runc; podman reads the message).
+        exec::check_executable(sb.proc, env);
         // Ready: the caller returns on this byte and nobody reads the pipe
         // again, so it is closed before anything else could write to it
         // (a write would be EPIPE, or SIGPIPE with the default action).

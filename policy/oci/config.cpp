@@ -21,6 +21,7 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <initializer_list>
@@ -463,6 +464,20 @@ void Parser::process(const json& j, Sandbox& sb, bool& terminal) {
                 *bits |= uint64_t{1} << *n;
             }
         }
+    }
+    // The kernel raises an ambient capability only when it is permitted
+    // and inheritable (capabilities(7)). runc's own `runc spec` lists
+    // ambient capabilities without inheritable ones; runc warns and goes
+    // on, so a config that runs under runc runs here, with a note.
+    if (const uint64_t lost = caps.ambient & ~(caps.permitted & caps.inheritable)) {
+        note("ambient capabilities not both permitted and inheritable are not raised (mask 0x" +
+             [&] {
+                 char b[20];
+                 std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(lost));
+                 return std::string(b);
+             }() +
+             ")");
+        caps.ambient &= ~lost;
     }
     sb.proc.cap_sets = caps;
     sb.proc.capabilities = caps.effective;

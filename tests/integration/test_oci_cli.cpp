@@ -500,6 +500,16 @@ BOOST_AUTO_TEST_CASE(bad_input_one_line_exit_1_nothing_left) {
     b.write_config({"true"}, R"({"cwd": "/nope"})");
     expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "m3"}), "/nope");
     expect_one_line_error(oci(b, {"run", "--bundle", b.dir, "m4"}), "/nope");
+    // A program that is not there fails create, in runc's words (podman
+    // reads "no such file or directory" as its 127, "permission denied" 126).
+    b.write_config({"/no/such/program"});
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "m5"}),
+                          "exec: stat /no/such/program: No such file or directory");
+    b.write_config({"nosuchtool"});
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "m6"}),
+                          "exec: \"nosuchtool\": executable file not found in $PATH");
+    b.write_config({"/bin"});
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "m7"}), "Permission denied");
     BOOST_TEST(listing(b.state).empty());
     BOOST_TEST(host_mount_table() == before);
     // --log-format json: the error as a JSON line in the log, one line on stderr.

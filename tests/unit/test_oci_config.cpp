@@ -323,6 +323,17 @@ BOOST_AUTO_TEST_CASE(process_section) {
                "config.json: /process/env/0: not NAME=VALUE: \"NOEQUALS\"");
 }
 
+// `runc spec` lists ambient capabilities without inheritable ones: the
+// kernel cannot raise them, runc warns and runs; so does burrow.
+BOOST_AUTO_TEST_CASE(ambient_needs_permitted_and_inheritable) {
+    Bundle b = parse(doc("", "", R"("args":["x"],"cwd":"/",
+           "capabilities":{"permitted":["CAP_KILL","CAP_CHOWN"],"inheritable":["CAP_CHOWN"],
+                           "ambient":["CAP_KILL","CAP_CHOWN"]})"));
+    BOOST_TEST(b.sandbox.proc.cap_sets->ambient == (1u << 0)); // CAP_CHOWN only
+    BOOST_TEST(has_note(b, "ambient capabilities not both permitted and inheritable are not "
+                           "raised (mask 0x20)"));
+}
+
 BOOST_AUTO_TEST_CASE(linux_section_is_optional) {
     Bundle b = parse(
         R"({"ociVersion":"1.0.0","root":{"path":"rootfs"},"process":{"args":["x"],"cwd":"/"}})");
