@@ -53,6 +53,9 @@ _burrow() {
             sub=$word
         elif [[ -z $sub2 && $sub == @(policy|nix|seccomp) ]]; then
             sub2=$word
+        elif [[ -z $sub2 && $sub == oci &&
+            $word == @(create|start|state|kill|delete|run|exec|ps|pause|resume|features|spec) ]]; then
+            sub2=$word # (not the value of --root or --log before it)
         fi
     done
 
@@ -98,7 +101,7 @@ _burrow() {
         if [[ $cur == -* ]]; then
             _burrow_reply --help --version
         else
-            _burrow_reply bwrap seccomp nix run policy launch enter stop ps manager remote
+            _burrow_reply bwrap oci seccomp nix run policy launch enter stop ps manager remote
         fi
         ;;
     bwrap)
@@ -137,6 +140,19 @@ _burrow() {
         ;;
     ps)
         _burrow_reply --help --json
+        ;;
+    oci)
+        if [[ $sub2 == '' ]]; then
+            if [[ $cur == -* ]]; then
+                _burrow_reply --help --root --log --log-format --systemd-cgroup --debug --rootless
+            else
+                _burrow_reply create start state kill delete run exec ps pause resume features spec
+            fi
+        elif [[ $prev == --bundle || $prev == -b || $prev == --root ]]; then
+            _burrow_dirs
+        elif [[ $prev == --pid-file || $prev == --console-socket || $prev == --process || $prev == --log ]]; then
+            _burrow_files
+        fi
         ;;
     manager)
         case $prev in

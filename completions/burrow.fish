@@ -1,12 +1,13 @@
 # fish completion for burrow(1): subcommands, their options and option
 # values. Installed as share/fish/vendor_completions.d/burrow.fish.
 
-set -l burrow_subcommands bwrap seccomp nix run policy launch enter stop ps manager remote
+set -l burrow_subcommands bwrap oci seccomp nix run policy launch enter stop ps manager remote
 
 complete -c burrow -f
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -s h -l help -d 'Print help'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -l version -d 'Print the version'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a bwrap -d 'Run a bubblewrap command line'
+complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a oci -d 'The OCI runtime command line, runc-compatible'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a seccomp -d 'Compile, show and query seccomp profiles'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a nix -d 'Nix store closures'
 complete -c burrow -n "not __fish_seen_subcommand_from $burrow_subcommands" -a run -d 'Run a command in the sandbox a policy describes'
@@ -105,3 +106,11 @@ for opt in args argv0 level-prefix unshare-all share-net unshare-user unshare-us
         nix-daemon nix-db
     complete -c burrow -n '__fish_seen_subcommand_from bwrap' -l $opt
 end
+
+# oci (runc-compatible; also installed as burrow-oci)
+set -l burrow_oci_commands create start state kill delete run exec ps pause resume features spec
+complete -c burrow -n "__fish_seen_subcommand_from oci; and not __fish_seen_subcommand_from $burrow_oci_commands" -a "$burrow_oci_commands"
+complete -c burrow -n '__fish_seen_subcommand_from oci' -l root -r -a '(__fish_complete_directories)' -d 'State directory'
+complete -c burrow -n '__fish_seen_subcommand_from oci' -l bundle -s b -r -a '(__fish_complete_directories)' -d 'Bundle directory'
+complete -c burrow -n '__fish_seen_subcommand_from oci' -l pid-file -r -F -d 'Write the init pid here'
+complete -c burrow -n '__fish_seen_subcommand_from oci' -l console-socket -r -F -d 'Unix socket for the pty master'

@@ -86,6 +86,9 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.add_subcommand("bwrap", "Run a bubblewrap command line (see burrow-bwrap(1))")
         ->allow_extras();
+    // Dispatched above (launcher/oci); listed for --help.
+    app.add_subcommand("oci", "The OCI runtime command line, runc-compatible (see burrow-oci(1))")
+        ->allow_extras();
     burrow::add_seccomp_subcommand(app);
     burrow::add_nix_subcommand(app);
     burrow::add_run_subcommand(app);

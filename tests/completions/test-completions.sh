@@ -49,7 +49,7 @@ bash)
     expect "complete -p" "complete -F _burrow burrow" \
         "$(bash -c 'source "$1" && complete -p burrow' bash "$src/completions/burrow.bash")"
     all=$(complete_words burrow "")
-    expect "subcommands" "bwrap enter launch manager nix policy ps remote run seccomp stop " "$all"
+    expect "subcommands" "bwrap enter launch manager nix oci policy ps remote run seccomp stop " "$all"
     for s in $listed; do
         checks=$((checks + 1))
         case " $all " in *" $s "*) ;; *) fail "burrow --help lists $s, the completion does not offer it" ;; esac
@@ -57,6 +57,10 @@ bash)
     expect "prefix" "policy ps " "$(complete_words burrow p)"
     expect "options" "--help --version " "$(complete_words burrow --)"
     expect "policy subcommands" "check schema show to-bwrap " "$(complete_words burrow policy "")"
+    expect "oci commands" "create delete exec features kill pause ps resume run spec start state " \
+        "$(complete_words burrow oci "")"
+    expect "oci commands after --root" "create delete exec features kill pause ps resume run spec start state " \
+        "$(complete_words burrow oci --root /run/x "")"
     expect "seccomp subcommands" "check explain export groups " "$(complete_words burrow seccomp "")"
     expect "nix subcommands" "closure " "$(complete_words burrow nix "")"
     expect "manager options" "--config --help --listen --socket --state-dir " \
@@ -108,7 +112,7 @@ fish)
     checks=$((checks + 1))
     fish --no-execute "$src/completions/burrow.fish" || fail "fish --no-execute burrow.fish"
     all=$(fcomplete "burrow ")
-    expect "subcommands" "bwrap enter launch manager nix policy ps remote run seccomp stop " "$all"
+    expect "subcommands" "bwrap enter launch manager nix oci policy ps remote run seccomp stop " "$all"
     for s in $listed; do
         checks=$((checks + 1))
         case " $all " in *" $s "*) ;; *) fail "burrow --help lists $s, burrow.fish does not" ;; esac
@@ -116,6 +120,8 @@ fish)
     expect "launch --backend" "container namespace vm " "$(fcomplete "burrow launch --backend ")"
     expect "launch --allow-net" "--allow-net " "$(fcomplete "burrow launch --allow")"
     expect "policy subcommands" "check schema show to-bwrap " "$(fcomplete "burrow policy ")"
+    expect "oci commands" "create delete exec features kill pause ps resume run spec start state " \
+        "$(fcomplete "burrow oci ")"
     expect "bwrap options" "--unshare-net " "$(fcomplete "burrow bwrap --unshare-n")"
     ;;
 *)
