@@ -76,8 +76,8 @@ struct Bundle {
     std::string dir;         // the bundle, absolute
     std::string oci_version; // as written
     Sandbox sandbox;
-    bool terminal = false; // process.terminal: burrow oci hands a pty master to
-                           // --console-socket; the Sandbox's stdio is set up by it
+    bool terminal = false;    // process.terminal: burrow oci hands a pty master to
+                              // --console-socket; the Sandbox's stdio is set up by it
     std::string cgroups_path; // linux.cgroupsPath as written ("" if absent)
     Resources resources;
     Hooks hooks;
