@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +30,7 @@ enum Step : int {
     st_fork,
     st_chdir,
     st_exec,
+    st_ids,
     st_harden = 100 // + harden::Step
 };
 
@@ -44,6 +46,8 @@ const char* step_name(int s) {
         return "chdir";
     case st_exec:
         return "exec";
+    case st_ids:
+        return "set the user and groups";
     }
     if (s > st_harden) return harden::step_name(s - st_harden);
     return "?";
@@ -124,6 +128,10 @@ int run_joined(const JoinSpec& spec) {
     plan.keep_fds = spec.keep_fds;
     plan.new_session = spec.new_session;
     const char* cwd = spec.cwd.c_str();
+    const bool set_ids = spec.set_ids;
+    const uid_t uid = spec.uid;
+    const gid_t gid = spec.gid;
+    const std::vector<gid_t> groups(spec.groups.begin(), spec.groups.end());
     const int pidfd = spec.pidfd;
     const int flags = spec.ns_flags;
 
@@ -184,6 +192,13 @@ int run_joined(const JoinSpec& spec) {
             // Steps 3-6: NO_NEW_PRIVS and seccomp (+ the tty guard) while
             // the capabilities are still held, then the capabilities,
             // inherited fds, the session. Still not dumpable (inherited).
+            if (set_ids) {
+                if (::setgroups(groups.size(), groups.data()) != 0 &&
+                    !(groups.empty() && errno == EPERM))
+                    die(w, st_ids, errno, 125);
+                if (::setresgid(gid, gid, gid) != 0) die(w, st_ids, errno, 125);
+                if (::setresuid(uid, uid, uid) != 0) die(w, st_ids, errno, 125);
+            }
             int err = 0;
             if (const harden::Step st = harden::lock(plan, &err); st != harden::ok)
                 die(w, st_harden + static_cast<int>(st), err, 125);

@@ -27,7 +27,16 @@ struct JoinSpec {
     std::vector<sock_filter> seccomp; // installed before the capability drop; empty: none
     std::vector<int> keep_fds;        // open across exec besides stdio (--keep-fd)
     bool new_session = false;         // setsid(); otherwise TIOCSTI is refused by seccomp
-    std::string prog = "burrow";      // message prefix
+    // The ids the payload runs as, inside the joined user namespace (burrow
+    // oci exec: process.user); unset: the ids setns left (burrow enter).
+    // Set after setns and before the hardening sequence drops the
+    // capabilities that allow it. groups: setgroups() first, unless empty
+    // and refused (a user namespace with setgroups denied).
+    bool set_ids = false;
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    std::vector<uint32_t> groups;
+    std::string prog = "burrow"; // message prefix
 };
 
 // Runs argv joined to the sandbox and waits for it. The process tree is

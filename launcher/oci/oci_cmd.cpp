@@ -823,8 +823,12 @@ int do_exec(const ExecOpts& o) {
             if (o.args.empty()) die("exec: no command given (ARGS or --process)");
             std::vector<std::string> env = sb.proc.env;
             for (const auto& e : o.env) env.push_back(e);
+            // Without --user: the container's own user, as runc.
+            const std::string user =
+                o.user.empty() ? std::to_string(sb.ids.uid) + ":" + std::to_string(sb.ids.gid)
+                               : o.user;
             apply_process(process_json(o.args, o.cwd.empty() ? sb.proc.chdir.value_or("/") : o.cwd,
-                                       env, o.user, o.tty),
+                                       env, user, o.tty),
                           "exec", sb, terminal);
         }
     } catch (const ConfigError& e) {
@@ -860,6 +864,12 @@ int do_exec(const ExecOpts& o) {
     spec.argv = sb.proc.argv;
     spec.env = sb.proc.env;
     spec.cwd = sb.proc.chdir.value_or("/");
+    // process.user (or --user): the ids inside the container's user
+    // namespace; supplementary groups only where setgroups is allowed.
+    spec.set_ids = true;
+    spec.uid = sb.ids.uid;
+    spec.gid = sb.ids.gid;
+    if (sb.proc.supplementary_gids) spec.groups = *sb.proc.supplementary_gids;
     // JoinSpec takes one program: the container's last (its own profile).
     if (!sb.seccomp_programs.empty()) spec.seccomp = sb.seccomp_programs.back();
     for (int i = 0; i < o.preserve_fds; ++i) spec.keep_fds.push_back(3 + i);

@@ -232,6 +232,9 @@ BOOST_AUTO_TEST_CASE(detached_exec_stop_kill_ps_logs_rm) {
     BOOST_TEST(r.out == "in-exec\n");
     r = pm.run({"exec", "bg", "id", "-u"}, rt);
     BOOST_TEST(r.out == "0\n", r.describe());
+    // --user: the exec'd process runs as that user (never silently as root).
+    r = pm.run({"exec", "--user", "1000:1001", "bg", "sh", "-c", "id -u; id -g"}, rt);
+    BOOST_TEST(r.out == "1000\n1001\n", r.describe());
     r = pm.run({"ps", "--filter", "name=bg", "--format", "{{.Names}} {{.Status}}"}, rt);
     BOOST_TEST(r.out.rfind("bg Up", 0) == 0, r.describe());
     r = pm.run({"top", "bg", "args"}, rt);
