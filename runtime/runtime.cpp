@@ -62,6 +62,7 @@
 #include "runtime/cgroup.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exec.hpp"
+#include "runtime/fd_passing.hpp"
 #include "runtime/fd.hpp"
 #include "runtime/hardening.hpp"
 #include "runtime/landlock.hpp"
@@ -288,22 +289,8 @@ void setup_console(int socket_fd) {
     console.reset();
     if (::mount(name.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) != 0)
         fail_errno("terminal: can't bind " + name + " on /dev/console");
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    iovec iov{const_cast<char*>(name.data()), name.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
     const int mfd = master.get();
-    std::memcpy(CMSG_DATA(c), &mfd, sizeof(int));
-    ssize_t sent;
-    do sent = ::sendmsg(socket_fd, &msg, MSG_NOSIGNAL);
-    while (sent < 0 && errno == EINTR);
+    const ssize_t sent = send_fds(socket_fd, &mfd, 1, name.data(), name.size());
     if (sent < 0) fail_errno("terminal: can't send the master to the console socket");
     ::close(socket_fd);
     if (::setsid() == -1) fail_errno("terminal: setsid");

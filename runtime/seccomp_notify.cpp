@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "runtime/error.hpp"
+#include "runtime/fd_passing.hpp"
 #include "runtime/seccomp_bpf_eval.hpp"
 #include "runtime/seccomp_decode.hpp"
 #include "runtime/seccomp_install.hpp"
@@ -26,22 +27,8 @@ namespace {
 constexpr int max_errno = 4095;
 
 void send_fd(int sock, int fd) {
-    char byte = 0;
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    ssize_t r;
-    do r = ::sendmsg(sock, &msg, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
+    const char byte = 0;
+    const ssize_t r = send_fds(sock, &fd, 1, &byte, 1);
     if (r != 1) fail_errno("sending the seccomp listener to the monitor", r < 0 ? errno : EIO);
 }
 

@@ -65,6 +65,7 @@
 #include "launcher/container/launch.hpp"
 #include "launcher/session/registry.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/fd_passing.hpp"
 #include "runtime/exit_status.hpp"
 #include "runtime/io.hpp"
 
@@ -219,21 +220,9 @@ bool serve_stdio(int listen_fd, pid_t helper) {
         socklen_t len = sizeof cred;
         if (::getsockopt(c.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.pid != helper)
             continue;
-        char byte = 0;
-        iovec iov{&byte, 1};
-        alignas(cmsghdr) char ctl[CMSG_SPACE(3 * sizeof(int))] = {};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = ctl;
-        msg.msg_controllen = sizeof ctl;
-        cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+        const char byte = 0;
         const int fds[3] = {0, 1, 2};
-        std::memcpy(CMSG_DATA(cm), fds, sizeof fds);
-        if (::sendmsg(c.get(), &msg, MSG_NOSIGNAL) != 1) {
+        if (send_fds(c.get(), fds, 3, &byte, 1) != 1) {
             // EPIPE/ECONNRESET: the helper is gone already (a signal that
             // came before it ran); its status says the rest.
             if (errno != EPIPE && errno != ECONNRESET)

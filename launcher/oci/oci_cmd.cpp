@@ -41,6 +41,7 @@
 #include "runtime/exit_status.hpp"
 #include "runtime/fd.hpp"
 #include "runtime/io.hpp"
+#include "runtime/fd_passing.hpp"
 #include "runtime/join.hpp"
 #include "runtime/runtime.hpp"
 
@@ -459,19 +460,7 @@ Fd connect_console(const std::string& path) {
 }
 
 void send_master(int sock, int master, const std::string& name) {
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    iovec iov{const_cast<char*>(name.data()), name.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) die_errno("--console-socket");
+    if (send_fds(sock, &master, 1, name.data(), name.size()) < 0) die_errno("--console-socket");
 }
 
 // ---- create / start -----------------------------------------------------------
