@@ -42,6 +42,7 @@
 #include "runtime/fd.hpp"
 #include "runtime/io.hpp"
 #include "runtime/fd_passing.hpp"
+#include "launcher/session/join.hpp"
 #include "runtime/join.hpp"
 #include "runtime/runtime.hpp"
 
@@ -266,15 +267,6 @@ int pidfd_open_verified(const State& st) {
     return fd;
 }
 
-bool wait_pidfd(int pidfd, int ms) {
-    pollfd p{pidfd, POLLIN, 0};
-    for (;;) {
-        const int r = ::poll(&p, 1, ms);
-        if (r < 0 && errno == EINTR) continue;
-        return r > 0;
-    }
-}
-
 // ---- hooks ----------------------------------------------------------------
 
 // One hook: the state on its stdin, its own stdout/stderr, a timeout.
@@ -311,7 +303,7 @@ void run_hook(const Hook& h, const std::string& state, const char* which) {
     }
     mine.reset();
     const int ms = h.timeout_s ? *h.timeout_s * 1000 : -1;
-    if (pidfd && !wait_pidfd(pidfd.get(), ms)) {
+    if (pidfd && !launch::wait_pidfd(pidfd.get(), ms)) {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
         die(std::string(which) + " hook " + h.path + ": timed out after " +
@@ -710,7 +702,7 @@ void do_delete(const std::string& id, bool force) {
             for (pid_t p : cgroup_pids(c.st)) ::kill(p, SIGKILL);
             ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
             thaw(c.st);
-            if (!wait_pidfd(pidfd.get(), 10000))
+            if (!launch::wait_pidfd(pidfd.get(), 10000))
                 die("container \"" + id + "\": still running 10 s after SIGKILL");
         }
     }
@@ -777,14 +769,6 @@ struct ExecOpts {
     int preserve_fds = 0;
 };
 
-const std::map<std::string, int>& ns_flags() {
-    static const std::map<std::string, int> m{{"user", CLONE_NEWUSER},    {"mnt", CLONE_NEWNS},
-                                              {"pid", CLONE_NEWPID},      {"ipc", CLONE_NEWIPC},
-                                              {"uts", CLONE_NEWUTS},      {"net", CLONE_NEWNET},
-                                              {"cgroup", CLONE_NEWCGROUP}};
-    return m;
-}
-
 int do_exec(const ExecOpts& o) {
     Container c = load_container(o.id);
     if (c.status == "stopped") die("cannot exec in container \"" + o.id + "\": it is stopped");
@@ -843,13 +827,7 @@ int do_exec(const ExecOpts& o) {
     }
     join::JoinSpec spec;
     spec.pidfd = pidfd.get();
-    const auto own = session::process_namespaces(::getpid());
-    for (const auto& [name, ino] : session::process_namespaces(c.st.pid)) {
-        auto f = ns_flags().find(name);
-        auto mine = own.find(name);
-        if (f != ns_flags().end() && (mine == own.end() || mine->second != ino))
-            spec.ns_flags |= f->second;
-    }
+    spec.ns_flags = launch::namespaces_to_join(session::process_namespaces(c.st.pid));
     spec.argv = sb.proc.argv;
     spec.env = sb.proc.env;
     spec.cwd = sb.proc.chdir.value_or("/");

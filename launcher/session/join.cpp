@@ -19,17 +19,22 @@
 
 namespace burrow::launch {
 
-namespace {
-
-const std::map<std::string, int>& ns_flags() {
-    static const std::map<std::string, int> m{{"user", CLONE_NEWUSER},    {"mnt", CLONE_NEWNS},
-                                              {"pid", CLONE_NEWPID},      {"ipc", CLONE_NEWIPC},
-                                              {"uts", CLONE_NEWUTS},      {"net", CLONE_NEWNET},
-                                              {"cgroup", CLONE_NEWCGROUP}};
-    return m;
+int namespaces_to_join(const std::map<std::string, uint64_t>& ns) {
+    static const std::map<std::string, int> flags{{"user", CLONE_NEWUSER},    {"mnt", CLONE_NEWNS},
+                                                  {"pid", CLONE_NEWPID},      {"ipc", CLONE_NEWIPC},
+                                                  {"uts", CLONE_NEWUTS},      {"net", CLONE_NEWNET},
+                                                  {"cgroup", CLONE_NEWCGROUP}};
+    const auto own = session::process_namespaces(::getpid());
+    int out = 0;
+    for (const auto& [name, ino] : ns) {
+        auto f = flags.find(name);
+        auto mine = own.find(name);
+        if (f != flags.end() && (mine == own.end() || mine->second != ino)) out |= f->second;
+    }
+    return out;
 }
 
-bool wait_gone(int pidfd, int ms) {
+bool wait_pidfd(int pidfd, int ms) {
     pollfd p{pidfd, POLLIN, 0};
     for (;;) {
         const int r = ::poll(&p, 1, ms);
@@ -37,8 +42,6 @@ bool wait_gone(int pidfd, int ms) {
         return r > 0;
     }
 }
-
-} // namespace
 
 int join_session(const session::Entry& e, const std::vector<std::string>& argv, const char* what,
                  const std::vector<int>& keep_fds) {
@@ -56,13 +59,7 @@ int join_session(const session::Entry& e, const std::vector<std::string>& argv, 
     spec.pidfd = pidfd.get();
     // Only the namespaces that differ from ours: setns into one's own user
     // namespace is EINVAL, and a container may share some with the host.
-    const auto own = session::process_namespaces(::getpid());
-    for (const auto& [name, ino] : e.ns) {
-        auto f = ns_flags().find(name);
-        auto mine = own.find(name);
-        if (f != ns_flags().end() && (mine == own.end() || mine->second != ino))
-            spec.ns_flags |= f->second;
-    }
+    spec.ns_flags = namespaces_to_join(e.ns);
     spec.argv = argv;
     for (const auto& [k, v] : e.env) spec.env.push_back(k + "=" + v);
     spec.env.push_back("PWD=" + e.cwd);
@@ -92,9 +89,9 @@ int stop_session(const session::Entry& e, unsigned grace_ms) {
         std::fprintf(stderr, "burrow: stop: %s: %s\n", e.project_dir.c_str(), std::strerror(errno));
         return kExitFailure;
     }
-    if (!wait_gone(pidfd.get(), static_cast<int>(grace_ms))) {
+    if (!wait_pidfd(pidfd.get(), static_cast<int>(grace_ms))) {
         ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
-        if (!wait_gone(pidfd.get(), 10000)) {
+        if (!wait_pidfd(pidfd.get(), 10000)) {
             std::fprintf(stderr, "burrow: stop: %s: still running after SIGKILL\n",
                          e.project_dir.c_str());
             return kExitFailure;
