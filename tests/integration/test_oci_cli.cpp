@@ -169,6 +169,28 @@ bool process_alive(pid_t pid) {
 }
 
 // One line "burrow: ..." on stderr, exit 1.
+// What conmon does with --console-socket: accept the runtime's connection
+// and take the pty master it sends (SCM_RIGHTS; the data is the pty's name).
+int receive_console_master(int listener) {
+    const int conn = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    BOOST_REQUIRE(conn >= 0);
+    char name[64] = {};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov{name, sizeof name - 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    BOOST_REQUIRE(::recvmsg(conn, &msg, 0) > 0);
+    ::close(conn);
+    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+    BOOST_REQUIRE(cm && cm->cmsg_type == SCM_RIGHTS);
+    int master = -1;
+    std::memcpy(&master, CMSG_DATA(cm), sizeof master);
+    return master;
+}
+
 void expect_one_line_error(const Result& r, const std::string& needle) {
     BOOST_TEST(r.code() == 1, r.describe());
     BOOST_TEST(r.err.rfind("burrow: ", 0) == 0, r.describe());
@@ -329,21 +351,7 @@ BOOST_AUTO_TEST_CASE(terminal_master_goes_to_the_console_socket) {
                              sock_path, "t1"});
     BOOST_REQUIRE_MESSAGE(c.code() == 0, c.describe());
     const pid_t pid = read_pid(pidfile);
-    const int conn = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
-    BOOST_REQUIRE(conn >= 0);
-    char name[64] = {};
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    iovec iov{name, sizeof name - 1};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    BOOST_REQUIRE(::recvmsg(conn, &msg, 0) > 0);
-    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    BOOST_REQUIRE(cm && cm->cmsg_type == SCM_RIGHTS);
-    int master = -1;
-    std::memcpy(&master, CMSG_DATA(cm), sizeof master);
+    const int master = receive_console_master(ls);
     BOOST_TEST(oci(b, {"start", "t1"}).code() == 0);
     std::string out;
     for (;;) {
@@ -358,7 +366,6 @@ BOOST_AUTO_TEST_CASE(terminal_master_goes_to_the_console_socket) {
     BOOST_TEST(out == "/dev/pts/0\r\nconsole\r\n");
     BOOST_TEST(oci(b, {"delete", "t1"}).code() == 0);
     ::close(master);
-    ::close(conn);
     ::close(ls);
 }
 
@@ -447,21 +454,7 @@ BOOST_AUTO_TEST_CASE(exec_with_a_terminal) {
         oci(b, {"exec", "--tty", "--console-socket", sock_path, "--detach", "--pid-file", exec_pid,
                 "xt", "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo isatty"});
     BOOST_REQUIRE_MESSAGE(e.code() == 0, e.describe());
-    const int conn = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC);
-    BOOST_REQUIRE(conn >= 0);
-    char name[64] = {};
-    char cbuf[CMSG_SPACE(sizeof(int))] = {};
-    iovec iov{name, sizeof name - 1};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    BOOST_REQUIRE(::recvmsg(conn, &msg, 0) > 0);
-    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    BOOST_REQUIRE(cm && cm->cmsg_type == SCM_RIGHTS);
-    int master = -1;
-    std::memcpy(&master, CMSG_DATA(cm), sizeof master);
+    const int master = receive_console_master(ls);
     // The exec'd process is ours to reap (subreaper), with its status.
     BOOST_TEST(reap(read_pid(exec_pid)) == 0);
     std::string out;
@@ -477,7 +470,6 @@ BOOST_AUTO_TEST_CASE(exec_with_a_terminal) {
     BOOST_TEST(oci(b, {"delete", "--force", "xt"}).code() == 0);
     BOOST_TEST(reap(pid) == 128 + SIGKILL);
     ::close(master);
-    ::close(conn);
     ::close(ls);
 }
 
