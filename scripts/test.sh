@@ -13,7 +13,7 @@
 # CI reads the closing line.
 #
 # Knobs (environment):
-#   BURROW_JOBS=N        parallel build jobs (default 2)
+#   BURROW_JOBS=N        parallel build jobs (default: CPUs + 1)
 #   BURROW_CTEST_JOBS=N  parallel ctest jobs (default 2: the VM tests, each a
 #                        QEMU under TCG on one core, run beside the rest)
 #   BURROW_SKIP_DEPS=1   do not call scripts/install-deps.sh
@@ -28,7 +28,9 @@ set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$src"
-jobs=${BURROW_JOBS:-2}
+# One compile more than there are CPUs: a link or a header read leaves a CPU
+# idle otherwise (about 5% of each build on 2 cores).
+jobs=${BURROW_JOBS:-$(($(nproc) + 1))}
 ctest_jobs=${BURROW_CTEST_JOBS:-2}
 test_user=burrowtest
 start=$(date +%s)
