@@ -69,3 +69,19 @@ endfunction()
 function(burrow_add_ns_test name binary labels)
   burrow_test(${name} USER LABELS ${labels} COMMAND ${binary} ${ARGN})
 endfunction()
+
+# burrow_plain_under_asan(<test>...): under the asan preset these tests run
+# in the plain suite only (label plain added), where they exist. For the
+# twin of a suite whose other twin still runs instrumented: its time under
+# ASan went to CI's 30 minutes. Call it where the tests are registered.
+function(burrow_plain_under_asan)
+  if(NOT BURROW_SANITIZE)
+    return()
+  endif()
+  foreach(t ${ARGN})
+    if(TEST ${t})
+      get_test_property(${t} LABELS labels)
+      set_tests_properties(${t} PROPERTIES LABELS "${labels};plain")
+    endif()
+  endforeach()
+endfunction()
