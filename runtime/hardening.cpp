@@ -129,6 +129,38 @@ int drop_capabilities() {
     return ::syscall(SYS_capset, &hdr, data) == 0 ? 0 : errno;
 }
 
+int limit_bounding(uint64_t keep) {
+    for (unsigned long cap = 0; cap < 64; ++cap) {
+        if ((keep >> cap) & 1) continue;
+        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
+            if (errno == EINVAL) break; // past the last capability
+            return errno;
+        }
+    }
+    return 0;
+}
+
+int set_capability_sets(const CapSets& s, unsigned* failed_ambient) {
+    *failed_ambient = 64;
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    for (int i = 0; i < 2; ++i) {
+        data[i].effective = static_cast<uint32_t>(s.effective >> (32 * i));
+        data[i].permitted = static_cast<uint32_t>(s.permitted >> (32 * i));
+        data[i].inheritable = static_cast<uint32_t>(s.inheritable >> (32 * i));
+    }
+    if (::syscall(SYS_capset, &hdr, data) != 0) return errno;
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) return errno;
+    for (unsigned cap = 0; cap < 64; ++cap) {
+        if (!((s.ambient >> cap) & 1)) continue;
+        if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+            *failed_ambient = cap;
+            return errno;
+        }
+    }
+    return 0;
+}
+
 int fds_for_exec(std::span<const int> keep) {
     // Kept fds first: one that is not open is the caller's mistake, said
     // before anything else changes.
@@ -156,7 +188,12 @@ Step lock(const Plan& plan, int* err) {
     for (const sock_fprog& f : plan.filters)
         if (f.len > 0 && (*err = install(f)) != 0) return seccomp;
     if (!plan.new_session && plan.tty_guard && (*err = install(tty_guard())) != 0) return seccomp;
-    if (plan.drop_capabilities && (*err = drop_capabilities()) != 0) return capabilities;
+    unsigned failed_ambient = 64;
+    if (plan.cap_sets) {
+        if ((*err = set_capability_sets(*plan.cap_sets, &failed_ambient)) != 0) return capabilities;
+    } else if (plan.drop_capabilities && (*err = drop_capabilities()) != 0) {
+        return capabilities;
+    }
     if ((*err = fds_for_exec(plan.keep_fds)) != 0) return fds;
     if (plan.new_session && ::setsid() < 0) {
         *err = errno;

@@ -53,6 +53,8 @@
 #include <cstddef>
 #include <span>
 
+#include "runtime/cap_sets.hpp"
+
 namespace burrow::harden {
 
 // Which step failed (0: none); the errno comes with it.
@@ -80,6 +82,12 @@ struct Plan {
     // Drop every capability (bounding, ambient, effective, permitted,
     // inheritable).
     bool drop_capabilities = true;
+    // Instead of the drop: effective, permitted and inheritable made exactly
+    // these and the ambient set raised to them (OCI exec: process.
+    // capabilities). The bounding set is the caller's to cut before any uid
+    // change (PR_CAPBSET_DROP needs CAP_SETPCAP, which a uid change clears
+    // from the effective set): limit_bounding().
+    const CapSets* cap_sets = nullptr;
 };
 
 // Step 1. Returns 0 or errno.
@@ -90,6 +98,13 @@ Step lock(const Plan& plan, int* err);
 
 // The single pieces, for executors with an order of their own (runtime.cpp).
 int drop_capabilities();
+// Every capability not in keep leaves the bounding set. Returns 0 or errno.
+int limit_bounding(uint64_t keep);
+// capset(effective, permitted, inheritable), then the ambient set cleared
+// and raised to exactly s.ambient (each must be permitted and inheritable).
+// Returns 0 or errno; *failed_ambient names the ambient capability that
+// could not be raised (64 when the failure was elsewhere).
+int set_capability_sets(const CapSets& s, unsigned* failed_ambient);
 int fds_for_exec(std::span<const int> keep);
 int install(const sock_fprog& program);
 

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "runtime/console.hpp"
 #include "runtime/fd.hpp"
 #include "runtime/hardening.hpp"
 
@@ -31,6 +33,9 @@ enum Step : int {
     st_chdir,
     st_exec,
     st_ids,
+    st_bounding,
+    st_rlimit,
+    st_terminal,
     st_harden = 100 // + harden::Step
 };
 
@@ -48,6 +53,12 @@ const char* step_name(int s) {
         return "exec";
     case st_ids:
         return "set the user and groups";
+    case st_rlimit:
+        return "setrlimit (process.rlimits)";
+    case st_bounding:
+        return "cut the bounding capability set";
+    case st_terminal:
+        return "terminal (/dev/pts/ptmx of the container, console socket, TIOCSCTTY)";
     }
     if (s > st_harden) return harden::step_name(s - st_harden);
     return "?";
@@ -127,6 +138,11 @@ int run_joined(const JoinSpec& spec) {
     plan.filters = std::span<const sock_fprog>(&fprog, spec.seccomp.empty() ? 0 : 1);
     plan.keep_fds = spec.keep_fds;
     plan.new_session = spec.new_session;
+    const CapSets cap_sets = spec.cap_sets.value_or(CapSets{});
+    const bool exact_caps = spec.cap_sets.has_value();
+    if (exact_caps) plan.cap_sets = &cap_sets;
+    const int console_fd = spec.console_socket_fd;
+    const std::vector<Rlimit> rlimits = spec.rlimits;
     const char* cwd = spec.cwd.c_str();
     const bool set_ids = spec.set_ids;
     const uid_t uid = spec.uid;
@@ -192,12 +208,33 @@ int run_joined(const JoinSpec& spec) {
             // Steps 3-6: NO_NEW_PRIVS and seccomp (+ the tty guard) while
             // the capabilities are still held, then the capabilities,
             // inherited fds, the session. Still not dumpable (inherited).
+            for (const Rlimit& l : rlimits) {
+                const struct rlimit r { static_cast<rlim_t>(l.soft), static_cast<rlim_t>(l.hard) };
+                if (::setrlimit(static_cast<__rlimit_resource>(l.resource), &r) != 0)
+                    die(w, st_rlimit, errno, 125);
+            }
+            if (exact_caps) {
+                // Needs CAP_SETPCAP, which the uid change below clears
+                // from the effective set; KEEPCAPS keeps the permitted set
+                // across it (and is cleared again by execve).
+                if (const int e = harden::limit_bounding(cap_sets.bounding))
+                    die(w, st_bounding, e, 125);
+                if (set_ids && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+                    die(w, st_ids, errno, 125);
+            }
             if (set_ids) {
                 if (::setgroups(groups.size(), groups.data()) != 0 &&
                     !(groups.empty() && errno == EPERM))
                     die(w, st_ids, errno, 125);
                 if (::setresgid(gid, gid, gid) != 0) die(w, st_ids, errno, 125);
                 if (::setresuid(uid, uid, uid) != 0) die(w, st_ids, errno, 125);
+            }
+            if (console_fd >= 0) {
+                console::Pty pty;
+                if (const int e = console::open_pty(pty)) die(w, st_terminal, e, 125);
+                if (const int e = console::take_terminal(console_fd, pty))
+                    die(w, st_terminal, e, 125);
+                ::close(console_fd);
             }
             int err = 0;
             if (const harden::Step st = harden::lock(plan, &err); st != harden::ok)

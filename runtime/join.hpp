@@ -13,8 +13,13 @@
 
 #include <linux/filter.h>
 
+#include <optional>
+
 #include <string>
 #include <vector>
+
+#include "runtime/cap_sets.hpp"
+#include "runtime/sandbox.hpp"
 
 namespace burrow::join {
 
@@ -36,6 +41,20 @@ struct JoinSpec {
     uint32_t uid = 0;
     uint32_t gid = 0;
     std::vector<uint32_t> groups;
+    // Exact capability sets instead of none (burrow oci exec: process.
+    // capabilities): the bounding set cut right after setns, the others
+    // kept across the uid change (PR_SET_KEEPCAPS) and set by the hardening
+    // sequence in place of its drop.
+    std::optional<CapSets> cap_sets;
+    // setrlimit() each right after setns, while CAP_SYS_RESOURCE is held
+    // (OCI exec: process.rlimits, else the container's).
+    std::vector<Rlimit> rlimits;
+    // A terminal (process.terminal): a pty of the devpts the joined mount
+    // namespace shows at /dev/pts, opened once the ids are set (the slave is
+    // the process's own), its master sent over this socket; the slave
+    // becomes the controlling terminal of a new session and stdio.
+    // Leave new_session false: the session is the terminal's.
+    int console_socket_fd = -1;
     std::string prog = "burrow"; // message prefix
 };
 

@@ -14,6 +14,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/hardening.hpp"
 
 namespace burrow::oci_setup {
 
@@ -32,10 +33,6 @@ void write_proc(const std::string& path, const std::string& value) {
     while (n < 0 && errno == EINTR);
     if (n < 0) fail_errno("Can't write " + value + " to " + path);
     if (static_cast<size_t>(n) != value.size()) fail("Short write of " + value + " to " + path);
-}
-
-bool has(uint64_t set, unsigned cap) {
-    return (set >> cap) & 1;
 }
 
 } // namespace
@@ -74,26 +71,15 @@ void after_mounts(const Sandbox& sb) {
 }
 
 void set_capabilities(const Process::CapSets& s) {
-    for (unsigned cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-        if (has(s.bounding, cap)) continue;
-        if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-            fail_errno("Can't drop capability " + std::to_string(cap) + " from the bounding set");
-    }
-    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2]{};
-    for (int i = 0; i < 2; ++i) {
-        data[i].effective = static_cast<uint32_t>(s.effective >> (32 * i));
-        data[i].permitted = static_cast<uint32_t>(s.permitted >> (32 * i));
-        data[i].inheritable = static_cast<uint32_t>(s.inheritable >> (32 * i));
-    }
-    if (::syscall(SYS_capset, &hdr, data) != 0) fail_errno("Can't set the capability sets");
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-        fail_errno("Can't clear the ambient capabilities");
-    for (unsigned cap = 0; cap <= CAP_LAST_CAP; ++cap) {
-        if (!has(s.ambient, cap)) continue;
-        if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
+    if (const int e = harden::limit_bounding(s.bounding))
+        fail_errno("Can't cut the bounding capability set", e);
+    unsigned cap = 64;
+    if (const int e = harden::set_capability_sets(s, &cap)) {
+        if (cap < 64)
             fail_errno("Can't raise ambient capability " + std::to_string(cap) +
-                       " (it must be permitted and inheritable)");
+                           " (it must be permitted and inheritable)",
+                       e);
+        fail_errno("Can't set the capability sets", e);
     }
 }
 

@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "runtime/caps.hpp"
+#include "runtime/console.hpp"
 #include "runtime/cgroup.hpp"
 #include "runtime/error.hpp"
 #include "runtime/exec.hpp"
@@ -272,31 +273,20 @@ bool hide_exe(uid_t real_uid) {
 // built: its pty (so tty(1) names it and /dev/console is it), the session
 // it controls, and the master to the caller's console socket.
 void setup_console(int socket_fd) {
-    Fd master(::open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (!master) master.reset(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (!master) fail_errno("terminal: can't open /dev/ptmx of the container");
-    int unlock = 0;
-    unsigned int n = 0;
-    if (::ioctl(master.get(), TIOCSPTLCK, &unlock) != 0 || ::ioctl(master.get(), TIOCGPTN, &n) != 0)
-        fail_errno("terminal: can't unlock the pseudo-terminal");
-    const std::string name = "/dev/pts/" + std::to_string(n);
-    Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (!slave) slave.reset(::open(name.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC));
-    if (!slave) fail_errno("terminal: can't open " + name);
+    console::Pty pty;
+    if (const int e = console::open_pty(pty))
+        fail_errno("terminal: can't open a pseudo-terminal of the container (/dev/pts/ptmx)", e);
     // /dev/console: a file to bind the slave onto (runc's mount).
-    Fd console(::open("/dev/console", O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!console) fail_errno("terminal: can't create /dev/console");
-    console.reset();
-    if (::mount(name.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) != 0)
-        fail_errno("terminal: can't bind " + name + " on /dev/console");
-    const int mfd = master.get();
-    const ssize_t sent = send_fds(socket_fd, &mfd, 1, name.data(), name.size());
-    if (sent < 0) fail_errno("terminal: can't send the master to the console socket");
+    Fd dev_console(::open("/dev/console", O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!dev_console) fail_errno("terminal: can't create /dev/console");
+    dev_console.reset();
+    if (::mount(pty.name, "/dev/console", nullptr, MS_BIND, nullptr) != 0)
+        fail_errno(std::string("terminal: can't bind ") + pty.name + " on /dev/console");
+    if (const int e = console::take_terminal(socket_fd, pty))
+        fail_errno("terminal: can't hand the pseudo-terminal over (console socket, setsid, "
+                   "TIOCSCTTY)",
+                   e);
     ::close(socket_fd);
-    if (::setsid() == -1) fail_errno("terminal: setsid");
-    if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) fail_errno("terminal: TIOCSCTTY");
-    for (int fd = 0; fd < 3; ++fd)
-        if (::dup2(slave.get(), fd) < 0) fail_errno("terminal: dup2");
 }
 
 [[noreturn]] void init_main(Launch& l, pid_t payload, std::vector<Fd>& locks) {

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "runtime/cap_sets.hpp"
 #include "runtime/exit_status.hpp"
 
 namespace burrow {
@@ -208,9 +209,7 @@ struct Process {
     // Exact capability sets (OCI process.capabilities); when set they replace
     // `capabilities` for each set: bounding cut to it, then effective,
     // permitted, inheritable set, ambient raised (masks of 1 << CAP_*).
-    struct CapSets {
-        uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
-    };
+    using CapSets = burrow::CapSets;
     std::optional<CapSets> cap_sets;
     // Written in the child before the mount tree (linux.sysctl): keys in
     // dotted form, namespaced ones only (the front end checks).

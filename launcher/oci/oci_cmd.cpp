@@ -451,10 +451,6 @@ Fd connect_console(const std::string& path) {
     return s;
 }
 
-void send_master(int sock, int master, const std::string& name) {
-    if (send_fds(sock, &master, 1, name.data(), name.size()) < 0) die_errno("--console-socket");
-}
-
 // ---- create / start -----------------------------------------------------------
 
 struct CreateOpts {
@@ -809,21 +805,13 @@ int do_exec(const ExecOpts& o) {
     } catch (const std::runtime_error& e) {
         die(e.what());
     }
-    // A terminal: a pty of the host's devpts (the process gets no name for
-    // it inside, and no controlling terminal), its master to
-    // --console-socket, its slave the process's stdio.
-    Fd slave;
+    // A terminal: the process opens a pty of the container's own devpts
+    // once it has joined (runtime/console.hpp), sends its master over
+    // --console-socket and takes the slave as its controlling terminal.
+    Fd console;
     if (terminal) {
         if (o.console_socket.empty()) die("exec: a terminal needs --console-socket");
-        Fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-        if (!master) die_errno("exec: terminal: posix_openpt");
-        if (::grantpt(master.get()) != 0 || ::unlockpt(master.get()) != 0)
-            die_errno("exec: terminal: unlockpt");
-        char name[128];
-        if (::ptsname_r(master.get(), name, sizeof name) != 0) die_errno("exec: terminal: ptsname");
-        slave.reset(::open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-        if (!slave) die_errno(std::string("exec: terminal: ") + name);
-        send_master(connect_console(o.console_socket).get(), master.get(), name);
+        console = connect_console(o.console_socket);
     }
     join::JoinSpec spec;
     spec.pidfd = pidfd.get();
@@ -840,25 +828,18 @@ int do_exec(const ExecOpts& o) {
     // JoinSpec takes one program: the container's last (its own profile).
     if (!sb.seccomp_programs.empty()) spec.seccomp = sb.seccomp_programs.back();
     for (int i = 0; i < o.preserve_fds; ++i) spec.keep_fds.push_back(3 + i);
-    spec.new_session = true;
-    const auto use_terminal = [&slave] {
-        if (slave)
-            for (int fd = 0; fd < 3; ++fd)
-                if (::dup2(slave.get(), fd) < 0) ::_exit(kExitFailure);
-    };
-    if (!o.detach) {
-        use_terminal();
-        return join::run_joined(spec);
-    }
+    // process.capabilities (or the container's), and its rlimits.
+    spec.cap_sets = sb.proc.cap_sets.value_or(CapSets{});
+    spec.rlimits = sb.limits.rlimits;
+    spec.console_socket_fd = console.get();
+    spec.new_session = !terminal; // with a terminal: the terminal's session
+    if (!o.detach) return join::run_joined(spec);
     // --detach: a process of ours runs the join and ends with the command's
     // status; its pid goes to --pid-file, and when we exit it is reparented
     // to the caller's subreaper (conmon), which waits for it.
     const pid_t pid = ::fork();
     if (pid < 0) die_errno("exec: fork");
-    if (pid == 0) {
-        use_terminal();
-        ::_exit(join::run_joined(spec));
-    }
+    if (pid == 0) ::_exit(join::run_joined(spec));
     write_pid_file(o.pid_file, pid);
     return 0;
 }

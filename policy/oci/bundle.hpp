@@ -100,7 +100,8 @@ Bundle parse_config(std::string_view json, const std::string& bundle_dir, const 
 
 // `burrow oci exec --process FILE`: a process object (the "process" member of
 // config.json) applied to a copy of the container's description. Throws
-// ConfigError with file = the --process path.
+// ConfigError with file = the --process path. Without "capabilities" or
+// "rlimits" the container's stay (as runc's exec).
 void apply_process(std::string_view json, const std::string& file, Sandbox& sb, bool& terminal);
 
 } // namespace burrow::oci

@@ -1245,6 +1245,13 @@ void apply_process(std::string_view text, const std::string& file, Sandbox& sb, 
     // the groups can be set.
     if (copy.ns.user && copy.ids.deny_setgroups) copy.proc.supplementary_gids.reset();
     copy.proc.as_pid_1 = false; // exec joins a running container
+    // What the process leaves out is the container's (runc's exec: the
+    // init's capabilities and rlimits), not nothing.
+    if (doc.is_object() && !doc.contains("capabilities")) {
+        copy.proc.cap_sets = sb.proc.cap_sets;
+        copy.proc.capabilities = sb.proc.capabilities;
+    }
+    if (doc.is_object() && !doc.contains("rlimits")) copy.limits.rlimits = sb.limits.rlimits;
     sb = std::move(copy);
     terminal = term;
 }

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -76,7 +77,8 @@ struct Bundle {
         for (const char* d : {"proc", "dev", "tmp", "etc", "sys"})
             fs::create_directories(rootfs + "/" + d);
         fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
-        for (const char* a : {"sh", "true", "sleep", "id", "cat", "ls", "readlink", "echo"})
+        for (const char* a :
+             {"sh", "true", "sleep", "id", "cat", "ls", "readlink", "echo", "tty", "grep"})
             fs::create_symlink("busybox", rootfs + "/bin/" + a);
         write_config(args, extra_process);
     }
@@ -189,6 +191,33 @@ int receive_console_master(int listener) {
     int master = -1;
     std::memcpy(&master, CMSG_DATA(cm), sizeof master);
     return master;
+}
+
+// conmon's side of --console-socket: a listening unix socket at path.
+int listen_console(const std::string& path) {
+    const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(ls >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    BOOST_REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(ls, 1) == 0);
+    return ls;
+}
+
+// Everything the pty master gives until the slave side is gone (EIO) or
+// nothing comes for timeout_ms.
+std::string drain(int master, int timeout_ms) {
+    std::string out;
+    for (;;) {
+        pollfd p{master, POLLIN, 0};
+        if (::poll(&p, 1, timeout_ms) <= 0) break;
+        char buf[256];
+        const ssize_t n = ::read(master, buf, sizeof buf);
+        if (n <= 0) break; // EIO once the last slave fd is closed
+        out.append(buf, static_cast<size_t>(n));
+    }
+    return out;
 }
 
 void expect_one_line_error(const Result& r, const std::string& needle) {
@@ -337,13 +366,7 @@ BOOST_AUTO_TEST_CASE(terminal_master_goes_to_the_console_socket) {
     Bundle b({"sh", "-c", "tty; [ /dev/console -ef /proc/self/fd/0 ] && echo console; exit 4"},
              R"({"terminal": true})");
     const std::string sock_path = b.tmp / "console.sock";
-    const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    BOOST_REQUIRE(ls >= 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
-    BOOST_REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    BOOST_REQUIRE(::listen(ls, 1) == 0);
+    const int ls = listen_console(sock_path);
     // Without --console-socket: refused, nothing left.
     expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "t0"}), "--console-socket");
     const std::string pidfile = b.tmp / "pid";
@@ -353,15 +376,7 @@ BOOST_AUTO_TEST_CASE(terminal_master_goes_to_the_console_socket) {
     const pid_t pid = read_pid(pidfile);
     const int master = receive_console_master(ls);
     BOOST_TEST(oci(b, {"start", "t1"}).code() == 0);
-    std::string out;
-    for (;;) {
-        pollfd p{master, POLLIN, 0};
-        if (::poll(&p, 1, 5000) <= 0) break;
-        char buf[256];
-        const ssize_t n = ::read(master, buf, sizeof buf);
-        if (n <= 0) break; // EIO once the last slave fd is closed
-        out.append(buf, static_cast<size_t>(n));
-    }
+    const std::string out = drain(master, 5000);
     BOOST_TEST(reap(pid) == 4);
     BOOST_TEST(out == "/dev/pts/0\r\nconsole\r\n");
     BOOST_TEST(oci(b, {"delete", "t1"}).code() == 0);
@@ -434,43 +449,90 @@ BOOST_AUTO_TEST_CASE(cgroups_path_resources_pause_resume) {
     BOOST_TEST(!exists(pids_dir));
 }
 
+// runc's exec terminal: a pty of the container's own devpts (the process
+// can name it), the controlling terminal of the process's own session.
 BOOST_AUTO_TEST_CASE(exec_with_a_terminal) {
     Bundle b({"sleep", "100"});
     const std::string sock_path = b.tmp / "exec.sock";
-    const int ls = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    BOOST_REQUIRE(ls >= 0);
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, sock_path.c_str(), sizeof addr.sun_path - 1);
-    BOOST_REQUIRE(::bind(ls, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    BOOST_REQUIRE(::listen(ls, 1) == 0);
+    const int ls = listen_console(sock_path);
     const std::string pidfile = b.tmp / "pid";
     BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "xt"}).code() == 0);
     const pid_t pid = read_pid(pidfile);
     BOOST_TEST(oci(b, {"start", "xt"}).code() == 0);
     expect_one_line_error(oci(b, {"exec", "--tty", "xt", "true"}), "--console-socket");
     const std::string exec_pid = b.tmp / "exec_pid";
-    const Result e =
-        oci(b, {"exec", "--tty", "--console-socket", sock_path, "--detach", "--pid-file", exec_pid,
-                "xt", "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo isatty"});
+    // Field 7 of /proc/self/stat: the controlling terminal (0: none); the
+    // shell's pid is its session's (setsid), as its pgrp is.
+    const Result e = oci(b, {"exec", "--tty", "--console-socket", sock_path, "--detach",
+                             "--pid-file", exec_pid, "xt", "sh", "-c",
+                             "tty; [ -t 0 ] && [ -t 1 ] && echo isatty; "
+                             "read p c s pp g sid t rest </proc/self/stat; "
+                             "[ \"$t\" != 0 ] && [ \"$sid\" = $$ ] && echo ctty"});
     BOOST_REQUIRE_MESSAGE(e.code() == 0, e.describe());
     const int master = receive_console_master(ls);
     // The exec'd process is ours to reap (subreaper), with its status.
     BOOST_TEST(reap(read_pid(exec_pid)) == 0);
-    std::string out;
-    for (;;) {
-        pollfd p{master, POLLIN, 0};
-        if (::poll(&p, 1, 2000) <= 0) break;
-        char buf[256];
-        const ssize_t n = ::read(master, buf, sizeof buf);
-        if (n <= 0) break;
-        out.append(buf, static_cast<size_t>(n));
-    }
-    BOOST_TEST(out == "isatty\r\n");
+    BOOST_TEST(drain(master, 2000) == "/dev/pts/0\r\nisatty\r\nctty\r\n");
     BOOST_TEST(oci(b, {"delete", "--force", "xt"}).code() == 0);
     BOOST_TEST(reap(pid) == 128 + SIGKILL);
     ::close(master);
     ::close(ls);
+}
+
+// exec keeps the container's capabilities and rlimits when it names none
+// (args form), and applies exactly those of --process when it does, also
+// across a change to a non-root user (root: uid 1000; rootless: only 0 is
+// mapped). As root the same calls go through runc and must agree.
+BOOST_AUTO_TEST_CASE(exec_capabilities_and_rlimits) {
+    // noNewPrivileges, which burrow always sets: without it a root exec
+    // gains the whole bounding set as permitted (capabilities(7)), so runc
+    // would differ from the process.capabilities asked for.
+    const char* container_process = R"({
+        "noNewPrivileges": true,
+        "capabilities": {"bounding": ["CAP_CHOWN", "CAP_KILL", "CAP_SETUID", "CAP_SETGID"],
+                         "effective": ["CAP_CHOWN", "CAP_KILL"],
+                         "permitted": ["CAP_CHOWN", "CAP_KILL"]},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200}]})";
+    const std::string uid = is_root() ? "1000" : "0";
+    const json exec_process = json::parse(R"({
+        "args": ["sh", "-c", "grep ^Cap /proc/self/status; ulimit -n; id -u"],
+        "noNewPrivileges": true, "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": )" +
+                                          uid + R"(, "gid": )" + uid + R"(},
+        "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
+                         "permitted": ["CAP_KILL"], "inheritable": ["CAP_KILL"],
+                         "ambient": ["CAP_KILL"]},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 50, "hard": 60}]})");
+    std::vector<std::string> runtimes = {""};
+    if (is_root() && exists("/usr/sbin/runc")) runtimes.push_back("runc");
+    for (const std::string& rt : runtimes) {
+        Bundle b({"sleep", "100"}, container_process);
+        const std::string pidfile = b.tmp / "pid";
+        BOOST_REQUIRE(
+            oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "xc"}, rt).code() == 0);
+        const pid_t pid = read_pid(pidfile);
+        BOOST_TEST(oci(b, {"start", "xc"}, rt).code() == 0, rt);
+        std::string init_caps, line;
+        std::istringstream status(read_text("/proc/" + std::to_string(pid) + "/status"));
+        while (std::getline(status, line))
+            if (line.rfind("Cap", 0) == 0) init_caps += line + "\n";
+        BOOST_TEST(contains(init_caps, "CapEff:\t0000000000000021"), rt << init_caps);
+        const Result a =
+            oci(b, {"exec", "xc", "sh", "-c", "grep ^Cap /proc/self/status; ulimit -n"}, rt);
+        BOOST_TEST(a.code() == 0, rt << a.describe());
+        BOOST_TEST(a.out == init_caps + "100\n", rt << a.describe());
+        write_file(b.tmp / "process.json", exec_process.dump());
+        const Result p = oci(b, {"exec", "--process", b.tmp / "process.json", "xc"}, rt);
+        BOOST_TEST(p.code() == 0, rt << p.describe());
+        // runc 1.1.5 sets an exec's soft limit to its hard one (60 here);
+        // burrow sets the soft limit asked for.
+        BOOST_TEST(p.out == "CapInh:\t0000000000000020\nCapPrm:\t0000000000000020\n"
+                            "CapEff:\t0000000000000020\nCapBnd:\t0000000000000020\n"
+                            "CapAmb:\t0000000000000020\n" +
+                                std::string(rt.empty() ? "50" : "60") + "\n" + uid + "\n",
+                   rt << p.describe());
+        BOOST_TEST(oci(b, {"delete", "--force", "xc"}, rt).code() == 0, rt);
+        BOOST_TEST(reap(pid) == 128 + SIGKILL, rt);
+    }
 }
 
 // ---- bad input ------------------------------------------------------------------
