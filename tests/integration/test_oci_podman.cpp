@@ -1,7 +1,7 @@
 // burrow as podman's OCI runtime (issue 18), against the real podman 4.3,
 // as root and rootless, each command compared with the same command through
-// runc (crun refuses this host's hybrid cgroup layout: "cgroups in hybrid
-// mode not supported"). The image is made offline: a root file system of
+// runc and crun (crun through a wrapper: it refuses this host's hybrid
+// cgroup layout, see crun_runtime()). The image is made offline: a root file system of
 // busybox-static imported with `podman import`. Every podman here has a
 // storage, run root and containers.conf of its own in a temp dir, removed
 // (with `podman system reset`) at the end: nothing of the host's podman is
@@ -121,15 +121,39 @@ bool usable() {
     return true;
 }
 
-// The same `podman run --rm` through runc and through burrow: the same exit
+// crun refuses this host's hybrid cgroups ("cgroups in hybrid mode not
+// supported"). Run in a mount namespace of its own where an empty tmpfs
+// hides the cgroup2 mount at /sys/fs/cgroup/unified, it sees a plain cgroup
+// v1 host and works, as root and rootless (inside podman's user namespace
+// the mount over a locked mount point is allowed). "" without crun.
+std::string crun_runtime() {
+    static const std::string path = [] {
+        const std::string crun = which("crun");
+        if (crun.empty()) return std::string();
+        const std::string w = podman().dir / "crun-v1";
+        btest::write_file(w, "#!/bin/sh\nexec /usr/bin/unshare -m /bin/sh -c 'mount -t tmpfs -o "
+                             "size=4k none /sys/fs/cgroup/unified && exec \"$0\" \"$@\"' " +
+                                 crun + " \"$@\"\n");
+        ::chmod(w.c_str(), 0755);
+        return w;
+    }();
+    return path;
+}
+
+// The same `podman run --rm` through runc, crun and burrow: the same exit
 // status and output (stderr is podman's own and may differ in wording).
 struct Pair {
-    btest::Result runc, burrow;
+    btest::Result runc, crun, burrow;
+    bool have_crun = false;
 };
 
 Pair both(const std::vector<std::string>& args) {
     Pair p;
     p.runc = podman().run(args, which("runc"));
+    if (const std::string crun = crun_runtime(); !crun.empty()) {
+        p.crun = podman().run(args, crun);
+        p.have_crun = true;
+    }
     p.burrow = podman().run(args, burrow_oci());
     return p;
 }
@@ -139,6 +163,12 @@ Pair both(const std::vector<std::string>& args) {
         BOOST_TEST((pair).burrow.code() == (pair).runc.code(),                                     \
                    "burrow: " + (pair).burrow.describe() + "\nrunc: " + (pair).runc.describe());   \
         BOOST_TEST((pair).burrow.out == (pair).runc.out);                                          \
+        if ((pair).have_crun) {                                                                    \
+            BOOST_TEST((pair).burrow.code() == (pair).crun.code(),                                 \
+                       "burrow: " + (pair).burrow.describe() +                                     \
+                           "\ncrun: " + (pair).crun.describe());                                   \
+            BOOST_TEST((pair).burrow.out == (pair).crun.out);                                      \
+        }                                                                                          \
     } while (0)
 
 std::vector<std::string> run_rm(std::initializer_list<std::string> opts,
@@ -179,6 +209,7 @@ BOOST_AUTO_TEST_CASE(terminal) {
     BOOST_TEST(contains(p.burrow.out, "/dev/"), p.burrow.out);
     BOOST_TEST(!contains(p.burrow.out, "not a tty"), p.burrow.out);
     BOOST_TEST(contains(p.runc.out, "/dev/"), p.runc.out);
+    if (p.have_crun) BOOST_TEST(p.crun.out == p.burrow.out, p.crun.describe());
 }
 
 BOOST_AUTO_TEST_CASE(hardening_options) {
@@ -235,6 +266,12 @@ BOOST_AUTO_TEST_CASE(detached_exec_stop_kill_ps_logs_rm) {
     // --user: the exec'd process runs as that user (never silently as root).
     r = pm.run({"exec", "--user", "1000:1001", "bg", "sh", "-c", "id -u; id -g"}, rt);
     BOOST_TEST(r.out == "1000\n1001\n", r.describe());
+    // exec -t: a pty of the container's devpts (the process can name it),
+    // its controlling terminal (field 7 of /proc/self/stat).
+    r = pm.run({"exec", "-t", "bg", "sh", "-c",
+                "tty; read p c s pp g sid t rest </proc/self/stat; [ \"$t\" != 0 ] && echo ctty"},
+               rt);
+    BOOST_TEST(r.out == "/dev/pts/0\r\nctty\r\n", r.describe());
     r = pm.run({"ps", "--filter", "name=bg", "--format", "{{.Names}} {{.Status}}"}, rt);
     BOOST_TEST(r.out.rfind("bg Up", 0) == 0, r.describe());
     r = pm.run({"top", "bg", "args"}, rt);
