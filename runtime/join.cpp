@@ -115,8 +115,9 @@ int run_joined(const JoinSpec& spec) {
     }
     envp.push_back(nullptr);
     std::vector<std::string> candidates;
-    if (spec.argv[0].find('/') != std::string::npos) {
-        candidates.push_back(spec.argv[0]);
+    const std::string& program = spec.program.empty() ? spec.argv[0] : spec.program;
+    if (program.find('/') != std::string::npos) {
+        candidates.push_back(program);
     } else {
         std::size_t start = 0;
         while (start <= path_var.size()) {
@@ -125,7 +126,7 @@ int run_joined(const JoinSpec& spec) {
             std::string c(path_var, start, end - start);
             if (c.empty()) c.push_back('.');
             c.push_back('/');
-            c.append(spec.argv[0]);
+            c.append(program);
             candidates.push_back(std::move(c));
             start = end + 1;
         }
@@ -275,7 +276,7 @@ int run_joined(const JoinSpec& spec) {
         ::sigaction(kForwarded[i], &old[i], nullptr);
     if (n == static_cast<ssize_t>(sizeof r) && r.step != st_none) {
         if (r.step == st_exec)
-            std::fprintf(stderr, "%s: %s: %s\n", prog, spec.argv[0].c_str(), std::strerror(r.err));
+            std::fprintf(stderr, "%s: %s: %s\n", prog, program.c_str(), std::strerror(r.err));
         else
             std::fprintf(stderr, "%s: join: %s: %s\n", prog, step_name(r.step),
                          std::strerror(r.err));

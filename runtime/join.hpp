@@ -27,6 +27,8 @@ struct JoinSpec {
     int pidfd = -1;                   // a process of the sandbox (pidfd_open), owned by the caller
     int ns_flags = 0;                 // CLONE_NEWUSER|CLONE_NEWNS|... to enter, all at once
     std::vector<std::string> argv;    // argv[0] searched in env's PATH when it has no '/'
+    std::string program;              // executed instead of argv[0] when set (an OCI hook's
+                                      // path, whose args[0] may differ); searched the same way
     std::vector<std::string> env;     // complete environment, "NAME=VALUE"
     std::string cwd;                  // inside; must exist there
     std::vector<sock_filter> seccomp; // installed before the capability drop; empty: none

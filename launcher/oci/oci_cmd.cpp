@@ -269,8 +269,12 @@ int pidfd_open_verified(const State& st) {
 
 // ---- hooks ----------------------------------------------------------------
 
-// One hook: the state on its stdin, its own stdout/stderr, a timeout.
-void run_hook(const Hook& h, const std::string& state, const char* which) {
+// One hook: the state on its stdin, its own stdout/stderr, a timeout. On
+// the host, or, with `inside`, joined to the container (its namespaces, the
+// container's user and capabilities, hardened as an exec'd process) with
+// the path resolved there (startContainer).
+void run_hook(const Hook& h, const std::string& state, const char* which,
+              const join::JoinSpec* inside = nullptr) {
     std::vector<std::string> args = h.args.empty() ? std::vector<std::string>{h.path} : h.args;
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
@@ -287,8 +291,19 @@ void run_hook(const Hook& h, const std::string& state, const char* which) {
     const pid_t pid = ::fork();
     if (pid < 0) die_errno(std::string(which) + " hook " + h.path);
     if (pid == 0) {
+        // Our end closed here too: a joined hook runs under processes of
+        // ours that never exec, so close-on-exec alone would keep it open
+        // and the hook would never see the end of its stdin.
+        ::close(mine.get());
         ::shutdown(theirs.get(), SHUT_WR);
         if (::dup2(theirs.get(), 0) < 0) ::_exit(127);
+        if (inside) {
+            join::JoinSpec spec = *inside;
+            spec.program = h.path;
+            spec.argv = args;
+            spec.env = h.env;
+            ::_exit(join::run_joined(spec));
+        }
         ::execve(h.path.c_str(), argv.data(), envp.data());
         ::_exit(127);
     }
@@ -318,8 +333,9 @@ void run_hook(const Hook& h, const std::string& state, const char* which) {
                        : "killed by signal " + std::to_string(WTERMSIG(ws))));
 }
 
-void run_hooks(const std::vector<Hook>& hooks, const std::string& state, const char* which) {
-    for (const auto& h : hooks) run_hook(h, state, which);
+void run_hooks(const std::vector<Hook>& hooks, const std::string& state, const char* which,
+               const join::JoinSpec* inside = nullptr) {
+    for (const auto& h : hooks) run_hook(h, state, which, inside);
 }
 
 // ---- cgroups ----------------------------------------------------------------
@@ -587,8 +603,23 @@ void do_start(const std::string& id) {
     } catch (const std::exception& e) {
         warn("start: bundle " + c.st.bundle + ": " + e.what() + " (hooks not run)");
     }
-    if (have_bundle)
-        run_hooks(b.hooks.start_container, state_json(c.st, "created"), "startContainer");
+    if (have_bundle && !b.hooks.start_container.empty()) {
+        // In the container's namespaces, path resolved there (the spec),
+        // with the container process's ids and capabilities, no more.
+        Fd pidfd(pidfd_open_verified(c.st));
+        if (!pidfd) die("cannot start container \"" + id + "\": its init is gone");
+        join::JoinSpec inside;
+        inside.pidfd = pidfd.get();
+        inside.ns_flags = launch::namespaces_to_join(session::process_namespaces(c.st.pid));
+        inside.cwd = "/";
+        inside.set_ids = true;
+        inside.uid = b.sandbox.ids.uid;
+        inside.gid = b.sandbox.ids.gid;
+        inside.cap_sets = b.sandbox.proc.cap_sets.value_or(CapSets{});
+        inside.new_session = true;
+        inside.prog = "burrow: startContainer hook";
+        run_hooks(b.hooks.start_container, state_json(c.st, "created"), "startContainer", &inside);
+    }
     Fd fifo(::openat(c.dir.get(), kExecFifo, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
     if (!fifo) {
         if (errno == ENXIO) die("cannot start container \"" + id + "\": its init is gone");

@@ -406,6 +406,29 @@ BOOST_AUTO_TEST_CASE(hooks_get_the_state_on_stdin) {
     BOOST_TEST(reap(pid) == 0);
     BOOST_TEST(oci(b, {"delete", "h1"}).code() == 0);
     BOOST_TEST(json::parse(read_text(b.tmp / "poststop"))["status"] == "stopped");
+    // startContainer: in the container's namespaces, its path resolved
+    // there (a program only the container has), the state on its stdin,
+    // before the container's process runs (which prints what it wrote).
+    std::filesystem::create_directories(b.rootfs + "/opt");
+    std::filesystem::copy_file("/bin/busybox", b.rootfs + "/opt/only-here");
+    BOOST_REQUIRE(!exists("/opt/only-here"));
+    b.write_config({"sh", "-c", "cat /tmp/started"});
+    c = json::parse(read_text(b.dir + "/config.json"));
+    c["hooks"]["startContainer"] = {
+        {{"path", "/opt/only-here"},
+         {"args", {"sh", "-c", "{ cat; echo; hostname; id -u; } > /tmp/started"}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "h3"}).code() == 0);
+    const pid_t pid3 = read_pid(pidfile);
+    const Result st3 = oci(b, {"start", "h3"});
+    BOOST_TEST(st3.code() == 0, st3.describe());
+    if (st3.code() != 0) oci(b, {"delete", "--force", "h3"}); // the init waits for a start
+    BOOST_TEST(reap(pid3) == 0);
+    const std::string seen = read_text(b.tmp / "create.log");
+    BOOST_TEST(contains(seen, "\"id\": \"h3\""), seen);
+    BOOST_TEST(contains(seen, "\"status\": \"created\""), seen);
+    BOOST_TEST(contains(seen, "\noci-test\n0\n"), seen);
+    BOOST_TEST(oci(b, {"delete", "h3"}).code() == 0);
     // A failing createRuntime hook fails create, and leaves nothing.
     c["hooks"] = {{"createRuntime", {{{"path", "/bin/false"}}}}};
     write_file(b.dir + "/config.json", c.dump());
