@@ -14,7 +14,9 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -601,7 +603,17 @@ void Parser::namespaces(const json& j) {
             continue;
         }
         if (path[0] != '/') fail(at(w, "path"), "must be an absolute path: \"" + path + "\"");
-        Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+        // O_PATH first, and only a file of nsfs opened for real: the path
+        // is the config's, and an open for reading as root has effects of
+        // its own (a FIFO blocks, /dev/watchdog arms the watchdog).
+        Fd where_fd(::open(path.c_str(), O_PATH | O_CLOEXEC));
+        if (!where_fd) fail(at(w, "path"), "cannot open " + path + ": " + std::strerror(errno));
+        struct statfs fs {};
+        if (::fstatfs(where_fd.get(), &fs) != 0)
+            fail(at(w, "path"), "cannot stat " + path + ": " + std::strerror(errno));
+        if (fs.f_type != NSFS_MAGIC) fail(at(w, "path"), path + " is not a namespace");
+        Fd fd(::open(("/proc/self/fd/" + std::to_string(where_fd.get())).c_str(),
+                     O_RDONLY | O_CLOEXEC));
         if (!fd) fail(at(w, "path"), "cannot open " + path + ": " + std::strerror(errno));
         const int actual = ::ioctl(fd.get(), NS_GET_NSTYPE);
         if (actual >= 0 && actual != k->clone)

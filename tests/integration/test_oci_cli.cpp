@@ -546,13 +546,16 @@ BOOST_AUTO_TEST_CASE(exec_capabilities_and_rlimits) {
         write_file(b.tmp / "process.json", exec_process.dump());
         const Result p = oci(b, {"exec", "--process", b.tmp / "process.json", "xc"}, rt);
         BOOST_TEST(p.code() == 0, rt << p.describe());
-        // runc 1.1.5 sets an exec's soft limit to its hard one (60 here);
-        // burrow sets the soft limit asked for.
-        BOOST_TEST(p.out == "CapInh:\t0000000000000020\nCapPrm:\t0000000000000020\n"
-                            "CapEff:\t0000000000000020\nCapBnd:\t0000000000000020\n"
-                            "CapAmb:\t0000000000000020\n" +
-                                std::string(rt.empty() ? "50" : "60") + "\n" + uid + "\n",
-                   rt << p.describe());
+        // runc 1.1.5 gives an exec the soft limit asked for in some runs
+        // and the hard one (60) in others; burrow always the one asked for.
+        const std::string caps = "CapInh:\t0000000000000020\nCapPrm:\t0000000000000020\n"
+                                 "CapEff:\t0000000000000020\nCapBnd:\t0000000000000020\n"
+                                 "CapAmb:\t0000000000000020\n";
+        if (rt.empty())
+            BOOST_TEST(p.out == caps + "50\n" + uid + "\n", p.describe());
+        else
+            BOOST_TEST((p.out == caps + "50\n" + uid + "\n" || p.out == caps + "60\n" + uid + "\n"),
+                       rt << p.describe());
         BOOST_TEST(oci(b, {"delete", "--force", "xc"}, rt).code() == 0, rt);
         BOOST_TEST(reap(pid) == 128 + SIGKILL, rt);
     }

@@ -258,6 +258,25 @@ BOOST_AUTO_TEST_CASE(namespaces) {
                "config.json: /linux/namespaces/1/type: duplicate namespace type \"pid\"");
 }
 
+// A namespace path is opened by the runtime, as root, before anything
+// else: a FIFO must not block create forever and a device node must not be
+// opened at all (opening /dev/watchdog arms the host's watchdog). Only a
+// file of nsfs is taken.
+BOOST_AUTO_TEST_CASE(namespace_path_that_is_not_a_namespace_is_never_opened) {
+    TempBundle t;
+    const std::string fifo = t.dir + "/fifo";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const std::string fifo_doc =
+        doc(R"("namespaces":[{"type":"network","path":")" + fifo + R"("}])");
+    BOOST_TEST(error_of(fifo_doc) ==
+               "config.json: /linux/namespaces/0/path: " + fifo + " is not a namespace");
+    // /dev/null stands for any device: refused before an open for reading.
+    BOOST_TEST(error_of(doc(R"("namespaces":[{"type":"ipc","path":"/dev/null"}])")) ==
+               "config.json: /linux/namespaces/0/path: /dev/null is not a namespace");
+    BOOST_TEST(error_of(doc(R"("namespaces":[{"type":"ipc","path":"/etc/hostname"}])")) ==
+               "config.json: /linux/namespaces/0/path: /etc/hostname is not a namespace");
+}
+
 BOOST_AUTO_TEST_CASE(id_mappings) {
     const std::string user = R"("namespaces":[{"type":"user"}],)";
     Bundle b = parse(doc(user + R"("uidMappings":[{"containerID":0,"hostID":1000,"size":1}],
