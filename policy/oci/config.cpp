@@ -34,6 +34,7 @@
 #include "policy/bwrap/caps_names.hpp"
 #include "policy/seccomp/precompiled.hpp"
 #include "runtime/io.hpp"
+#include "policy/nix/closure.hpp"
 #include "runtime/landlock.hpp"
 
 namespace burrow::oci {
@@ -173,6 +174,7 @@ struct Parser {
     void seccomp(const json& j);
     void hooks(const json& j);
     void landlock(const std::string& value, const std::string& where);
+    void nix_closure(const std::string& value, const std::string& where);
 };
 
 const json* member(const json& obj, const char* key) {
@@ -1150,14 +1152,42 @@ void Parser::top(const json& doc) {
     }
     if (auto it = b->annotations.find("run.oci.burrow.landlock"); it != b->annotations.end())
         landlock(it->second, at("/annotations", it->first));
-    if (b->annotations.count("run.oci.burrow.nix-closure"))
-        fail(at("/annotations", "run.oci.burrow.nix-closure"), "annotation not supported yet");
+    if (auto it = b->annotations.find("run.oci.burrow.nix-closure"); it != b->annotations.end())
+        nix_closure(it->second, at("/annotations", it->first));
     // The root made read-only last: every mount point exists by then.
     if (const json* ro = member(*r, "readonly"); ro && boolean(*ro, "/root/readonly")) {
         FsOp op;
         op.kind = FsOpKind::remount_ro;
         op.dest = "/";
         sb.fs.push_back(std::move(op));
+    }
+}
+
+// run.oci.burrow.nix-closure = "ROOT[,ROOT...]": store paths, or links
+// into the store (a profile, a result link). The container's store
+// directory becomes a read-only directory holding exactly their closure,
+// each path bound read-only (the same view as bwrap --nix-closure), over
+// whatever the image has there.
+void Parser::nix_closure(const std::string& value, const std::string& where) {
+    nix::ClosureRequest req;
+    size_t start = 0;
+    while (start <= value.size()) {
+        size_t end = value.find(',', start);
+        if (end == std::string::npos) end = value.size();
+        std::string root = value.substr(start, end - start);
+        while (!root.empty() && root.front() == ' ') root.erase(root.begin());
+        while (!root.empty() && root.back() == ' ') root.pop_back();
+        if (!root.empty()) {
+            if (root[0] != '/') fail(where, "not an absolute path: \"" + root + "\"");
+            req.roots.push_back(root);
+        }
+        start = end + 1;
+    }
+    if (req.roots.empty()) fail(where, "no store path given");
+    try {
+        nix::append_store_view(req, nix::compute_closure(req), b->sandbox);
+    } catch (const nix::NixError& e) {
+        fail(where, e.what());
     }
 }
 

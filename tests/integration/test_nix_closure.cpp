@@ -13,9 +13,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/fd.hpp"
 #include "tests/support/run_command.hpp"
@@ -144,6 +147,51 @@ void check_one_line_error(const Result& r, const std::string& path, const std::s
 }
 
 } // namespace
+
+// The same view in an OCI container (issue 18): `burrow-oci run` on a
+// busybox image with no store of its own and a read-only root, the closure
+// asked for by the annotation run.oci.burrow.nix-closure.
+BOOST_AUTO_TEST_CASE(oci_annotation_shows_exactly_the_closure) {
+    REQUIRE_FIXTURE();
+    namespace fs = std::filesystem;
+    TempDir t;
+    const std::string bundle = t / "bundle", rootfs = bundle + "/rootfs";
+    fs::create_directories(rootfs + "/bin");
+    for (const char* d : {"proc", "dev", "tmp"}) fs::create_directories(rootfs + "/" + d);
+    fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
+    for (const char* a : {"sh", "ls", "tr", "cat", "touch", "mkdir"})
+        fs::create_symlink("busybox", rootfs + "/bin/" + a);
+    nlohmann::json c;
+    c["ociVersion"] = "1.0.2";
+    c["root"] = {{"path", "rootfs"}, {"readonly", true}};
+    c["process"] = {{"args", {"/bin/sh", "-c", kProbe}},
+                    {"cwd", "/"},
+                    {"user", {{"uid", 0}, {"gid", 0}}},
+                    {"env",
+                     {"PATH=/bin", "APP=" + fx()["APP"], "LIB=" + fx()["LIB"],
+                      "DATA=" + fx()["DATA"], "UNRELATED=" + fx()["UNRELATED"]}}};
+    c["mounts"] = {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}}};
+    c["annotations"] = {{"run.oci.burrow.nix-closure", fx()["APP"]}};
+    nlohmann::json ns = {{{"type", "pid"}}, {{"type", "mount"}}, {{"type", "ipc"}}};
+    if (!is_root()) {
+        ns.push_back({{"type", "user"}});
+        c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", ::getuid()}, {"size", 1}}};
+        c["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", ::getgid()}, {"size", 1}}};
+    }
+    c["linux"]["namespaces"] = ns;
+    write_file(bundle + "/config.json", c.dump());
+    const std::string b = burrow_bin();
+    Command cmd;
+    cmd.argv = {b.substr(0, b.rfind('/')) + "/burrow-oci",
+                "--root",
+                t / "state",
+                "run",
+                "--bundle",
+                bundle,
+                "nix1"};
+    cmd.env = test_env();
+    check_view(run(cmd));
+}
 
 BOOST_AUTO_TEST_CASE(default_reader_shows_exactly_the_closure) {
     REQUIRE_FIXTURE();

@@ -448,9 +448,20 @@ BOOST_AUTO_TEST_CASE(landlock_annotation) {
     BOOST_TEST(error_of(doc("", R"("annotations":{"run.oci.burrow.landlock":"ro:/,wx:/tmp"})")) ==
                "config.json: /annotations/run.oci.burrow.landlock: expected ro:PATH or rw:PATH "
                "entries separated by commas, got \"wx:/tmp\"");
-    BOOST_TEST(
-        error_of(doc("", R"("annotations":{"run.oci.burrow.nix-closure":"x"})")) ==
-        "config.json: /annotations/run.oci.burrow.nix-closure: annotation not supported yet");
+}
+
+// The store view itself is tested with the real Nix (integration.
+// oci_runtime); here the refusals, each one line naming the annotation.
+BOOST_AUTO_TEST_CASE(nix_closure_annotation_refusals) {
+    const std::string where = "config.json: /annotations/run.oci.burrow.nix-closure: ";
+    const auto with = [](const std::string& v) {
+        return doc("", R"("annotations":{"run.oci.burrow.nix-closure":")" + v + R"("})");
+    };
+    BOOST_TEST(error_of(with("x")) == where + "not an absolute path: \"x\"");
+    BOOST_TEST(error_of(with(" , ")) == where + "no store path given");
+    const std::string e = error_of(with("/etc"));
+    BOOST_TEST(e.rfind(where + "/etc", 0) == 0, e);
+    BOOST_TEST(e.find('\n') == std::string::npos, e);
 }
 
 BOOST_AUTO_TEST_CASE(hooks_and_annotations) {
