@@ -63,13 +63,17 @@ const char* file_kind(mode_t m) {
 ReadFileError read_regular_file(const std::string& path, std::size_t limit, std::string& out,
                                 std::string& why) {
     out.clear();
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
+    // O_PATH first: only a regular file is opened for reading. Opening is
+    // not free of effects for everything a path can name (a device's open
+    // runs its driver: /dev/watchdog arms the watchdog; a FIFO's would
+    // block without O_NONBLOCK).
+    Fd where(::open(path.c_str(), O_PATH | O_CLOEXEC));
+    if (!where) {
         why = std::strerror(errno);
         return ReadFileError::open;
     }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) {
+    if (::fstat(where.get(), &st) != 0) {
         why = std::string("fstat: ") + std::strerror(errno);
         return ReadFileError::read;
     }
@@ -80,6 +84,23 @@ ReadFileError read_regular_file(const std::string& path, std::size_t limit, std:
     if (static_cast<unsigned long long>(st.st_size) > limit) {
         why = std::to_string(st.st_size) + " bytes";
         return ReadFileError::too_large;
+    }
+    // The same file, for reading: through /proc/self/fd (no second path
+    // walk); without /proc, the path again, and it must still be that file.
+    Fd fd(::open(("/proc/self/fd/" + std::to_string(where.get())).c_str(),
+                 O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+    if (!fd && errno == ENOENT) {
+        fd.reset(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+        struct stat again {};
+        if (fd && (::fstat(fd.get(), &again) != 0 || again.st_dev != st.st_dev ||
+                   again.st_ino != st.st_ino)) {
+            why = "replaced while being opened";
+            return ReadFileError::open;
+        }
+    }
+    if (!fd) {
+        why = std::strerror(errno);
+        return ReadFileError::open;
     }
     // A regular file never blocks, but reads are plain blocking reads from
     // here on (a file on a slow network file system is still read whole).
