@@ -8,10 +8,10 @@
 #   scripts/fuzz.sh [--seconds S] [--jobs J] [--seed N] [--no-save] [TARGET...]
 #
 # TARGET: bwrap_args, policy_toml, policy_json, seccomp_profile,
-# nix_closure_file, nix_db, path_resolve (default: all of them). Each runs S
-# seconds (default 600), J targets at a time (default 1), from a random seed
-# (printed; --seed N repeats a run). Builds the `fuzz` preset first when
-# build-fuzz/ is missing (clang, slow).
+# nix_closure_file, nix_db, path_resolve, egress_wire, oci_config (default:
+# all of them). Each runs S seconds (default 600), J targets at a time
+# (default 1), from a random seed (printed; --seed N repeats a run).
+# Builds the `fuzz` preset first when build-fuzz/ is missing (clang, slow).
 #
 # Each failing input (crash, sanitizer report, leak, broken invariant,
 # timeout, out of memory) is saved as a regression input in
@@ -24,7 +24,7 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-all=(bwrap_args policy_toml policy_json seccomp_profile nix_closure_file nix_db path_resolve)
+all=(bwrap_args policy_toml policy_json seccomp_profile nix_closure_file nix_db path_resolve egress_wire oci_config)
 seconds=600 jobs=1 seed="" save=1
 targets=()
 usage() {

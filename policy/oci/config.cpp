@@ -192,6 +192,14 @@ json parse_document(std::string_view text, const std::string& file) {
         const size_t p = what.find("at line ");
         throw ConfigError(
             file, "", "malformed JSON: " + (p == std::string::npos ? what : what.substr(p + 3)));
+    } catch (const json::exception& e) {
+        // The parser's other refusal: a number it cannot represent
+        // ("[json.exception.out_of_range.406] number overflow parsing
+        // '1E666'", found by fuzz_oci_config), which has no position.
+        std::string what = e.what();
+        const size_t p = what.find("] ");
+        throw ConfigError(
+            file, "", "malformed JSON: " + (p == std::string::npos ? what : what.substr(p + 2)));
     }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "policy/file/show.hpp"
+#include "policy/oci/bundle.hpp"
 #include "policy/seccomp/compile.hpp"
 #include "policy/seccomp/profile_file.hpp"
 #include "policy_test_support.hpp"
@@ -202,4 +203,18 @@ BOOST_AUTO_TEST_CASE(seccomp_too_many_terms_refused_before_libseccomp) {
     const auto took = std::chrono::steady_clock::now() - start;
     BOOST_TEST(error.find("fit in one BPF program") != std::string::npos);
     BOOST_TEST(took < std::chrono::seconds(5));
+}
+
+// fuzz_oci_config: a number nlohmann cannot represent (1E666) is its
+// out_of_range, not a parse_error; it escaped parse_config as a foreign
+// exception (burrow oci printed nlohmann's own message, without the file).
+BOOST_AUTO_TEST_CASE(oci_config_number_overflow_is_a_config_error) {
+    try {
+        burrow::oci::parse_config(R"({"ociVersion":"1.0.2","process":{"oomScoreAdj":1E666}})", "/",
+                                  {});
+        BOOST_FAIL("accepted");
+    } catch (const burrow::oci::ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   "config.json: malformed JSON: number overflow parsing '1E666'");
+    }
 }
