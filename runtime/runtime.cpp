@@ -211,6 +211,30 @@ void read_one_byte(int fd) {
     while (r < 0 && errno == EINTR);
 }
 
+// Detached: data (or EOF) on block_fd is the start. commit_fd (when given)
+// is the creating caller: its byte is the commit, its EOF before that a
+// caller that died before committing: then nobody can start us, so exit.
+void wait_for_start(int block_fd, int commit_fd) {
+    while (commit_fd >= 0) {
+        pollfd p[2] = {{block_fd, POLLIN, 0}, {commit_fd, POLLIN, 0}};
+        if (::poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            fail_errno("poll (waiting for start)");
+        }
+        if (p[0].revents) break;
+        if (p[1].revents) {
+            char b;
+            ssize_t n;
+            do n = ::read(commit_fd, &b, 1);
+            while (n < 0 && errno == EINTR);
+            if (n != 1) ::_exit(1); // the caller is gone, uncommitted
+            ::close(commit_fd);
+            commit_fd = -1;
+        }
+    }
+    read_one_byte(block_fd);
+}
+
 void write_one_byte(int fd) {
     char b = 0;
     ssize_t r;
@@ -322,6 +346,7 @@ void child_setup_and_exec(Launch& l) {
     // bwrap keeps these from the payload.
     if (sb.status.info_fd >= 0) ::close(sb.status.info_fd);
     if (sb.status.json_status_fd >= 0) ::close(sb.status.json_status_fd);
+    if (sb.status.commit_write_fd >= 0) ::close(sb.status.commit_write_fd);
 
     setup_step::enter(setup_step::Step::wait_go);
     // Wait until the monitor has written our maps. EOF: the monitor died.
@@ -458,7 +483,7 @@ void child_setup_and_exec(Launch& l) {
         while (n < 0 && errno == EINTR);
         if (n != 1) ::_exit(1);
         l.setup_done_write.reset();
-        read_one_byte(sb.status.block_fd);
+        wait_for_start(sb.status.block_fd, sb.status.commit_fd);
         ::close(sb.status.block_fd);
     }
     setup_step::enter(setup_step::Step::seccomp);

@@ -223,6 +223,15 @@ struct StatusFds {
     int block_fd = -1;        // wait for data (or EOF) here before exec
     int userns_block_fd = -1; // wait here after the user namespace exists, before the
                               // maps are written (the caller writes them)
+    // Detached (Process::detach): a pipe or stream socket from the caller that creates the
+    // sandbox (burrow oci create). While the payload waits on block_fd it
+    // watches commit_fd too: a byte means the caller committed the sandbox
+    // (it may exit now); end of file before that byte means the caller died
+    // half-way (SIGKILLed during its hooks, say), and the payload exits
+    // instead of waiting forever for a start nobody can send.
+    // commit_write_fd, the caller's end, is closed in the child at once.
+    int commit_fd = -1;
+    int commit_write_fd = -1;
 };
 
 struct Diagnostics {

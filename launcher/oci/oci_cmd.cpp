@@ -560,6 +560,16 @@ pid_t do_create(const CreateOpts& o) {
     sb.status.block_fd = fifo.get();
     sb.diag.prog = "burrow";
     for (int i = 0; i < o.preserve_fds; ++i) sb.proc.keep_fds.push_back(3 + i);
+    // If we die before the commit below (SIGKILLed during a hook), the
+    // init sees the end of this socket and exits instead of waiting
+    // forever. A socket: the commit byte is sent with MSG_NOSIGNAL (an init
+    // that died gives EPIPE, not our death by SIGPIPE).
+    int commit_pipe[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, commit_pipe) != 0)
+        die_errno("create: socketpair");
+    Fd commit_read(commit_pipe[0]), commit_write(commit_pipe[1]);
+    sb.status.commit_fd = commit_read.get();
+    sb.status.commit_write_fd = commit_write.get();
 
     Fd console;
     if (b.terminal) {
@@ -569,6 +579,7 @@ pid_t do_create(const CreateOpts& o) {
     }
     const RunResult r = run_sandbox_report(sb);
     console.reset();
+    commit_read.reset();
     if (r.setup_failed || r.child_pid <= 0)
         throw CmdError("container \"" + o.id + "\": setup failed" +
                            (r.setup_stage.empty() ? "" : " (stage " + r.setup_stage + ")"),
@@ -585,6 +596,11 @@ pid_t do_create(const CreateOpts& o) {
     // Run on the host, not in the container's namespaces (see burrow-oci(1)).
     run_hooks(b.hooks.create_container, state, "createContainer");
     write_pid_file(o.pid_file, st.pid);
+    const char committed = 'C';
+    ssize_t n;
+    do n = ::send(commit_write.get(), &committed, 1, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != 1) die_errno("container \"" + o.id + "\": its init is gone");
     guard.committed = true;
     return st.pid;
 }
@@ -705,8 +721,8 @@ void thaw(const State& st) {
 void do_delete(const std::string& id, bool force) {
     validate_id(id);
     // A create killed before it wrote its state leaves a directory without
-    // state.json (no init was left: it died with create's guard or never
-    // started): --force removes it.
+    // state.json (no init was left: it died with create's guard, or saw the
+    // end of the commit socket, or never started): --force removes it.
     if (force) {
         Fd root = open_root(false);
         Fd dir(

@@ -252,6 +252,37 @@ BOOST_AUTO_TEST_CASE(state_dir_planted_as_symlink_is_refused_not_followed) {
     BOOST_TEST(exists(elsewhere / "state.json"));
 }
 
+// An engine that kills create half-way (here: a createRuntime hook kills
+// its parent, burrow-oci create) must not leave an init blocked forever
+// on its exec fifo: it sees create's end of the commit socket close
+// without the commit and exits; delete --force then removes the rest.
+BOOST_AUTO_TEST_CASE(create_killed_half_way_leaves_no_init) {
+    Bundle b({"true"});
+    json c = json::parse(read_text(b.dir + "/config.json"));
+    c["hooks"]["createRuntime"] = {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "kill -9 $PPID"}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    const Result r = oci(b, {"create", "--bundle", b.dir, "k1"});
+    BOOST_TEST(r.code() == 128 + SIGKILL, r.describe());
+    // The orphaned init (and the hook's shell) are reparented to us, the
+    // subreaper: the init must end by itself.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    int reaped = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        int ws = 0;
+        const pid_t p = ::waitpid(-1, &ws, WNOHANG);
+        if (p < 0) break; // ECHILD: nothing left
+        if (p > 0) {
+            ++reaped;
+            continue;
+        }
+        ::usleep(20000);
+    }
+    BOOST_TEST(::waitpid(-1, nullptr, WNOHANG) == -1, "a process is left behind");
+    BOOST_TEST(reaped >= 1);
+    BOOST_TEST(oci(b, {"delete", "--force", "k1"}).code() == 0);
+    BOOST_TEST(listing(b.state).empty());
+}
+
 BOOST_AUTO_TEST_CASE(rootfs_proc_as_symlink_stays_inside_the_root) {
     Bundle b({"sh", "-c", "ls /proc/self >/dev/null"});
     TempDir outside;
@@ -542,7 +573,9 @@ BOOST_AUTO_TEST_CASE(exec_capabilities_and_rlimits) {
         const Result a =
             oci(b, {"exec", "xc", "sh", "-c", "grep ^Cap /proc/self/status; ulimit -n"}, rt);
         BOOST_TEST(a.code() == 0, rt << a.describe());
-        BOOST_TEST(a.out == init_caps + "100\n", rt << a.describe());
+        // runc: sometimes the hard limit (see below).
+        BOOST_TEST((a.out == init_caps + "100\n" || (!rt.empty() && a.out == init_caps + "200\n")),
+                   rt << a.describe());
         write_file(b.tmp / "process.json", exec_process.dump());
         const Result p = oci(b, {"exec", "--process", b.tmp / "process.json", "xc"}, rt);
         BOOST_TEST(p.code() == 0, rt << p.describe());
