@@ -10,7 +10,8 @@
 set -euo pipefail
 build=${1:-build}
 runs=${2:-20}
-oci=$(realpath "$build/bin/burrow-oci")
+# Not realpath: burrow-oci is a link to burrow, which reads its name.
+oci=$(cd "$build/bin" && pwd)/burrow-oci
 [ -x "$oci" ] || { echo "oci_bench: no $oci (build burrow first)" >&2; exit 1; }
 command -v farm-bench >/dev/null || { echo "oci_bench: farm-bench is not installed" >&2; exit 1; }
 runc=$(command -v runc) crun=$(command -v crun || true)
@@ -36,7 +37,20 @@ tar -C "$root" -cf "$tmp/rootfs.tar" .
 "${pm[@]}" import "$tmp/rootfs.tar" localhost/oci-bench:1 >/dev/null 2>&1
 image=localhost/oci-bench:1
 
+# Each command of a pair must work before it is timed: farm-bench times a
+# failing command as readily as a working one.
+works() {
+    local out
+    if ! out=$("$@" 2>&1); then
+        echo "oci_bench: this fails, nothing timed: $*" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+}
+
 echo "oci_bench: $(date -u +%FT%TZ), uid $(id -u), load $(cut -d' ' -f1-3 /proc/loadavg), $runs pairs each"
+works "${pm[@]}" --runtime "$oci" run --rm --network none "$image" true
+works "${pm[@]}" --runtime "$runc" run --rm --network none "$image" true
 echo "== podman run --rm --network none $image true: burrow-oci vs runc"
 farm-bench -n "$runs" --timeout 900 --vs "${pm[*]} --runtime $runc run --rm --network none $image true" \
     -- "${pm[@]}" --runtime "$oci" run --rm --network none "$image" true
@@ -56,6 +70,7 @@ EOW
 if [ -n "$crun" ]; then
     crun_w=$(wrap crun-v1 "$crun") oci_w=$(wrap burrow-v1 "$oci")
     if "${pm[@]}" --runtime "$crun_w" run --rm --network none "$image" true >/dev/null 2>&1; then
+        works "${pm[@]}" --runtime "$oci_w" run --rm --network none "$image" true
         echo "== podman run --rm: burrow-oci vs crun (both through the cgroup v1 wrapper)"
         farm-bench -n "$runs" --timeout 900 --vs "${pm[*]} --runtime $crun_w run --rm --network none $image true" \
             -- "${pm[@]}" --runtime "$oci_w" run --rm --network none "$image" true
@@ -72,11 +87,15 @@ sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' "$tmp/bun
 grep -q '"true"' "$tmp/bundle/config.json" || { echo "oci_bench: could not set args in config.json" >&2; exit 1; }
 state=$tmp/state
 mkdir -p "$state/burrow" "$state/runc"
+works "$oci" --root "$state/burrow" run --bundle "$tmp/bundle" b-burrow
+works "$runc" --root "$state/runc" run --bundle "$tmp/bundle" b-runc
 echo "== start to exit on one bundle: burrow-oci run vs runc run"
 farm-bench -n "$runs" --timeout 900 --vs "$runc --root $state/runc run --bundle $tmp/bundle b-runc" \
     -- "$oci" --root "$state/burrow" run --bundle "$tmp/bundle" b-burrow
 if [ -n "$crun" ]; then
     mkdir -p "$state/crun"
+    works "$oci_w" --root "$state/burrow" run --bundle "$tmp/bundle" b-burrow
+    works "$crun_w" --root "$state/crun" run --bundle "$tmp/bundle" b-crun
     echo "== start to exit on one bundle: burrow-oci run vs crun run (both through the wrapper)"
     farm-bench -n "$runs" --timeout 900 --vs "$crun_w --root $state/crun run --bundle $tmp/bundle b-crun" \
         -- "$oci_w" --root "$state/burrow" run --bundle "$tmp/bundle" b-burrow

@@ -609,17 +609,27 @@ void do_start(const std::string& id) {
     Container c = load_container(id);
     if (c.status != "created")
         die("cannot start container \"" + id + "\": it is " + c.status + ", not created");
-    Bundle b;
-    bool have_bundle = false;
+    // The hooks only: start (podman calls it for every container) does no
+    // mount, namespace or seccomp work of config.json's.
+    Hooks hooks;
+    bool have_hooks = false;
     try {
-        LoadOptions lo;
-        lo.rootless = c.st.rootless;
-        b = load_bundle(c.st.bundle, lo);
-        have_bundle = true;
+        hooks = load_hooks(c.st.bundle);
+        have_hooks = true;
     } catch (const std::exception& e) {
         warn("start: bundle " + c.st.bundle + ": " + e.what() + " (hooks not run)");
     }
-    if (have_bundle && !b.hooks.start_container.empty()) {
+    if (have_hooks && !hooks.start_container.empty()) {
+        // The container process's ids and capabilities: the whole config.
+        LoadOptions lo;
+        lo.rootless = c.st.rootless;
+        const Bundle b = [&] {
+            try {
+                return load_bundle(c.st.bundle, lo);
+            } catch (const ConfigError& e) {
+                die(std::string("start: ") + e.what());
+            }
+        }();
         // In the container's namespaces, path resolved there (the spec),
         // with the container process's ids and capabilities, no more.
         Fd pidfd(pidfd_open_verified(c.st));
@@ -634,7 +644,7 @@ void do_start(const std::string& id) {
         inside.cap_sets = b.sandbox.proc.cap_sets.value_or(CapSets{});
         inside.new_session = true;
         inside.prog = "burrow: startContainer hook";
-        run_hooks(b.hooks.start_container, state_json(c.st, "created"), "startContainer", &inside);
+        run_hooks(hooks.start_container, state_json(c.st, "created"), "startContainer", &inside);
     }
     Fd fifo(::openat(c.dir.get(), kExecFifo, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
     if (!fifo) {
@@ -650,8 +660,8 @@ void do_start(const std::string& id) {
     while (n < 0 && errno == EINTR);
     if (n != 1) die_errno("cannot start container \"" + id + "\": exec fifo");
     if (::unlinkat(c.dir.get(), kExecFifo, 0) != 0) die_errno("exec fifo");
-    if (have_bundle) try {
-            run_hooks(b.hooks.poststart, state_json(c.st, "running"), "poststart");
+    if (have_hooks) try {
+            run_hooks(hooks.poststart, state_json(c.st, "running"), "poststart");
         } catch (const CmdError& e) {
             // The spec: a poststart failure is logged, the container runs on.
             warn(e.what());
@@ -751,10 +761,7 @@ void do_delete(const std::string& id, bool force) {
     }
     remove_cgroups(c.st);
     try {
-        LoadOptions lo;
-        lo.rootless = c.st.rootless;
-        const Bundle b = load_bundle(c.st.bundle, lo);
-        run_hooks(b.hooks.poststop, state_json(c.st, "stopped"), "poststop");
+        run_hooks(load_hooks(c.st.bundle).poststop, state_json(c.st, "stopped"), "poststop");
     } catch (const std::exception& e) {
         // The spec: a poststop failure is logged, delete goes on.
         warn(std::string("poststop: ") + e.what());

@@ -95,6 +95,9 @@ struct LoadOptions {
 
 // Throws ConfigError (and nothing else for bad input).
 Bundle load_bundle(const std::string& bundle_dir, const LoadOptions& opt);
+// Only the hooks of BUNDLE/config.json (start and delete need nothing
+// else: no mount, namespace or seccomp work). Throws ConfigError.
+Hooks load_hooks(const std::string& bundle_dir);
 // The same on a document already read (unit tests, `burrow oci spec` checks).
 Bundle parse_config(std::string_view json, const std::string& bundle_dir, const LoadOptions& opt);
 

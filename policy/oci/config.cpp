@@ -1252,7 +1252,9 @@ Bundle parse_config(std::string_view text, const std::string& bundle_dir, const 
     return b;
 }
 
-Bundle load_bundle(const std::string& bundle_dir, const LoadOptions& opt) {
+namespace {
+
+std::string read_config_text(const std::string& bundle_dir) {
     const std::string path = bundle_dir + "/config.json";
     Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
     if (!fd)
@@ -1276,7 +1278,25 @@ Bundle load_bundle(const std::string& bundle_dir, const LoadOptions& opt) {
         got += static_cast<size_t>(n);
     }
     text.resize(got);
-    return parse_config(text, bundle_dir, opt);
+    return text;
+}
+
+} // namespace
+
+Bundle load_bundle(const std::string& bundle_dir, const LoadOptions& opt) {
+    return parse_config(read_config_text(bundle_dir), bundle_dir, opt);
+}
+
+Hooks load_hooks(const std::string& bundle_dir) {
+    Bundle b;
+    Parser p;
+    p.file = "config.json";
+    p.bundle_dir = bundle_dir;
+    p.b = &b;
+    const json doc = parse_document(read_config_text(bundle_dir), p.file);
+    if (!doc.is_object()) p.fail("", "expected an object");
+    if (const json* h = member(doc, "hooks")) p.hooks(*h);
+    return b.hooks;
 }
 
 void apply_process(std::string_view text, const std::string& file, Sandbox& sb, bool& terminal) {
