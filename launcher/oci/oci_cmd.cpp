@@ -738,6 +738,9 @@ void do_delete(const std::string& id, bool force) {
         Fd dir(
             root ? ::openat(root.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                  : -1);
+        // No such container at all: nothing to do (runc and crun exit 0
+        // too; podman calls delete --force after a create that failed).
+        if (!dir && (!root || errno == ENOENT)) return;
         struct stat s {};
         if (dir && ::fstatat(dir.get(), kStateFile, &s, AT_SYMLINK_NOFOLLOW) != 0 &&
             errno == ENOENT) {

@@ -667,6 +667,7 @@ BOOST_AUTO_TEST_CASE(same_statuses_and_state_shape_as_runc) {
         BOOST_TEST(r.code() == 7, rt << ": " << r.describe());
         BOOST_TEST(oci(b, {"kill", "nosuch", "9"}, rt).code() == 1, rt);
         BOOST_TEST(oci(b, {"delete", "nosuch"}, rt).code() == 1, rt);
+        BOOST_TEST(oci(b, {"delete", "--force", "nosuch"}, rt).code() == 0, rt);
         b.write_config({"sleep", "100"});
         const std::string pidfile = b.tmp / "pid";
         BOOST_REQUIRE(
