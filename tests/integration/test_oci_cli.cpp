@@ -77,8 +77,8 @@ struct Bundle {
         for (const char* d : {"proc", "dev", "tmp", "etc", "sys"})
             fs::create_directories(rootfs + "/" + d);
         fs::copy_file("/bin/busybox", rootfs + "/bin/busybox");
-        for (const char* a :
-             {"sh", "true", "sleep", "id", "cat", "ls", "readlink", "echo", "tty", "grep"})
+        for (const char* a : {"sh", "true", "sleep", "id", "cat", "ls", "readlink", "echo", "tty",
+                              "grep", "mkdir", "mkfifo"})
             fs::create_symlink("busybox", rootfs + "/bin/" + a);
         write_config(args, extra_process);
     }
@@ -281,6 +281,48 @@ BOOST_AUTO_TEST_CASE(create_killed_half_way_leaves_no_init) {
     BOOST_TEST(reaped >= 1);
     BOOST_TEST(oci(b, {"delete", "--force", "k1"}).code() == 0);
     BOOST_TEST(listing(b.state).empty());
+}
+
+// The container plants FIFOs where exec --tty opens the terminal
+// (/dev/pts/ptmx, /dev/ptmx): the exec fails at once with one line naming
+// the terminal, never hangs, and nothing reaches the console socket.
+BOOST_AUTO_TEST_CASE(exec_terminal_planted_fifo_is_refused_not_hung) {
+    Bundle b({"sh", "-c",
+              "mkdir -p /dev/pts && rm -f /dev/ptmx && mkfifo /dev/pts/ptmx /dev/ptmx && "
+              "sleep 100"});
+    json c = json::parse(read_text(b.dir + "/config.json"));
+    json mounts = json::array();
+    for (const auto& m : c["mounts"])
+        if (m["type"] != "devpts") mounts.push_back(m);
+    c["mounts"] = mounts;
+    write_file(b.dir + "/config.json", c.dump());
+    const std::string pidfile = b.tmp / "pid";
+    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "pf"}).code() == 0);
+    const pid_t pid = read_pid(pidfile);
+    BOOST_REQUIRE(oci(b, {"start", "pf"}).code() == 0);
+    const std::string fifo = "/proc/" + std::to_string(pid) + "/root/dev/ptmx";
+    for (int i = 0; i < 250 && !exists(fifo); ++i) ::usleep(20000);
+    BOOST_REQUIRE_MESSAGE(exists(fifo), "the container did not plant its FIFO");
+    const std::string sock_path = b.tmp / "console.sock";
+    const int ls = listen_console(sock_path);
+    const Result e =
+        oci(b, {"exec", "--tty", "--console-socket", sock_path, "pf", "sh", "-c", "echo ran"});
+    BOOST_TEST(e.code() == 125, e.describe());
+    BOOST_TEST(contains(e.err, "terminal"), e.describe());
+    BOOST_TEST(std::count(e.err.begin(), e.err.end(), '\n') == 1, e.describe());
+    BOOST_TEST(!contains(e.out, "ran"), e.describe());
+    // The exec connected (as runc does before the process exists) but sent
+    // no fd: the connection carries nothing.
+    ::fcntl(ls, F_SETFL, O_NONBLOCK);
+    const int conn = ::accept4(ls, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (conn >= 0) {
+        char byte;
+        BOOST_TEST(::recv(conn, &byte, 1, 0) <= 0);
+        ::close(conn);
+    }
+    ::close(ls);
+    BOOST_TEST(oci(b, {"delete", "--force", "pf"}).code() == 0);
+    BOOST_TEST(reap(pid) == 128 + SIGKILL);
 }
 
 BOOST_AUTO_TEST_CASE(rootfs_proc_as_symlink_stays_inside_the_root) {
