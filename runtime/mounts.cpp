@@ -30,6 +30,7 @@
 #include "runtime/mount_ctx.hpp"
 #include "runtime/mountinfo.hpp"
 #include "runtime/path_resolve.hpp"
+#include "runtime/pre_pivot.hpp"
 #include "runtime/setup_step.hpp"
 
 namespace burrow {
@@ -225,6 +226,9 @@ void build_mount_tree(const Sandbox& sb) {
     sources.clear();
     ctx.root.reset();
     ctx.old_root.reset();
+
+    setup_step::enter(setup_step::Step::pre_pivot);
+    pre_pivot::run(sb.pre_pivot, "/oldroot", "/newroot");
 
     setup_step::enter(setup_step::Step::pivot_root);
     // Unmount events must not travel to the host.

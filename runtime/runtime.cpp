@@ -200,6 +200,8 @@ void validate(const Sandbox& sb) {
     if (sb.limits.timeout_ms && (sb.limits.timeout_signal <= 0 || sb.limits.timeout_signal >= NSIG))
         fail("invalid timeout signal " + std::to_string(sb.limits.timeout_signal));
     if (sb.proc.detach) validate_detached(sb);
+    if (sb.pre_pivot.caller_first && !sb.proc.detach)
+        fail("pre-pivot: caller_first is for detached mode only");
     if (sb.proc.console_socket_fd >= 0 && !sb.proc.detach)
         fail("a console socket is for detached mode only");
 }
@@ -370,6 +372,19 @@ void child_setup_and_exec(Launch& l) {
         if (!proc_fd) fail_errno("Can't open /proc");
     }
 
+    if (sb.pre_pivot.caller_first) {
+        // The caller's turn (its callback, run_sandbox_report): 'P' on the
+        // setup pipe, then wait for its byte on the link. EOF: it is gone.
+        setup_step::enter(setup_step::Step::pre_pivot);
+        const char p = 'P';
+        ssize_t n;
+        do n = ::write(l.setup_done_write.get(), &p, 1);
+        while (n < 0 && errno == EINTR);
+        char go_on;
+        do n = n == 1 ? ::read(l.link_read.get(), &go_on, 1) : -1;
+        while (n < 0 && errno == EINTR);
+        if (n != 1) ::_exit(1);
+    }
     build_mount_tree(sb); // steps mount-private ... pivot-root
 
     setup_step::enter(setup_step::Step::user_namespaces);
@@ -656,8 +671,8 @@ int killed_child_signal(int pidfd) {
 // blocked on block_fd), or for its death (EOF: the pipe is close-on-exec and
 // the child does not exec before the byte). Ready: the child is left to the
 // caller, unreaped, and the caller gets its signal mask back.
-int finish_detached(const Sandbox& sb, const Launch& l, int pidfd, ChildGuard& guard,
-                    RunResult& r) {
+int finish_detached(const Sandbox& sb, const Launch& l, int pidfd, ChildGuard& guard, RunResult& r,
+                    const BeforeTree& before_tree) {
     char b = 0;
     ssize_t n;
     // The pipe was made non-blocking for the monitor's poll loop.
@@ -671,6 +686,14 @@ int finish_detached(const Sandbox& sb, const Launch& l, int pidfd, ChildGuard& g
         }
         n = ::read(l.setup_done_read.get(), &b, 1);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n == 1 && b == 'P' && sb.pre_pivot.caller_first) {
+            // The child waits before building its tree: the caller's turn.
+            setup_step::enter(setup_step::Step::pre_pivot);
+            if (before_tree)
+                if (const std::string why = before_tree(r.child_pid); !why.empty()) fail(why);
+            write_go(l.link_write.get());
+            continue;
+        }
         break;
     }
     if (n == 1 && b == 'R') {
@@ -695,7 +718,7 @@ int finish_detached(const Sandbox& sb, const Launch& l, int pidfd, ChildGuard& g
     return status;
 }
 
-int run_monitor(const Sandbox& sb, RunResult& r) {
+int run_monitor(const Sandbox& sb, RunResult& r, const BeforeTree& before_tree) {
     setup_step::begin_sandbox();
     setup_step::enter(setup_step::Step::validate);
     validate(sb);
@@ -864,7 +887,7 @@ int run_monitor(const Sandbox& sb, RunResult& r) {
     }
     setup_step::enter(setup_step::Step::go);
     write_go(l.link_write.get());
-    if (sb.proc.detach) return finish_detached(sb, l, pidfd.get(), guard, r);
+    if (sb.proc.detach) return finish_detached(sb, l, pidfd.get(), guard, r, before_tree);
     setup_step::enter(setup_step::Step::net_ready);
     if (sb.egress.enabled || sb.egress.dns_only) {
         egress_proxy.wait_ready();
@@ -920,7 +943,7 @@ int run_sandbox(const Sandbox& sb) {
     return run_sandbox_report(sb).status;
 }
 
-RunResult run_sandbox_report(const Sandbox& sb) {
+RunResult run_sandbox_report(const Sandbox& sb, const BeforeTree& before_tree) {
     RunResult r;
     try {
         if (sb.limits.timeout_ms && !sb.ns.pid) {
@@ -928,9 +951,9 @@ RunResult run_sandbox_report(const Sandbox& sb) {
             // process of the sandbox, forks and daemons included.
             Sandbox with_pid = sb;
             with_pid.ns.pid = true;
-            r.status = run_monitor(with_pid, r);
+            r.status = run_monitor(with_pid, r, before_tree);
         } else {
-            r.status = run_monitor(sb, r);
+            r.status = run_monitor(sb, r, before_tree);
         }
     } catch (const std::exception& e) {
         report_error(sb.diag, e.what());

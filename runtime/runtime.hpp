@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,11 @@ struct RunResult {
     std::vector<NetTally> net;
 };
 
-RunResult run_sandbox_report(const Sandbox& sb);
+// With Sandbox::pre_pivot.caller_first: called in the caller's process with
+// the child's pid once its namespaces exist, before its tree is built; an
+// empty return lets the child go on, a message fails the setup with it.
+using BeforeTree = std::function<std::string(pid_t child)>;
+
+RunResult run_sandbox_report(const Sandbox& sb, const BeforeTree& before_tree = {});
 
 } // namespace burrow

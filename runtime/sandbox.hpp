@@ -421,6 +421,32 @@ struct Egress {
     bool stack_template = false;
 };
 
+// A program the child runs once the tree is built, before the final
+// pivot_root (OCI createContainer hooks): in every namespace of the
+// sandbox, with the caller's root as its root (its path and everything it
+// opens resolve as the caller sees them) and the sandbox's finished tree
+// shown at PrePivot::tree_at, as runc shows the container's root at its
+// own path before pivot_root. Its stdin is stdin_prefix, the sandbox's
+// first process's pid as the caller sees it, stdin_suffix (an OCI state).
+struct PrePivotProgram {
+    std::string name; // in messages ("createContainer hook /x"); default "program PATH"
+    std::string path; // absolute, in the caller's file system
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    int timeout_s = 0; // 0: none
+    std::string stdin_prefix, stdin_suffix;
+};
+
+struct PrePivot {
+    std::vector<PrePivotProgram> programs;
+    std::string tree_at; // absolute path in the caller's file system (an existing directory)
+    // Detached only: once the namespaces exist and before the tree is
+    // built, the child stops until the caller's callback given to
+    // run_sandbox_report has run (OCI prestart and createRuntime hooks, which
+    // come before the createContainer ones above).
+    bool caller_first = false;
+};
+
 struct Sandbox {
     Namespaces ns;
     UserNet user_net;
@@ -437,6 +463,7 @@ struct Sandbox {
     Landlock landlock;
     Limits limits;
     ExitCodes exit_codes;
+    PrePivot pre_pivot;
 };
 
 } // namespace burrow

@@ -51,6 +51,7 @@ namespace burrow::setup_step {
     X(open_sources, "open-sources")                                                                \
     X(staging_tmpfs, "staging-tmpfs")                                                              \
     X(fs_op, "fs-op")                                                                              \
+    X(pre_pivot, "pre-pivot-programs")                                                             \
     X(pivot_root, "pivot-root")                                                                    \
     X(user_namespaces, "user-namespaces")                                                          \
     X(bounding_set, "bounding-set")                                                                \

@@ -571,18 +571,60 @@ pid_t do_create(const CreateOpts& o) {
     sb.status.commit_fd = commit_read.get();
     sb.status.commit_write_fd = commit_write.get();
 
+    // The hooks in the spec's order. prestart and createRuntime: here, in
+    // the runtime's namespaces, once the container's exist (the child waits
+    // before building its tree: pre_pivot.caller_first). createContainer:
+    // "in the container namespace, before pivot_root", path resolved in the
+    // runtime's: the runtime's child runs them between the finished tree
+    // and its final pivot_root, chrooted to our root, with the container's
+    // tree shown at root.path (runtime/pre_pivot.hpp).
+    BeforeTree runtime_hooks;
+    std::string hook_error;
+    if (!b.hooks.prestart.empty() || !b.hooks.create_runtime.empty()) {
+        sb.pre_pivot.caller_first = true;
+        runtime_hooks = [&](pid_t pid) -> std::string {
+            st.pid = pid;
+            st.start_time = session::process_start_time(pid);
+            const std::string state = state_json(st, "created");
+            try {
+                run_hooks(b.hooks.prestart, state, "prestart");
+                run_hooks(b.hooks.create_runtime, state, "createRuntime");
+            } catch (const CmdError& e) {
+                hook_error = e.what();
+            }
+            return hook_error;
+        };
+    }
+    if (!b.hooks.create_container.empty()) {
+        const auto [before, after] = state_json_around_pid(st, "created");
+        for (const Hook& h : b.hooks.create_container) {
+            PrePivotProgram p;
+            p.name = "createContainer hook " + h.path;
+            p.path = h.path;
+            p.argv = h.args;
+            p.env = h.env;
+            p.timeout_s = h.timeout_s.value_or(0);
+            p.stdin_prefix = before;
+            p.stdin_suffix = after;
+            sb.pre_pivot.programs.push_back(std::move(p));
+        }
+        sb.pre_pivot.tree_at = b.root_path;
+    }
+
     Fd console;
     if (b.terminal) {
         console = connect_console(o.console_socket);
         sb.proc.console_socket_fd = console.get();
         sb.proc.new_session = false; // the terminal's session instead
     }
-    const RunResult r = run_sandbox_report(sb);
+    const RunResult r = run_sandbox_report(sb, runtime_hooks);
     console.reset();
     commit_read.reset();
     if (r.setup_failed || r.child_pid <= 0)
-        throw CmdError("container \"" + o.id + "\": setup failed" +
-                           (r.setup_stage.empty() ? "" : " (stage " + r.setup_stage + ")"),
+        throw CmdError(!hook_error.empty()
+                           ? hook_error
+                           : "container \"" + o.id + "\": setup failed" +
+                                 (r.setup_stage.empty() ? "" : " (stage " + r.setup_stage + ")"),
                        true);
     guard.child = r.child_pid;
     st.pid = r.child_pid;
@@ -590,11 +632,6 @@ pid_t do_create(const CreateOpts& o) {
     guard.st = &st;
     setup_cgroups(b, st.pid, st);
     write_atomic_at(dir.get(), kStateFile, state_file_json(st), 0600, "state of \"" + o.id + "\"");
-    const std::string state = state_json(st, "created");
-    run_hooks(b.hooks.prestart, state, "prestart");
-    run_hooks(b.hooks.create_runtime, state, "createRuntime");
-    // Run on the host, not in the container's namespaces (see burrow-oci(1)).
-    run_hooks(b.hooks.create_container, state, "createContainer");
     write_pid_file(o.pid_file, st.pid);
     const char committed = 'C';
     ssize_t n;

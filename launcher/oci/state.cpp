@@ -45,19 +45,36 @@ std::string status_of(const State& st, int state_dir_fd) {
     return "running";
 }
 
-std::string state_json(const State& st, const std::string& status) {
+namespace {
+
+json state_object(const State& st, const std::string& status) {
     json j;
     j["ociVersion"] = st.oci_version.empty() ? "1.0.2" : st.oci_version;
     j["id"] = st.id;
     j["status"] = status;
-    // The spec: pid is REQUIRED when created or running (runc prints 0 after).
-    j["pid"] = status == "stopped" ? 0 : st.pid;
     j["bundle"] = st.bundle;
     j["rootfs"] = st.bundle.empty() ? "" : st.bundle + "/rootfs";
     j["created"] = st.created;
     j["annotations"] = st.annotations;
     j["owner"] = "";
+    return j;
+}
+
+} // namespace
+
+std::string state_json(const State& st, const std::string& status) {
+    json j = state_object(st, status);
+    // The spec: pid is REQUIRED when created or running (runc prints 0 after).
+    j["pid"] = status == "stopped" ? 0 : st.pid;
     return j.dump(2);
+}
+
+std::pair<std::string, std::string> state_json_around_pid(const State& st,
+                                                          const std::string& status) {
+    std::string text = state_object(st, status).dump(2);
+    // dump(2) of an object ends with "\n}".
+    text.resize(text.size() - 2);
+    return {text + ",\n  \"pid\": ", "\n}"};
 }
 
 std::string state_file_json(const State& st) {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/fd.hpp"
@@ -37,6 +38,10 @@ std::string status_of(const State& st, int state_dir_fd);
 
 // The spec's state JSON (runtime.md "State").
 std::string state_json(const State& st, const std::string& status);
+// The same without a pid: the text before and after it (the runtime puts
+// the pid between them when it is known only there: createContainer hooks).
+std::pair<std::string, std::string> state_json_around_pid(const State& st,
+                                                          const std::string& status);
 std::string state_file_json(const State& st);
 State parse_state_file(const std::string& text); // throws std::runtime_error
 

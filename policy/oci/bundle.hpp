@@ -75,6 +75,7 @@ struct Resources {
 struct Bundle {
     std::string dir;         // the bundle, absolute
     std::string oci_version; // as written
+    std::string root_path;   // root.path, absolute
     Sandbox sandbox;
     bool terminal = false;    // process.terminal: burrow oci hands a pty master to
                               // --console-socket; the Sandbox's stdio is set up by it

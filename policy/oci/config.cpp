@@ -360,6 +360,7 @@ void Parser::root(const json& j) {
     if (::stat(path.c_str(), &st) != 0)
         fail("/root/path", "root file system " + path + ": " + std::strerror(errno));
     if (!S_ISDIR(st.st_mode)) fail("/root/path", "root file system " + path + ": not a directory");
+    b->root_path = path;
     FsOp op;
     op.kind = FsOpKind::bind;
     op.source = path;

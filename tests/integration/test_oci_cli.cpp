@@ -463,16 +463,35 @@ BOOST_AUTO_TEST_CASE(hooks_get_the_state_on_stdin) {
     for (const char* h : {"prestart", "createRuntime", "poststart", "poststop"})
         c["hooks"][h] = {
             {{"path", "/bin/sh"}, {"args", {"sh", "-c", std::string("cat > ") + (b.tmp / h)}}}};
+    // createContainer: after createRuntime, in the container's mount
+    // namespace before pivot_root, its path and files resolved in ours,
+    // the container's finished tree (its /dev tmpfs) at root.path.
+    const std::string t = b.tmp.path();
+    c["hooks"]["createContainer"] = {
+        {{"path", "/bin/sh"},
+         {"args",
+          {"sh", "-c",
+           "cat > " + t + "/createContainer; readlink /proc/self/ns/mnt > " + t + "/cc-mntns; ls " +
+               b.rootfs + "/dev > " + t + "/cc-dev; [ -e " + t +
+               "/createRuntime ] && echo after-createRuntime > " + t + "/cc-order"}}}};
     write_file(b.dir + "/config.json", c.dump());
     const std::string pidfile = b.tmp / "pid";
-    BOOST_REQUIRE(oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "h1"}).code() == 0);
+    const Result cr = oci(b, {"create", "--bundle", b.dir, "--pid-file", pidfile, "h1"});
+    BOOST_REQUIRE_MESSAGE(cr.code() == 0, cr.describe());
     const pid_t pid = read_pid(pidfile);
-    for (const char* h : {"prestart", "createRuntime"}) {
+    for (const char* h : {"prestart", "createRuntime", "createContainer"}) {
         const json st = json::parse(read_text(b.tmp / h));
         BOOST_TEST(st["id"] == "h1", h);
         BOOST_TEST(st["status"] == "created", h);
         BOOST_TEST(st["pid"] == pid, h);
     }
+    BOOST_TEST(read_text(b.tmp / "cc-order") == "after-createRuntime\n");
+    char ns[64] = {};
+    BOOST_REQUIRE(
+        ::readlink(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), ns, sizeof ns - 1) > 0);
+    BOOST_TEST(read_text(b.tmp / "cc-mntns") == std::string(ns) + "\n");
+    BOOST_TEST(contains(read_text(b.tmp / "cc-dev"), "null"), read_text(b.tmp / "cc-dev"));
+    BOOST_TEST(!exists(b.rootfs + "/dev/null")); // shown there, not made there
     BOOST_TEST(!exists(b.tmp / "poststart"));
     BOOST_TEST(oci(b, {"start", "h1"}).code() == 0);
     BOOST_TEST(json::parse(read_text(b.tmp / "poststart"))["status"] == "running");
@@ -506,6 +525,12 @@ BOOST_AUTO_TEST_CASE(hooks_get_the_state_on_stdin) {
     c["hooks"] = {{"createRuntime", {{{"path", "/bin/false"}}}}};
     write_file(b.dir + "/config.json", c.dump());
     expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "h2"}), "createRuntime hook");
+    BOOST_TEST(listing(b.state).empty());
+    // And a failing createContainer hook (run by the runtime's child).
+    c["hooks"] = {{"createContainer", {{{"path", "/bin/false"}}}}};
+    write_file(b.dir + "/config.json", c.dump());
+    expect_one_line_error(oci(b, {"create", "--bundle", b.dir, "h4"}),
+                          "createContainer hook /bin/false: exited with status 1");
     BOOST_TEST(listing(b.state).empty());
 }
 
