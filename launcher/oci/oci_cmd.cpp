@@ -146,6 +146,13 @@ void validate_id(const std::string& id) {
 
 // The root (created 0700 when missing, parents included): the caller's
 // choice of path, then opened without following a final symlink.
+// Compiled seccomp programs, kept between containers (policy/oci/
+// seccomp_cache.hpp): in the state root, under a name no container id can
+// take ('@' is not allowed in one).
+std::string seccomp_cache_dir() {
+    return (g.root.empty() ? default_root() : g.root) + "/@seccomp-cache";
+}
+
 Fd open_root(bool create) {
     const std::string root = g.root.empty() ? default_root() : g.root;
     if (root.empty() || root[0] != '/') die("--root " + root + ": must be an absolute path");
@@ -517,6 +524,7 @@ pid_t do_create(const CreateOpts& o) {
     const std::string bundle_dir = absolute(o.bundle);
     LoadOptions lo;
     lo.rootless = rl;
+    lo.seccomp_cache_dir = seccomp_cache_dir();
     Bundle b = [&] {
         try {
             return load_bundle(bundle_dir, lo);
@@ -660,6 +668,7 @@ void do_start(const std::string& id) {
         // The container process's ids and capabilities: the whole config.
         LoadOptions lo;
         lo.rootless = c.st.rootless;
+        lo.seccomp_cache_dir = seccomp_cache_dir();
         const Bundle b = [&] {
             try {
                 return load_bundle(c.st.bundle, lo);
@@ -867,6 +876,7 @@ int do_exec(const ExecOpts& o) {
     if (!pidfd) die("cannot exec in container \"" + o.id + "\": it is stopped");
     LoadOptions lo;
     lo.rootless = c.st.rootless;
+    lo.seccomp_cache_dir = seccomp_cache_dir();
     Bundle b = [&] {
         try {
             return load_bundle(c.st.bundle, lo);

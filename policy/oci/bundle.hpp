@@ -92,6 +92,9 @@ struct LoadOptions {
     // euid != 0 (or in a user namespace without a full map): podman's rootless
     // mode. Devices become binds of the host's nodes, as runc and crun do.
     bool rootless = false;
+    // Compiled linux.seccomp programs are looked up and kept here
+    // (seccomp_cache.hpp); empty: always compiled.
+    std::string seccomp_cache_dir;
 };
 
 // Throws ConfigError (and nothing else for bad input).

@@ -35,6 +35,7 @@
 #include "policy/seccomp/precompiled.hpp"
 #include "runtime/io.hpp"
 #include "policy/nix/closure.hpp"
+#include "policy/oci/seccomp_cache.hpp"
 #include "runtime/landlock.hpp"
 
 namespace burrow::oci {
@@ -841,6 +842,33 @@ void Parser::seccomp(const json& j) {
         if (!str(*l, at(w, "listenerPath")).empty())
             fail(at(w, "listenerPath"), "seccomp notify listeners are not supported yet");
     if (const json* l = member(j, "listenerMetadata")) str(*l, at(w, "listenerMetadata"));
+    const auto check_flags = [&] {
+        const json* f = member(j, "flags");
+        if (!f) return;
+        size_t i = 0;
+        for (const auto& e : array(*f, at(w, "flags"))) {
+            const std::string fw = at(at(w, "flags"), i++);
+            const std::string flag = str(e, fw);
+            if (flag == "SECCOMP_FILTER_FLAG_TSYNC") continue; // burrow's payload is one thread
+            if (flag == "SECCOMP_FILTER_FLAG_LOG" || flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW" ||
+                flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {
+                note("seccomp flag " + flag + " not applied");
+                continue;
+            }
+            fail(fw, "unknown seccomp flag \"" + flag + "\"");
+        }
+    };
+    // The same object compiled before (by this burrow, libseccomp and
+    // kernel API level): its program, and nothing below can fail for it.
+    std::string cache_key;
+    if (!opt.seccomp_cache_dir.empty()) {
+        cache_key = seccomp_cache::key_for(j.dump());
+        if (auto prog = seccomp_cache::load(opt.seccomp_cache_dir, cache_key)) {
+            check_flags(); // its notes
+            b->sandbox.seccomp_programs.push_back(std::move(*prog));
+            return;
+        }
+    }
     auto action = [&](const json& a, const json* errno_ret, const std::string& aw,
                       const std::string& ew) -> uint32_t {
         const std::string name = str(a, aw);
@@ -879,20 +907,7 @@ void Parser::seccomp(const json& j) {
                 fail(aw, "libseccomp: cannot add " + name + ": " + std::strerror(-rc));
         }
     }
-    if (const json* f = member(j, "flags")) {
-        size_t i = 0;
-        for (const auto& e : array(*f, at(w, "flags"))) {
-            const std::string fw = at(at(w, "flags"), i++);
-            const std::string flag = str(e, fw);
-            if (flag == "SECCOMP_FILTER_FLAG_TSYNC") continue; // burrow's payload is one thread
-            if (flag == "SECCOMP_FILTER_FLAG_LOG" || flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW" ||
-                flag == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") {
-                note("seccomp flag " + flag + " not applied");
-                continue;
-            }
-            fail(fw, "unknown seccomp flag \"" + flag + "\"");
-        }
-    }
+    check_flags();
     if (const json* s = member(j, "syscalls")) {
         size_t i = 0;
         for (const auto& e : array(*s, at(w, "syscalls"))) {
@@ -972,6 +987,7 @@ void Parser::seccomp(const json& j) {
     if (prog.size() > BPF_MAXINSNS)
         fail(w, "the compiled program has " + std::to_string(prog.size()) +
                     " instructions, more than the kernel's " + std::to_string(BPF_MAXINSNS));
+    if (!cache_key.empty()) seccomp_cache::store(opt.seccomp_cache_dir, cache_key, prog);
     b->sandbox.seccomp_programs.push_back(std::move(prog));
 }
 

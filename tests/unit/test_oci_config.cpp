@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -424,6 +425,58 @@ BOOST_AUTO_TEST_CASE(seccomp) {
     BOOST_TEST(
         error_of(doc(R"("seccomp":{"defaultAction":"SCMP_ACT_DANCE"})")) ==
         "config.json: /linux/seccomp/defaultAction: unknown seccomp action \"SCMP_ACT_DANCE\"");
+}
+
+// The cache of compiled programs (seccomp_cache.hpp): a second parse of
+// the same object takes the stored program (shown by tampering with it);
+// another object does not; an entry planted as a symlink, or a cache
+// directory others can write to, is never used.
+BOOST_AUTO_TEST_CASE(seccomp_cache_is_used_only_when_it_can_be_trusted) {
+    TempBundle t;
+    const std::string cache = t.dir + "/cache";
+    burrow::oci::LoadOptions opt;
+    opt.seccomp_cache_dir = cache;
+    const std::string text = doc(
+        R"("seccomp":{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"],
+           "syscalls":[{"names":["getcwd"],"action":"SCMP_ACT_ERRNO","errnoRet":38}]})");
+    const auto program = [&](const std::string& d) {
+        const Bundle b = burrow::oci::parse_config(d, t.dir, opt);
+        BOOST_REQUIRE(b.sandbox.seccomp_programs.size() == 1u);
+        return b.sandbox.seccomp_programs[0];
+    };
+    const auto compiled = program(text);
+    std::vector<std::string> entries;
+    for (const auto& e : std::filesystem::directory_iterator(cache))
+        entries.push_back(e.path().string());
+    BOOST_REQUIRE(entries.size() == 1u);
+    struct stat st {};
+    BOOST_REQUIRE(::stat(cache.c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0700u);
+    // Tamper with the stored program's last instruction: the next parse
+    // returns it, so the entry is what was used.
+    std::string entry = read_file(entries[0]);
+    entry[entry.size() - 4] ^= 0x7f;
+    { std::ofstream(entries[0], std::ios::binary | std::ios::trunc) << entry; }
+    auto cached = program(text);
+    BOOST_TEST(cached.size() == compiled.size());
+    BOOST_TEST(cached.back().k != compiled.back().k);
+    // The notes of a cached object are still given.
+    Bundle again = burrow::oci::parse_config(text, t.dir, opt);
+    BOOST_TEST(has_note(again, "seccomp flag SECCOMP_FILTER_FLAG_LOG not applied"));
+    // Another object: compiled, not the tampered entry.
+    const std::string other = doc(
+        R"("seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd"],"action":"SCMP_ACT_ERRNO","errnoRet":39}]})");
+    BOOST_TEST(program(other).back().k == compiled.back().k);
+    // A cache directory others can write to: not used.
+    ::chmod(cache.c_str(), 0777);
+    BOOST_TEST(program(text).back().k == compiled.back().k);
+    ::chmod(cache.c_str(), 0700);
+    BOOST_TEST(program(text).back().k == cached.back().k);
+    // The entry replaced by a symlink to a copy: not followed.
+    const std::string copy = t.dir + "/elsewhere.bpf";
+    std::filesystem::rename(entries[0], copy);
+    std::filesystem::create_symlink(copy, entries[0]);
+    BOOST_TEST(program(text).back().k == compiled.back().k);
 }
 
 BOOST_AUTO_TEST_CASE(seccomp_profile_annotation) {
