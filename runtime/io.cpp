@@ -1,6 +1,7 @@
 #include "runtime/io.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,19 @@ int write_all(int fd, const void* data, std::size_t size) {
         if (n == 0) return errno = EIO;
         p += n;
         size -= static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+int send_all(int sock, std::string_view s) {
+    while (!s.empty()) {
+        const ssize_t n = ::send(sock, s.data(), s.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (n == 0) return errno = EIO;
+        s.remove_prefix(static_cast<std::size_t>(n));
     }
     return 0;
 }

@@ -18,6 +18,10 @@ inline int write_all(int fd, std::string_view s) {
     return write_all(fd, s.data(), s.size());
 }
 
+// The same on a stream socket with send(MSG_NOSIGNAL): a peer that is gone
+// gives EPIPE, never SIGPIPE (a hook's stdin that the hook never reads).
+int send_all(int sock, std::string_view s);
+
 // Appends everything readable from fd until EOF to out, retrying EINTR.
 // Returns 0, or the errno of the failure; EFBIG once more than limit bytes
 // arrive, so an endless source (a pipe from /dev/zero) is refused instead of

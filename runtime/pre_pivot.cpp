@@ -16,6 +16,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/fd.hpp"
+#include "runtime/io.hpp"
 
 namespace burrow::pre_pivot {
 
@@ -56,14 +57,8 @@ void run_one(const PrePivotProgram& p, const std::string& old_root, const std::s
     }
     theirs.reset();
     Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
-    const std::string text = p.stdin_prefix + pid + p.stdin_suffix;
-    size_t off = 0;
-    while (off < text.size()) {
-        const ssize_t n = ::send(mine.get(), text.data() + off, text.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        off += static_cast<size_t>(n);
-    }
+    // A program that does not read its stdin is not an error.
+    (void)send_all(mine.get(), p.stdin_prefix + pid + p.stdin_suffix);
     mine.reset();
     if (pidfd && p.timeout_s > 0) {
         pollfd pf{pidfd.get(), POLLIN, 0};

@@ -316,13 +316,7 @@ void run_hook(const Hook& h, const std::string& state, const char* which,
     }
     theirs.reset();
     Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    size_t off = 0;
-    while (off < state.size()) {
-        const ssize_t n = ::send(mine.get(), state.data() + off, state.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        off += static_cast<size_t>(n);
-    }
+    (void)send_all(mine.get(), state); // a hook that does not read it is no error
     mine.reset();
     const int ms = h.timeout_s ? *h.timeout_s * 1000 : -1;
     if (pidfd && !launch::wait_pidfd(pidfd.get(), ms)) {
@@ -641,11 +635,8 @@ pid_t do_create(const CreateOpts& o) {
     setup_cgroups(b, st.pid, st);
     write_atomic_at(dir.get(), kStateFile, state_file_json(st), 0600, "state of \"" + o.id + "\"");
     write_pid_file(o.pid_file, st.pid);
-    const char committed = 'C';
-    ssize_t n;
-    do n = ::send(commit_write.get(), &committed, 1, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n != 1) die_errno("container \"" + o.id + "\": its init is gone");
+    if (const int e = send_all(commit_write.get(), "C"))
+        die("container \"" + o.id + "\": its init is gone: " + std::strerror(e));
     guard.committed = true;
     return st.pid;
 }
