@@ -380,8 +380,9 @@ void child_setup_and_exec(Launch& l) {
         ssize_t n;
         do n = ::write(l.setup_done_write.get(), &p, 1);
         while (n < 0 && errno == EINTR);
+        if (n != 1) ::_exit(1);
         char go_on;
-        do n = n == 1 ? ::read(l.link_read.get(), &go_on, 1) : -1;
+        do n = ::read(l.link_read.get(), &go_on, 1);
         while (n < 0 && errno == EINTR);
         if (n != 1) ::_exit(1);
     }
