@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "policy/oci/bundle.hpp"
@@ -23,16 +24,25 @@ using namespace burrow;
 
 namespace {
 
-// A bundle directory with an empty rootfs, made once.
+// A bundle directory with an empty rootfs, made once and removed at exit
+// (the replay runs of the ci and asan builds have no temporary TMPDIR).
+std::string g_bundle;
+
+void remove_bundle() {
+    ::rmdir((g_bundle + "/rootfs").c_str());
+    ::rmdir(g_bundle.c_str());
+}
+
 const std::string& bundle_dir() {
-    static const std::string dir = [] {
+    if (g_bundle.empty()) {
         const char* tmp = ::getenv("TMPDIR");
         std::string t = std::string(tmp && *tmp ? tmp : "/tmp") + "/fuzz-oci-XXXXXX";
         if (!::mkdtemp(t.data())) fuzz::fail("mkdtemp " + t);
         if (::mkdir((t + "/rootfs").c_str(), 0755) != 0) fuzz::fail("mkdir rootfs");
-        return t;
-    }();
-    return dir;
+        g_bundle = t;
+        std::atexit(remove_bundle);
+    }
+    return g_bundle;
 }
 
 void check_error(const oci::ConfigError& e, const std::string& file) {
