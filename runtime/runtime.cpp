@@ -66,6 +66,7 @@
 #include "runtime/fd_passing.hpp"
 #include "runtime/fd.hpp"
 #include "runtime/hardening.hpp"
+#include "runtime/io.hpp"
 #include "runtime/landlock.hpp"
 #include "runtime/mounts.hpp"
 #include "runtime/namespaces.hpp"
@@ -376,12 +377,9 @@ void child_setup_and_exec(Launch& l) {
         // The caller's turn (its callback, run_sandbox_report): 'P' on the
         // setup pipe, then wait for its byte on the link. EOF: it is gone.
         setup_step::enter(setup_step::Step::pre_pivot);
-        const char p = 'P';
-        ssize_t n;
-        do n = ::write(l.setup_done_write.get(), &p, 1);
-        while (n < 0 && errno == EINTR);
-        if (n != 1) ::_exit(1);
+        if (write_all(l.setup_done_write.get(), "P") != 0) ::_exit(1);
         char go_on;
+        ssize_t n;
         do n = ::read(l.link_read.get(), &go_on, 1);
         while (n < 0 && errno == EINTR);
         if (n != 1) ::_exit(1);
@@ -493,11 +491,7 @@ void child_setup_and_exec(Launch& l) {
         // (a write would be EPIPE, or SIGPIPE with the default action).
         // Then wait for `start` (the exec fifo): EOF or data, go on.
         setup_step::enter(setup_step::Step::block_fd);
-        const char ready = 'R';
-        ssize_t n;
-        do n = ::write(l.setup_done_write.get(), &ready, 1);
-        while (n < 0 && errno == EINTR);
-        if (n != 1) ::_exit(1);
+        if (write_all(l.setup_done_write.get(), "R") != 0) ::_exit(1);
         l.setup_done_write.reset();
         wait_for_start(sb.status.block_fd, sb.status.commit_fd);
         ::close(sb.status.block_fd);
