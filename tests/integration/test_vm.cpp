@@ -21,6 +21,7 @@
 #include <chrono>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/run_command.hpp"
@@ -292,13 +293,39 @@ BOOST_AUTO_TEST_CASE(status_shares_network_and_cache) {
     f.check_clean();
 }
 
+// The busy share of the guest's CPU between two "cpu" lines of /proc/stat.
+double busy_share(const std::string& before, const std::string& after) {
+    auto fields = [](const std::string& line) {
+        std::istringstream in(line);
+        std::string cpu;
+        in >> cpu;
+        std::vector<double> v;
+        for (double x; in >> x;) v.push_back(x);
+        BOOST_REQUIRE_MESSAGE(cpu == "cpu" && v.size() >= 7, "not a cpu line: " << line);
+        return v;
+    };
+    auto a = fields(before), b = fields(after);
+    double total = 0, idle = 0;
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) total += b[i] - a[i];
+    idle = (b[3] - a[3]) + (b[4] - a[4]); // idle, iowait
+    BOOST_REQUIRE(total > 0);
+    return 1 - idle / total;
+}
+
 BOOST_AUTO_TEST_CASE(sigterm_enter_and_stop) {
     Fixture f;
-    auto cmd = f.cmd({}, {"sh", "-c", "echo up > started; exec sleep 1000"});
+    // Before anyone enters, the guest is idle: the enter server waiting for
+    // a host does not spin (a virtio port with no host polls readable).
+    auto cmd = f.cmd({}, {"sh", "-c",
+                          "sleep 1; head -1 /proc/stat > cpu0; sleep 3; head -1 /proc/stat > cpu1;"
+                          "echo up > started; exec sleep 1000"});
     btest::Running vm(cmd);
     for (int i = 0; i < 1800 && !exists(f.project + "/started"); ++i)
         std::this_thread::sleep_for(100ms);
     BOOST_REQUIRE_MESSAGE(exists(f.project + "/started"), "the guest command did not start");
+    double busy =
+        busy_share(btest::read_text(f.project + "/cpu0"), btest::read_text(f.project + "/cpu1"));
+    BOOST_TEST(busy < 0.5, "the idle guest's CPU was busy " << busy * 100 << "% of 3 s");
     auto qemu = btest::processes_with("path=" + f.run);
     BOOST_REQUIRE(qemu.size() == 1u);
     auto launch_dirs = entries(f.run);
@@ -323,11 +350,36 @@ BOOST_AUTO_TEST_CASE(sigterm_enter_and_stop) {
         BOOST_TEST(e.code() == 7);
         BOOST_TEST(e.out == "up\nvia enter\nburrow-vm-test\n");
     }
-    // A second enter works too (the agent serves one after the other).
-    enter.argv = {kDriver, "--enter-sock", sock, "--qemu-pid", std::to_string(qemu[0]),
-                  "--",    "true"};
-    enter.stdin_data.clear();
-    e = btest::run(enter);
+    // A second enter works too (the agent serves one after the other), and
+    // so do enters back to back, as scripts run them: the previous host's
+    // departure reaches the guest late, after the next one's first frames
+    // (it once ended the next session before it began: no answer, 125).
+    auto enter_cmd = [&](std::vector<std::string> command) {
+        btest::Command c;
+        c.argv = {kDriver, "--enter-sock", sock, "--qemu-pid", std::to_string(qemu[0]), "--"};
+        c.argv.insert(c.argv.end(), command.begin(), command.end());
+        c.timeout = 60s;
+        return c;
+    };
+    for (int i = 0; i < 20; ++i) {
+        e = btest::run(enter_cmd({"true"}));
+        BOOST_TEST_REQUIRE(e.code() == 0, "enter " << i << ": " << e.describe());
+    }
+    // A host that leaves mid-session: its command dies, and the next
+    // enter, right behind it, is served.
+    {
+        btest::Running held(enter_cmd({"sh", "-c",
+                                       "echo $$ > held.tmp; mv held.tmp held; exec "
+                                       "sleep 1000"}));
+        for (int i = 0; i < 600 && !exists(f.project + "/held"); ++i)
+            std::this_thread::sleep_for(100ms);
+        BOOST_REQUIRE_MESSAGE(exists(f.project + "/held"), "the held enter did not start");
+        BOOST_REQUIRE(kill(held.pid(), SIGKILL) == 0);
+        held.finish();
+    }
+    e = btest::run(enter_cmd({"sh", "-c",
+                              "p=$(cat held); for i in $(seq 100); do kill -0 $p 2>/dev/null || "
+                              "exit 0; sleep 0.1; done; echo \"$p still runs\"; exit 1"}));
     BOOST_TEST(e.code() == 0, e.describe());
 
     // stop: SIGTERM to the launcher, forwarded to the command: 143.

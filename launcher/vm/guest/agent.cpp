@@ -419,18 +419,48 @@ std::vector<char*> cvec(std::vector<std::string>& v) {
     _exit(e == ENOENT ? 127 : 126);
 }
 
+// Milliseconds on the monotonic clock.
+long long mono_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+// A port's "no host" is believed only once it has lasted this long.
+// virtio-serial reports a host's arrival and departure on the control
+// queue, which the guest's kernel serves from a work item, later than data
+// on the port's own queue: the previous host's departure can be seen after
+// the next host's first frames (a second `burrow enter` right after the
+// first was left without an answer that way). Sessions therefore begin at
+// an 'h' frame, never at a change of the port's state, and a session ends
+// for a departed host only when no host has been there for this long, or
+// when the next host's 'h' frame arrives.
+constexpr long long kHostGoneGraceMs = 1000;
+
 // Writes all of buf to the (non-blocking) enter port; false when the host
-// side went away (a blocked port write would otherwise hang forever).
+// side went away (a blocked port write would otherwise hang forever): no
+// host for kHostGoneGraceMs, or a host that takes nothing for 5 s.
 bool port_write(int port, const char* buf, size_t n) {
+    long long stuck = mono_ms(), gone = -1;
     while (n > 0) {
         ssize_t w = write(port, buf, n);
         if (w > 0) {
             buf += w, n -= size_t(w);
+            stuck = mono_ms(), gone = -1;
             continue;
         }
         if (w < 0 && errno != EAGAIN && errno != EINTR) return false;
         pollfd p{port, POLLOUT, 0};
-        if (poll(&p, 1, 5000) <= 0 || (p.revents & POLLHUP)) return false;
+        poll(&p, 1, 100);
+        long long now = mono_ms();
+        if (p.revents & POLLHUP) {
+            if (gone < 0) gone = now;
+            if (now - gone >= kHostGoneGraceMs) return false;
+            usleep(20000); // HUP polls at once: look again shortly
+        } else {
+            gone = -1;
+            if (now - stuck >= 5000) return false;
+        }
     }
     return true;
 }
@@ -440,42 +470,71 @@ bool send_frame(int port, char type, const char* data, uint32_t len) {
     return port_write(port, h, sizeof h) && port_write(port, data, len);
 }
 
-// One `burrow enter` session: waits for an 'h' frame (anything else is
-// what a previous host left behind), then input frames in, output frames
-// out, an 'x' frame with the status at the end. rx survives between
-// sessions; it is dropped whenever no host is connected.
-void enter_session(Manifest& m, int port, std::string& rx) {
-    auto next_frame = [&](char& type, std::string& payload) {
+// The enter port's input: frames from whichever host is connected.
+struct EnterPort {
+    int fd = -1;
+    int sig = -1; // signalfd for SIGIO: the port signals a host's arrival
+    std::string rx;
+    long long last_rx = 0;
+
+    // One read. >0: bytes appended; 0: no host and nothing buffered; -1:
+    // a host is connected and has sent nothing more yet.
+    ssize_t fill() {
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n > 0) {
+            rx.append(buf, size_t(n));
+            last_rx = mono_ms();
+            return n;
+        }
+        return n == 0 ? 0 : -1;
+    }
+    bool frame_ready() const {
         if (rx.size() < kFrameHeader) return false;
-        uint32_t len = uint32_t(uint8_t(rx[1])) | uint32_t(uint8_t(rx[2])) << 8 |
-                       uint32_t(uint8_t(rx[3])) << 16 | uint32_t(uint8_t(rx[4])) << 24;
-        if (rx.size() < kFrameHeader + len) return false;
+        return rx.size() >= kFrameHeader + length();
+    }
+    uint32_t length() const {
+        return uint32_t(uint8_t(rx[1])) | uint32_t(uint8_t(rx[2])) << 8 |
+               uint32_t(uint8_t(rx[3])) << 16 | uint32_t(uint8_t(rx[4])) << 24;
+    }
+    // The next whole frame, if one is buffered.
+    bool next(char& type, std::string& payload) {
+        if (!frame_ready()) return false;
+        uint32_t len = length();
         type = rx[0];
         payload = rx.substr(kFrameHeader, len);
         rx.erase(0, kFrameHeader + len);
         return true;
-    };
-    auto fill = [&]() {
-        char buf[4096];
-        ssize_t n = read(port, buf, sizeof buf);
-        if (n > 0) rx.append(buf, size_t(n));
-        return n > 0 || (n < 0 && errno == EAGAIN);
-    };
+    }
+    // Waits for the port to change: data, a host's arrival or departure
+    // (bounded, so nothing waits on a wakeup that may not come).
+    void wait(bool no_host) {
+        if (no_host) {
+            pollfd p{sig, POLLIN, 0};
+            poll(&p, 1, rx.empty() ? 1000 : 100);
+            signalfd_siginfo si;
+            while (read(sig, &si, sizeof si) > 0) {
+            }
+        } else {
+            pollfd p{fd, POLLIN, 0};
+            poll(&p, 1, 500);
+        }
+    }
+};
+
+// One `burrow enter` session: waits for an 'h' frame (anything else is
+// what a previous host left behind), then input frames in, output frames
+// out, an 'x' frame with the status at the end.
+void enter_session(Manifest& m, EnterPort& in) {
     char type = 0;
     std::string payload;
     for (;;) {
-        while (next_frame(type, payload))
+        while (in.next(type, payload))
             if (type == 'h') goto start;
-        pollfd p{port, POLLIN, 0};
-        poll(&p, 1, -1);
-        if (p.revents & POLLIN) {
-            fill();
-        } else if (p.revents & POLLHUP) {
-            // No host connected (the port stays open: closing it would
-            // discard what the next host sends): wait, slowly.
-            rx.clear();
-            usleep(200000);
-        }
+        ssize_t n = in.fill();
+        if (n == 0 && !in.rx.empty() && mono_ms() - in.last_rx >= kHostGoneGraceMs)
+            in.rx.clear(); // a part of a frame whose host is long gone
+        if (n <= 0) in.wait(n == 0);
     }
 start:
     if (payload.empty()) return;
@@ -489,6 +548,7 @@ start:
     }
     if (argv.empty()) argv = {m.shell, "-i"};
 
+    int port = in.fd;
     int master = -1, in_w = -1, out_r = -1;
     std::string slave;
     int inp[2] = {-1, -1}, outp[2] = {-1, -1};
@@ -501,6 +561,9 @@ start:
     }
     pid_t sh = fork();
     if (sh == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr); // SIGIO is blocked in the server
         setsid();
         if (tty) {
             int s = open(slave.c_str(), O_RDWR);
@@ -518,12 +581,19 @@ start:
         close(inp[0]), close(outp[1]);
         in_w = inp[1], out_r = outp[0];
     }
-    bool out_open = true, host = true;
+    bool out_open = true, host = true, next_host = false;
+    long long gone = -1; // since when the port has said "no host"
     int status = -1;
     char buf[4096];
-    // Frames may already be buffered behind the 'h' one.
+    // Frames may already be buffered behind the 'h' one. An 'h' frame in
+    // a session is the next host's: this one's host is gone.
     auto handle_frames = [&]() {
-        while (next_frame(type, payload)) {
+        while (!next_host && in.frame_ready()) {
+            if (in.rx[0] == 'h') {
+                next_host = true;
+                break;
+            }
+            in.next(type, payload);
             if (type == 'p')
                 send_frame(port, 'q', "", 0); // the host's liveness check
             else if (type == 'i' && in_w >= 0)
@@ -539,15 +609,22 @@ start:
         }
     };
     handle_frames();
-    while (host && (out_open || status < 0)) {
-        pollfd p[2] = {{port, POLLIN, 0}, {out_open ? out_r : -1, POLLIN, 0}};
-        int r = poll(p, 2, status < 0 ? 200 : 50);
+    while (host && !next_host && (out_open || status < 0)) {
+        // While the port says "no host" it polls HUP at once: it is left
+        // out of the poll and read again after a short wait instead.
+        pollfd p[2] = {{gone < 0 ? port : -1, POLLIN, 0}, {out_open ? out_r : -1, POLLIN, 0}};
+        int r = poll(p, 2, gone >= 0 ? 50 : status < 0 ? 200 : 50);
         if (r < 0) continue;
-        if (p[0].revents & POLLIN) {
-            if (!fill()) host = false;
-            handle_frames();
-        } else if (p[0].revents & POLLHUP) {
-            host = false;
+        if (gone >= 0 || (p[0].revents & (POLLIN | POLLHUP))) {
+            ssize_t n = in.fill();
+            if (n == 0) {
+                long long now = mono_ms();
+                if (gone < 0) gone = now;
+                if (now - gone >= kHostGoneGraceMs) host = false;
+            } else {
+                gone = -1;
+                handle_frames();
+            }
         }
         if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = read(out_r, buf, sizeof buf);
@@ -569,7 +646,7 @@ start:
         int st;
         waitpid(sh, &st, 0);
         status = 128 + SIGKILL;
-    } else if (host) {
+    } else if (host && !next_host) {
         char x[4] = {char(status), 0, 0, 0};
         send_frame(port, 'x', x, 4);
     }
@@ -582,10 +659,22 @@ start:
 
 // The `burrow enter` server: one session after the other on the enter port.
 [[noreturn]] void enter_server(Manifest m, std::string dev) {
-    int port = open(dev.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (port < 0) _exit(1);
-    std::string rx;
-    for (;;) enter_session(m, port, rx);
+    EnterPort in;
+    in.fd = open(dev.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (in.fd < 0) _exit(1);
+    // SIGIO (blocked, taken from a signalfd) wakes the wait for a host at
+    // once where the kernel sends it; the wait is bounded anyway.
+    sigset_t io;
+    sigemptyset(&io);
+    sigaddset(&io, SIGIO);
+    sigprocmask(SIG_BLOCK, &io, nullptr);
+    in.sig = signalfd(-1, &io, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (in.sig < 0 || fcntl(in.fd, F_SETOWN, getpid()) < 0 ||
+        fcntl(in.fd, F_SETFL, O_RDWR | O_NONBLOCK | O_ASYNC) < 0) {
+        say("enter server: " + dev + ": " + errstr());
+        _exit(1);
+    }
+    for (;;) enter_session(m, in);
 }
 
 } // namespace
@@ -655,10 +744,13 @@ start:
                 send_final_and_power_off(line);
             }
         }
-        if (p[1].revents & POLLIN) {
+        if (p[1].revents & (POLLIN | POLLHUP)) {
+            // With the host side closed the port polls readable and HUP
+            // and reads 0: nothing to read, keep reaping, slowly.
             char buf[256];
             ssize_t n = read(g_ctl, buf, sizeof buf);
             if (n > 0) ctlbuf.append(buf, size_t(n));
+            if (n == 0) usleep(100000);
             size_t nl;
             while ((nl = ctlbuf.find('\n')) != std::string::npos) {
                 std::string line = ctlbuf.substr(0, nl);
@@ -668,8 +760,6 @@ start:
                     if (sig > 0 && sig < NSIG) kill(-child, sig);
                 }
             }
-        } else if (p[1].revents & POLLHUP) {
-            usleep(100000); // host side closed: nothing to read, keep reaping
         }
     }
 }
